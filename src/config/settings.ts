@@ -1,0 +1,155 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError, jsonPath } from './config-error.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository (or installed package) root: dist/src/config → ../../.. */
+export const projectRoot = path.resolve(here, '..', '..', '..');
+export const sampleConfigDir = path.join(projectRoot, 'config', 'contoso');
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+const hostPort = z
+  .string()
+  .regex(/^[^:\s]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port')
+  .transform((v) => {
+    const i = v.lastIndexOf(':');
+    return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
+  });
+
+/**
+ * Process settings: everything that comes from the environment. Names are stable (acceptance tests
+ * and operators rely on them); defaults give the local profile.
+ */
+export const settingsSchema = z.object({
+  profile: z.enum(['local', 'production']).default('local'),
+  configDir: z.string().min(1).default(sampleConfigDir),
+  dataDir: z.string().min(1).default(path.join(projectRoot, '.data')),
+  smtp: z.object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(2525),
+    hostname: z.string().min(1).default('sigrelay.local'),
+    requireTls: bool.optional(),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    maxMessageBytes: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(150 * 1024 * 1024),
+    maxRecipients: z.coerce.number().int().positive().default(1000),
+    healthPort: port.optional(),
+  }),
+  delivery: z.object({
+    override: hostPort.optional(),
+    tls: z.enum(['required', 'optional', 'none']).default('required'),
+    caFile: z.string().optional(),
+    clientCertFile: z.string().optional(),
+    clientKeyFile: z.string().optional(),
+    timeoutMs: z.coerce.number().int().positive().default(60_000),
+  }),
+  storage: z.object({
+    connectionString: z.string().optional(),
+    accountName: z.string().optional(),
+  }),
+  outbox: z.string().optional(),
+  processedHeader: z.string().min(1).default('X-Sigrelay-Processed'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+type Env = Record<string, string | undefined>;
+
+/** Reads process settings from environment variables, failing loudly with the variable's name. */
+export function loadSettings(env: Env = process.env): Settings {
+  const raw = {
+    profile: env.SIGRELAY_PROFILE,
+    configDir: env.SIGRELAY_CONFIG,
+    dataDir: env.SIGRELAY_DATA_DIR,
+    smtp: {
+      host: env.SIGRELAY_SMTP_HOST,
+      port: env.SIGRELAY_SMTP_PORT,
+      hostname: env.SIGRELAY_SMTP_HOSTNAME,
+      requireTls: env.SIGRELAY_REQUIRE_TLS,
+      certFile: env.SIGRELAY_TLS_CERT,
+      keyFile: env.SIGRELAY_TLS_KEY,
+      maxMessageBytes: env.SIGRELAY_MAX_MESSAGE_BYTES,
+      maxRecipients: env.SIGRELAY_MAX_RECIPIENTS,
+      healthPort: env.SIGRELAY_HEALTH_PORT,
+    },
+    delivery: {
+      override: env.SIGRELAY_DELIVERY_HOST,
+      tls: env.SIGRELAY_DELIVERY_TLS,
+      caFile: env.SIGRELAY_DELIVERY_CA,
+      clientCertFile: env.SIGRELAY_DELIVERY_CLIENT_CERT,
+      clientKeyFile: env.SIGRELAY_DELIVERY_CLIENT_KEY,
+      timeoutMs: env.SIGRELAY_DELIVERY_TIMEOUT_MS,
+    },
+    storage: {
+      connectionString: env.SIGRELAY_STORAGE_CONNECTION ?? env.AzureWebJobsStorage,
+      accountName: env.AzureWebJobsStorage__accountName,
+    },
+    outbox: env.SIGRELAY_OUTBOX,
+    processedHeader: env.SIGRELAY_PROCESSED_HEADER,
+  };
+  const result = settingsSchema.safeParse(stripUndefined(raw));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue ? jsonPath(issue.path) : '';
+    throw new ConfigError('environment', envNameFor(field), issue?.message ?? 'invalid');
+  }
+  return result.data;
+}
+
+/** True when the front must refuse MAIL before STARTTLS: always in production, opt-out locally. */
+export function frontRequiresTls(settings: Settings): boolean {
+  return settings.smtp.requireTls ?? settings.profile === 'production';
+}
+
+const envNames: Record<string, string> = {
+  profile: 'SIGRELAY_PROFILE',
+  configDir: 'SIGRELAY_CONFIG',
+  dataDir: 'SIGRELAY_DATA_DIR',
+  'smtp.host': 'SIGRELAY_SMTP_HOST',
+  'smtp.port': 'SIGRELAY_SMTP_PORT',
+  'smtp.hostname': 'SIGRELAY_SMTP_HOSTNAME',
+  'smtp.requireTls': 'SIGRELAY_REQUIRE_TLS',
+  'smtp.maxMessageBytes': 'SIGRELAY_MAX_MESSAGE_BYTES',
+  'smtp.maxRecipients': 'SIGRELAY_MAX_RECIPIENTS',
+  'smtp.healthPort': 'SIGRELAY_HEALTH_PORT',
+  'delivery.override': 'SIGRELAY_DELIVERY_HOST',
+  'delivery.tls': 'SIGRELAY_DELIVERY_TLS',
+  'delivery.timeoutMs': 'SIGRELAY_DELIVERY_TIMEOUT_MS',
+  processedHeader: 'SIGRELAY_PROCESSED_HEADER',
+};
+
+function envNameFor(field: string): string {
+  return envNames[field] ?? field;
+}
+
+function stripUndefined(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || v === '') continue;
+    out[k] = stripUndefined(v);
+  }
+  return out;
+}
+
+/** The settings as JSON with secrets masked, for `sigrelay config print`. */
+export function maskedSettings(settings: Settings): Settings {
+  const conn = settings.storage.connectionString;
+  return {
+    ...settings,
+    storage: {
+      ...settings.storage,
+      connectionString: conn
+        ? conn.replace(/(AccountKey|SharedAccessSignature|sig)=[^;&]+/gi, '$1=***')
+        : undefined,
+    },
+  };
+}

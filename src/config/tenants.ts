@@ -1,0 +1,147 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, parseWith } from './config-error.js';
+
+const guid = z
+  .string()
+  .regex(
+    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    'expected a GUID (the Entra tenant id)',
+  )
+  .transform((s) => s.toLowerCase());
+const domain = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/,
+    'expected a domain name',
+  )
+  .transform((s) => s.toLowerCase());
+
+export const tenantSchema = z
+  .object({
+    id: guid,
+    name: z.string().min(1),
+    /** Approved sender domains: the tenant's accepted domains whose mail we sign (incl. onmicrosoft.com). */
+    domains: z.array(domain).min(1),
+    /** Where signed mail goes back: `<tenant>.mail.protection.outlook.com:25` in production. */
+    delivery: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(25) }),
+    /** The client certificate the tenant's inbound connector trusts (TlsSenderCertificateName). */
+    certificate: z
+      .object({
+        name: z.string().min(1),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+      })
+      .optional(),
+    settings: z
+      .object({
+        tenantCheck: z.enum(['headers-if-present', 'headers-required', 'dkim']).default('headers-if-present'),
+        nullSender: z.enum(['reject', 'pass-through']).default('reject'),
+        signingFailure: z.enum(['fail-open', 'fail-closed']).default('fail-open'),
+        permanentFailure: z.enum(['dsn', 'alert']).default('dsn'),
+        mixedRecipients: z.enum(['external', 'internal']).default('external'),
+        deliveryRetry: z
+          .object({
+            firstIntervalSeconds: z.number().positive().default(30),
+            maxIntervalSeconds: z.number().positive().default(3600),
+            giveUpAfterHours: z.number().positive().default(48),
+          })
+          .prefault({}),
+        limits: z
+          .object({
+            messagesPerMinute: z.number().int().positive().default(30),
+            messagesPerDay: z.number().int().positive().default(10_000),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type Tenant = z.infer<typeof tenantSchema>;
+
+const tenantsFileSchema = z.union([
+  z.array(tenantSchema),
+  z.object({ tenants: z.array(tenantSchema) }).strict(),
+]);
+
+/** Looks tenants up by id and by sender domain; a domain belongs to at most one tenant. */
+export class TenantDirectory {
+  readonly tenants: readonly Tenant[];
+  private readonly byDomain = new Map<string, Tenant>();
+  private readonly byId = new Map<string, Tenant>();
+
+  constructor(tenants: readonly Tenant[], file = 'tenants.json') {
+    this.tenants = tenants;
+    tenants.forEach((t, i) => {
+      if (this.byId.has(t.id)) throw new ConfigError(file, `[${i}].id`, `duplicate tenant id ${t.id}`);
+      this.byId.set(t.id, t);
+      t.domains.forEach((d, j) => {
+        const owner = this.byDomain.get(d);
+        if (owner)
+          throw new ConfigError(
+            file,
+            `[${i}].domains[${j}]`,
+            `domain ${d} already belongs to tenant ${owner.name}`,
+          );
+        this.byDomain.set(d, t);
+      });
+    });
+  }
+
+  byTenantId(id: string): Tenant | undefined {
+    return this.byId.get(id.toLowerCase());
+  }
+
+  /** The tenant owning an address's domain (exact domain match, case-insensitive). */
+  forAddress(address: string): Tenant | undefined {
+    const at = address.lastIndexOf('@');
+    if (at < 1) return undefined;
+    return this.byDomain.get(address.slice(at + 1).toLowerCase());
+  }
+
+  /** True when the address is in one of the tenant's domains (internal recipient). */
+  isInternal(tenant: Tenant, address: string): boolean {
+    return this.forAddress(address)?.id === tenant.id;
+  }
+}
+
+/** Loads and validates `<configDir>/tenants.json`. Certificate paths are resolved against configDir. */
+export async function loadTenants(configDir: string): Promise<TenantDirectory> {
+  const file = path.join(configDir, 'tenants.json');
+  const parsed = parseWith(tenantsFileSchema, await readJson(file), file);
+  const list = Array.isArray(parsed) ? parsed : parsed.tenants;
+  const resolved = list.map((t) =>
+    t.certificate
+      ? {
+          ...t,
+          certificate: {
+            ...t.certificate,
+            certFile: t.certificate.certFile && path.resolve(configDir, t.certificate.certFile),
+            keyFile: t.certificate.keyFile && path.resolve(configDir, t.certificate.keyFile),
+          },
+        }
+      : t,
+  );
+  return new TenantDirectory(resolved, file);
+}
+
+/** Reads a JSON file, turning IO and syntax errors into ConfigErrors that name the file. */
+export async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      file,
+      '',
+      `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ConfigError(file, '', `invalid JSON: ${(err as Error).message}`);
+  }
+}
