@@ -1,0 +1,264 @@
+/**
+ * The object-mode stream between mailsplit's Splitter and Joiner. Untouched nodes and bytes pass
+ * as they came; a body part is held until it ends, then re-emitted as raw bytes with the
+ * signature inserted. The first node (the root) triggers the one call to the content resolver.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
+import { BodyPartLocator } from './body-parts.js';
+import { inlinePgp, nodeLeaveAloneReason, rootLeaveAloneReason } from './leave-alone.js';
+import { messageFacts, rootHeaderMap } from './message-facts.js';
+import {
+  headerBlock,
+  headerLines,
+  imageParts,
+  isContentHeader,
+  newBoundary,
+  relatedContentType,
+  type Eol,
+  type HeaderLine,
+} from './mime-bytes.js';
+import { LeaveAloneError, decodePart, encodePart, outputCharset, retargetMetaCharset } from './part-codec.js';
+import {
+  findHtmlQuote,
+  findTextQuote,
+  htmlHasOurSignature,
+  htmlInsertionPoint,
+  insertTextSignature,
+  textHasOurSignature,
+  wrapHtmlSignature,
+} from './placement.js';
+import type { ResolveSignature, SignatureContent } from './types.js';
+
+export interface EditorOptions {
+  sender: string;
+  recipients: string[];
+  resolve: ResolveSignature;
+  processedHeader: string;
+}
+
+/** Why the editor stopped editing, or what it signed with. */
+export type EditorOutcome =
+  | { kind: 'leave-alone'; reason: string; rule?: string; template?: string }
+  | { kind: 'signed'; content: SignatureContent; parts: number }
+  | { kind: 'no-body'; content: SignatureContent };
+
+/** Wraps errors thrown by the resolver so the caller can tell them from content problems. */
+export class ResolverError extends Error {}
+
+interface PendingBody {
+  node: MimeNode;
+  chunks: Buffer[];
+}
+
+function nodeEol(node: MimeNode): Eol {
+  const raw = node.getHeaders();
+  return raw.length >= 2 && raw[raw.length - 2] === 0x0d ? '\r\n' : '\n';
+}
+
+export class BodyEditor extends Transform {
+  private readonly options: EditorOptions;
+  private readonly locator = new BodyPartLocator();
+  private content: SignatureContent | undefined;
+  private leaveAlone: { reason: string; rule?: string } | undefined;
+  private pending: PendingBody | undefined;
+  private signedParts = 0;
+  /** Line ending of the root header block, read before any header is edited. */
+  private rootEol: Eol = '\r\n';
+
+  constructor(options: EditorOptions) {
+    super({ objectMode: true });
+    this.options = options;
+  }
+
+  /** Stops all editing; whatever is emitted from now on is discarded by the caller. */
+  leaveAloneBecause(reason: string, rule?: string): void {
+    this.leaveAlone ??= rule === undefined ? { reason } : { reason, rule };
+  }
+
+  outcome(): EditorOutcome {
+    if (this.leaveAlone) {
+      return {
+        kind: 'leave-alone',
+        ...this.leaveAlone,
+        ...(this.content ? { template: this.content.template } : {}),
+      };
+    }
+    if (!this.content) return { kind: 'leave-alone', reason: 'no-root' };
+    if (this.signedParts === 0) return { kind: 'no-body', content: this.content };
+    return { kind: 'signed', content: this.content, parts: this.signedParts };
+  }
+
+  override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (chunk.type === 'body' && this.pending && chunk.node === this.pending.node) {
+      this.pending.chunks.push(chunk.value);
+      callback();
+      return;
+    }
+    this.finishPending();
+    if (chunk.type !== 'node') {
+      this.push(chunk);
+      callback();
+      return;
+    }
+    this.locator.register(chunk);
+    if (chunk.root) {
+      this.startRoot(chunk).then(
+        () => callback(),
+        (err: unknown) => callback(err as Error),
+      );
+      return;
+    }
+    this.startNode(chunk);
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.finishPending();
+    callback();
+  }
+
+  private async startRoot(root: MimeNode): Promise<void> {
+    this.rootEol = nodeEol(root);
+    const headers = rootHeaderMap(root);
+    const reason = rootLeaveAloneReason(headers, this.options.processedHeader);
+    if (reason) this.leaveAloneBecause(reason);
+    else {
+      const facts = messageFacts(headers, {
+        sender: this.options.sender,
+        recipients: this.options.recipients,
+      });
+      let resolution;
+      try {
+        resolution = await this.options.resolve(facts);
+      } catch (err) {
+        throw new ResolverError('signature resolver failed', { cause: err });
+      }
+      if (resolution.action === 'skip') this.leaveAloneBecause(resolution.reason, resolution.rule);
+      else if (!resolution.content.html.trim() && !resolution.content.text.trim()) {
+        this.leaveAloneBecause('empty-signature', resolution.content.rule);
+      } else this.content = resolution.content;
+    }
+    this.startNode(root);
+  }
+
+  private startNode(node: MimeNode): void {
+    if (!this.leaveAlone) {
+      const reason = nodeLeaveAloneReason(node, BodyPartLocator.insideAttachedMessage(node));
+      if (reason) this.leaveAloneBecause(reason);
+    }
+    if (!this.leaveAlone && this.locator.isBody(node)) {
+      this.pending = { node, chunks: [] };
+      return;
+    }
+    this.pushHeaders(node, node.getHeaders());
+  }
+
+  /** Root headers get the processed header on top (after an mbox "From " line if there is one). */
+  private pushHeaders(node: MimeNode, block: Buffer): void {
+    if (!node.root || this.leaveAlone) {
+      this.push(block);
+      return;
+    }
+    const line = Buffer.from(`${this.options.processedHeader}: true${this.rootEol}`, 'latin1');
+    const mboxEnd = node.headers && node.headers.mbox ? block.indexOf(0x0a) + 1 : 0;
+    this.push(Buffer.concat([block.subarray(0, mboxEnd), line, block.subarray(mboxEnd)]));
+  }
+
+  private finishPending(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    const raw = Buffer.concat(pending.chunks);
+    if (!this.leaveAlone && this.content) {
+      try {
+        this.signPart(pending.node, raw, this.content);
+        return;
+      } catch (err) {
+        if (!(err instanceof LeaveAloneError)) throw err;
+        this.leaveAloneBecause(err.reason);
+      }
+    }
+    this.pushHeaders(pending.node, pending.node.getHeaders());
+    this.push(raw);
+  }
+
+  private signPart(node: MimeNode, raw: Buffer, content: SignatureContent): void {
+    const html = node.contentType === 'text/html';
+    const decoded = decodePart(raw, { transferEncoding: node.encoding || '', charset: node.charset, html });
+    if (inlinePgp(decoded.text)) throw new LeaveAloneError('pgp');
+    const { text } = decoded;
+    let signed: string;
+    let added: string;
+    if (html) {
+      const quoteAt = findHtmlQuote(text);
+      if (htmlHasOurSignature(text, quoteAt)) throw new LeaveAloneError('already-signed');
+      if (!content.html.trim()) return this.emitUnchanged(node, raw);
+      added = wrapHtmlSignature(content.html);
+      const at = htmlInsertionPoint(text, quoteAt, content.placement);
+      signed = text.slice(0, at) + added + text.slice(at);
+    } else {
+      const quoteAt = findTextQuote(text);
+      if (textHasOurSignature(text, quoteAt, content.text)) throw new LeaveAloneError('already-signed');
+      if (!content.text.trim()) return this.emitUnchanged(node, raw);
+      added = content.text;
+      signed = insertTextSignature(text, content.text, quoteAt, content.placement, decoded.eol);
+    }
+    const charset = outputCharset(decoded, added);
+    if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
+    const eol = nodeEol(node);
+    const encoded = encodePart(decoded, signed, charset, eol);
+    if (encoded.charset) node.setCharset(encoded.charset);
+    if (encoded.transferEncoding && node.headers) {
+      node.headers.update('Content-Transfer-Encoding', encoded.transferEncoding);
+    }
+    if (
+      (encoded.charset || encoded.transferEncoding) &&
+      node.root &&
+      node.headers &&
+      !node.headers.hasHeader('MIME-Version')
+    ) {
+      node.headers.add('MIME-Version', '1.0');
+    }
+    this.signedParts++;
+    const images = html ? content.images : [];
+    if (images.length === 0) {
+      this.pushHeaders(node, this.currentHeaders(node, eol));
+      this.push(encoded.body);
+    } else if (this.locator.isRelatedRoot(node) && node.parentNode && node.parentNode._boundary) {
+      this.pushHeaders(node, this.currentHeaders(node, eol));
+      this.push(encoded.body);
+      this.push(imageParts(images, node.parentNode._boundary.toString('latin1'), eol));
+    } else {
+      this.pushWrappedInRelated(node, encoded.body, content, eol);
+    }
+  }
+
+  private emitUnchanged(node: MimeNode, raw: Buffer): void {
+    this.pushHeaders(node, node.getHeaders());
+    this.push(raw);
+  }
+
+  /** Original bytes when nothing changed, else the edited header block in the node's line ending. */
+  private currentHeaders(node: MimeNode, eol: Eol): Buffer {
+    return node.headers && node.headers.changed ? headerBlock(headerLines(node), eol) : node.getHeaders();
+  }
+
+  /**
+   * Turns the HTML leaf into multipart/related(html, images...). The leaf's content headers move to
+   * the inner part; on the root every other header stays where it is.
+   */
+  private pushWrappedInRelated(node: MimeNode, body: Buffer, content: SignatureContent, eol: Eol): void {
+    const boundary = newBoundary();
+    const lines = headerLines(node);
+    const inner = node.root ? lines.filter((l) => isContentHeader(l.key)) : lines;
+    const outer: HeaderLine[] = node.root ? lines.filter((l) => !isContentHeader(l.key)) : [];
+    outer.push(relatedContentType(boundary, eol));
+    this.pushHeaders(node, headerBlock(outer, eol));
+    this.push(Buffer.from(`--${boundary}${eol}`, 'latin1'));
+    this.push(headerBlock(inner, eol));
+    this.push(body);
+    this.push(imageParts(content.images, boundary, eol));
+    this.push(Buffer.from(`${eol}--${boundary}--${node.root ? eol : ''}`, 'latin1'));
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Decoding and re-encoding of one body part: transfer encoding (base64, quoted-printable, 7bit,
+ * 8bit, binary) and charset (anything iconv-lite knows). The part is buffered whole, which is the
+ * one place the engine holds content in memory: body text, never attachments.
+ */
+import iconv from 'iconv-lite';
+import * as libqp from 'libqp';
+import * as libbase64 from 'libbase64';
+
+/** A decoding problem that makes the engine leave the whole message alone, with this reason. */
+export class LeaveAloneError extends Error {
+  readonly reason: string;
+  constructor(reason: string) {
+    super(reason);
+    this.reason = reason;
+  }
+}
+
+export interface DecodedPart {
+  text: string;
+  /** Charset the text was decoded with (normalised, lower case). */
+  charset: string;
+  /** Transfer encoding as declared ('' when absent). */
+  transferEncoding: string;
+  /** Line ending used inside the decoded content. */
+  eol: '\r\n' | '\n';
+}
+
+export interface EncodedPart {
+  body: Buffer;
+  /** Set when the charset parameter must change. */
+  charset?: string;
+  /** Set when the Content-Transfer-Encoding header must change. */
+  transferEncoding?: string;
+}
+
+const IDENTITY_ENCODINGS = new Set(['', '7bit', '8bit', 'binary']);
+/** Charsets we read but never write back: not ASCII-compatible, so UTF-8 replaces them. */
+const READ_ONLY_CHARSETS = /^(?:utf-?16|utf-?32|ucs-?2|utf-?7|unicode-1-1-utf-7)/;
+const MAX_LINE = 998;
+
+function isAscii(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte > 0x7f) return false;
+  return true;
+}
+
+function longestLine(bytes: Buffer): number {
+  let longest = 0;
+  let start = 0;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) {
+    longest = Math.max(longest, at - start);
+    start = at + 1;
+  }
+  return Math.max(longest, bytes.length - start);
+}
+
+function isValidUtf8(bytes: Buffer): boolean {
+  return !new TextDecoder('utf-8', { fatal: false }).decode(bytes).includes('\uFFFD');
+}
+
+/** The charset an HTML document declares for itself in a `<meta>` tag. */
+const META_CHARSET = /<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)/i;
+
+function transferDecode(raw: Buffer, transferEncoding: string): Buffer {
+  if (IDENTITY_ENCODINGS.has(transferEncoding)) return raw;
+  if (transferEncoding === 'quoted-printable') return libqp.decode(raw);
+  if (transferEncoding === 'base64') return libbase64.decode(raw.toString('latin1'));
+  throw new LeaveAloneError(`unsupported-transfer-encoding`);
+}
+
+function chooseCharset(bytes: Buffer, declared: string | false, html: boolean): string {
+  let charset = (declared || '').trim().toLowerCase();
+  if (!charset && html)
+    charset = META_CHARSET.exec(bytes.toString('latin1', 0, 4096))?.[1]?.toLowerCase() ?? '';
+  // Undeclared or mislabelled 8-bit text: UTF-8 when it is valid UTF-8, else the Windows default.
+  if (!charset || ((charset === 'us-ascii' || charset === 'ascii') && !isAscii(bytes))) {
+    if (isAscii(bytes)) return 'us-ascii';
+    return isValidUtf8(bytes) ? 'utf-8' : 'windows-1252';
+  }
+  if (!iconv.encodingExists(charset)) throw new LeaveAloneError('unknown-charset');
+  return charset;
+}
+
+export function decodePart(
+  raw: Buffer,
+  options: { transferEncoding: string; charset: string | false; html: boolean },
+): DecodedPart & { bytes: Buffer } {
+  const transferEncoding = options.transferEncoding.trim().toLowerCase();
+  const bytes = transferDecode(raw, transferEncoding);
+  const charset = chooseCharset(bytes, options.charset, options.html);
+  const text = iconv.decode(bytes, charset);
+  if (text.includes('\uFFFD') && !bytes.toString('latin1').includes('\xEF\xBF\xBD')) {
+    // Bytes the charset cannot represent would be lost on re-encoding: leave the message as it is.
+    throw new LeaveAloneError('undecodable-body');
+  }
+  const eol = text.includes('\r\n') || (!text.includes('\n') && raw.includes('\r\n')) ? '\r\n' : '\n';
+  return { text, charset, transferEncoding, eol, bytes };
+}
+
+/**
+ * Picks the output charset: the part's own when it can carry the new text and writes the old
+ * content back byte for byte, UTF-8 otherwise.
+ */
+export function outputCharset(original: DecodedPart & { bytes: Buffer }, added: string): string {
+  const { charset } = original;
+  if (READ_ONLY_CHARSETS.test(charset)) return 'utf-8';
+  if (charset === 'us-ascii' || charset === 'ascii') return /^[\x00-\x7f]*$/.test(added) ? charset : 'utf-8';
+  if (iconv.decode(iconv.encode(added, charset), charset) !== added) return 'utf-8';
+  return iconv.encode(original.text, charset).equals(original.bytes) ? charset : 'utf-8';
+}
+
+function withEol(encoded: string, eol: string): string {
+  return encoded.replace(/\r?\n/g, eol);
+}
+
+/**
+ * Encodes the new text, keeping the part's transfer encoding when it still yields lines of at most
+ * 998 octets (and no 8-bit bytes under 7bit), quoted-printable otherwise.
+ */
+export function encodePart(
+  original: DecodedPart,
+  text: string,
+  charset: string,
+  bodyEol: '\r\n' | '\n',
+): EncodedPart {
+  const bytes = iconv.encode(text, charset);
+  const charsetChange = charset === original.charset ? undefined : charset;
+  const cte = original.transferEncoding;
+  if (cte === 'base64') {
+    return {
+      body: Buffer.from(withEol(libbase64.wrap(libbase64.encode(bytes), 76), bodyEol), 'latin1'),
+      charset: charsetChange,
+    };
+  }
+  if (cte !== 'quoted-printable') {
+    const fits = longestLine(bytes) <= MAX_LINE;
+    const eightBitAllowed = cte === '8bit' || cte === 'binary';
+    if (fits && (isAscii(bytes) || eightBitAllowed)) return { body: bytes, charset: charsetChange };
+  }
+  const qp = withEol(libqp.wrap(libqp.encode(bytes), 76), bodyEol);
+  return {
+    body: Buffer.from(qp, 'latin1'),
+    charset: charsetChange,
+    transferEncoding: cte === 'quoted-printable' ? undefined : 'quoted-printable',
+  };
+}
+
+/** Points an HTML document's own charset declaration at the new charset. */
+export function retargetMetaCharset(html: string, charset: string): string {
+  return html.replace(/(<meta\b[^>]*?\bcharset\s*=\s*["']?\s*)([\w.:-]+)/gi, `$1${charset}`);
+}
