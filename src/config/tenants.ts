@@ -110,7 +110,12 @@ export class TenantDirectory {
 /** Loads and validates `<configDir>/tenants.json`. Certificate paths are resolved against configDir. */
 export async function loadTenants(configDir: string): Promise<TenantDirectory> {
   const file = path.join(configDir, 'tenants.json');
-  const parsed = parseWith(tenantsFileSchema, await readJson(file), file);
+  return parseTenants(await readJson(file), file, configDir);
+}
+
+/** Validates already-read tenants.json content (e.g. from the Blob `config` container). */
+export function parseTenants(value: unknown, file: string, configDir: string): TenantDirectory {
+  const parsed = parseWith(tenantsFileSchema, value, file);
   const list = Array.isArray(parsed) ? parsed : parsed.tenants;
   const resolved = list.map((t) =>
     t.certificate

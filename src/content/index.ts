@@ -1,31 +1,44 @@
 /**
- * PLACEHOLDER door of the content module (issue 4 replaces it): loads tenants and answers every
- * message of a known tenant with a fixed signature naming the sender. Keep the exported names.
+ * The content module's door: what a message's signature says and who gets which. Loads a validated
+ * configuration (tenants, directory snapshot, rules, Liquid templates, images) from a directory or
+ * the Blob `config` container and keeps it current; the engine calls `resolve` once per message.
  */
-import { loadTenants, type TenantDirectory } from '../config/index.js';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { TenantDirectory } from '../config/index.js';
 import type { ResolveSignature } from '../signing/types.js';
+import type { Rule } from './rules.js';
+import type { Explanation } from './signatures.js';
+import { BlobFiles } from './sources/blob-files.js';
+import { DirectoryFiles } from './sources/directory-files.js';
+import { ContentStore, type PreviewRequest, type StoreOptions } from './store.js';
+import type { UserDirectory } from './users.js';
 
 export interface Content {
   tenants: TenantDirectory;
+  users: UserDirectory;
+  rules: readonly Rule[];
   resolve: ResolveSignature;
+  preview(request: PreviewRequest): Promise<Explanation>;
 }
 
-export async function loadContent(configDir: string): Promise<Content> {
-  const tenants = await loadTenants(configDir);
-  const resolve: ResolveSignature = (facts) => {
-    const tenant = tenants.forAddress(facts.sender);
-    if (!tenant) return Promise.resolve({ action: 'skip', reason: 'unknown-tenant' });
-    return Promise.resolve({
-      action: 'sign',
-      content: {
-        template: 'placeholder',
-        rule: 'placeholder',
-        html: `<p>--<br>${facts.sender}<br>${tenant.name}</p>`,
-        text: `-- \n${facts.sender}\n${tenant.name}`,
-        images: [],
-        placement: 'underReply',
-      },
-    });
-  };
-  return { tenants, resolve };
+/** Loads `<configDir>`; throws ConfigError if it is invalid, then reloads on change (see StoreOptions). */
+export async function loadContent(configDir: string, options: StoreOptions = {}): Promise<ContentStore> {
+  return ContentStore.open(new DirectoryFiles(configDir), { baseDir: configDir, ...options });
 }
+
+/** Loads the configuration from the Blob `config` container and reloads it when an ETag changes. */
+export async function loadContentFromBlob(
+  container: ContainerClient,
+  options: StoreOptions = {},
+): Promise<ContentStore> {
+  return ContentStore.open(new BlobFiles(container), options);
+}
+
+export { ContentStore, type PreviewRequest, type StoreOptions } from './store.js';
+export type { Explanation, RuleVerdict } from './signatures.js';
+export type { MessageType } from './message-type.js';
+export type { Rule } from './rules.js';
+export type { DirectoryUser, UserDirectory } from './users.js';
+export { BlobFiles } from './sources/blob-files.js';
+export { DirectoryFiles } from './sources/directory-files.js';
+export type { ConfigFiles, WritableConfigFiles } from './sources/config-files.js';
