@@ -5,7 +5,7 @@ import { audienceOf, mismatch, type Audience, type MatchFacts } from './matching
 import { messageTypeOf, type MessageType } from './message-type.js';
 import { shortTemplateOf, windowOf, type Rule } from './rules.js';
 import type { TemplateSet } from './templates.js';
-import type { DirectoryUser, UserDirectory } from './users.js';
+import type { UserDirectory } from './users.js';
 
 /** One validated configuration: everything needed to answer "which signature for this message?". */
 export interface ContentSnapshot {
@@ -156,7 +156,6 @@ function tenantData(tenant: Tenant): Record<string, unknown> {
  */
 function sanitize(value: unknown): unknown {
   if (typeof value === 'string')
-     
     return value.replace(/[\r\n\t\v\f\u0085\u2028\u2029]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '');
   if (Array.isArray(value)) return value.map(sanitize);
   if (value && typeof value === 'object')
