@@ -15,7 +15,9 @@ const bicepDir = path.join(root, 'bicep');
 
 await Parser.init();
 const parser = new Parser();
-parser.setLanguage(await Language.load(path.join(root, 'node_modules/tree-sitter-bicep/tree-sitter-bicep.wasm')));
+parser.setLanguage(
+  await Language.load(path.join(root, 'node_modules/tree-sitter-bicep/tree-sitter-bicep.wasm')),
+);
 
 interface BicepFile {
   rel: string;
@@ -108,7 +110,8 @@ interface Resource {
 /** The object a declaration's value evaluates to, looking through `if (...)` and `[for ...]`. */
 function bodyOf(value: Node): Node {
   if (value.type === 'object') return value;
-  if (value.type === 'for_statement') return bodyOf(value.childForFieldName('body') ?? named(value, value.namedChildCount - 1));
+  if (value.type === 'for_statement')
+    return bodyOf(value.childForFieldName('body') ?? named(value, value.namedChildCount - 1));
   if (value.type === 'if_statement') return bodyOf(named(value, value.namedChildCount - 1));
   assert.fail(`unexpected declaration value ${value.type} at line ${value.startPosition.row + 1}`);
 }
@@ -139,8 +142,8 @@ interface Param {
 function paramsOf(file: BicepFile): Param[] {
   return descendants(file.root, 'parameter_declaration').map((p) => {
     const decorators = p.previousNamedSibling?.type === 'decorators' ? p.previousNamedSibling : undefined;
-    const minValue = decorators
-      ?.namedChildren.map((d) => d && named(d, 0))
+    const minValue = decorators?.namedChildren
+      .map((d) => d && named(d, 0))
       .find((call) => call && named(call, 0).text === 'minValue');
     const defaultValue = p.namedChildCount > 2 ? named(p, 2) : undefined;
     return {
@@ -168,7 +171,8 @@ function references(file: BicepFile): Set<string> {
         const parent = id.parent;
         if (!parent) return false;
         const first = parent.namedChild(0);
-        const isName = first?.id === id.id && (declarationTypes.has(parent.type) || parent.type === 'object_property');
+        const isName =
+          first?.id === id.id && (declarationTypes.has(parent.type) || parent.type === 'object_property');
         return !isName;
       })
       .map((id) => id.text),
@@ -200,7 +204,7 @@ function numberParamFloor(file: BicepFile, value: Node): number {
   return param.minValue;
 }
 
-test('every .bicep and .bicepparam file parses without ERROR or MISSING nodes', () => {
+void test('every .bicep and .bicepparam file parses without ERROR or MISSING nodes', () => {
   assert.ok(main, 'bicep/main.bicep exists');
   assert.ok(files.length > 1, 'modules exist');
   for (const file of [...files, params]) {
@@ -210,59 +214,81 @@ test('every .bicep and .bicepparam file parses without ERROR or MISSING nodes', 
   }
 });
 
-test('every module path exists and module calls match the module parameters', () => {
+void test('every module path exists and module calls match the module parameters', () => {
   assert.ok(moduleCalls.length > 0);
   for (const call of moduleCalls) {
-    assert.ok(fs.existsSync(call.target), `${call.file.rel}: module ${call.symbol} -> missing ${call.target}`);
+    assert.ok(
+      fs.existsSync(call.target),
+      `${call.file.rel}: module ${call.symbol} -> missing ${call.target}`,
+    );
     const target = files.find((f) => path.resolve(root, f.rel) === call.target);
     assert.ok(target, `${call.target} was parsed`);
     const declared = paramsOf(target);
-    const passed = (call.params?.namedChildren ?? []).filter((c) => c?.type === 'object_property').map((c) => keyOf(c!));
+    const passed = (call.params?.namedChildren ?? [])
+      .filter((c) => c?.type === 'object_property')
+      .map((c) => keyOf(c));
     for (const name of passed)
       assert.ok(
         declared.some((p) => p.name === name),
         `${call.file.rel}: ${call.symbol} passes unknown parameter ${name} to ${target.rel}`,
       );
     for (const p of declared.filter((d) => !d.hasDefault))
-      assert.ok(passed.includes(p.name), `${call.file.rel}: ${call.symbol} misses required parameter ${p.name}`);
+      assert.ok(
+        passed.includes(p.name),
+        `${call.file.rel}: ${call.symbol} misses required parameter ${p.name}`,
+      );
   }
 });
 
-test('every parameter is used', () => {
+void test('every parameter is used', () => {
   for (const file of files) {
     const used = references(file);
-    for (const p of paramsOf(file)) assert.ok(used.has(p.name), `${file.rel}: parameter ${p.name} is never used`);
+    for (const p of paramsOf(file))
+      assert.ok(used.has(p.name), `${file.rel}: parameter ${p.name} is never used`);
   }
 });
 
-test('main.bicepparam sets only declared parameters and every required one', () => {
+void test('main.bicepparam sets only declared parameters and every required one', () => {
   assert.ok(main);
   const declared = paramsOf(main);
   const assigned = descendants(params.root, 'variable_declaration').map((v) => named(v, 0).text);
-  for (const name of assigned) assert.ok(declared.some((p) => p.name === name), `unknown parameter ${name}`);
-  for (const p of declared.filter((d) => !d.hasDefault)) assert.ok(assigned.includes(p.name), `missing ${p.name}`);
+  for (const name of assigned)
+    assert.ok(
+      declared.some((p) => p.name === name),
+      `unknown parameter ${name}`,
+    );
+  for (const p of declared.filter((d) => !d.hasDefault))
+    assert.ok(assigned.includes(p.name), `missing ${p.name}`);
 });
 
-test('every role assignment is scoped to a resource, never a subscription or resource group', () => {
+void test('every role assignment is scoped to a resource, never a subscription or resource group', () => {
   for (const file of files) {
     const scope = descendants(file.root, 'target_scope_assignment').map((t) => literal(named(t, 0)));
-    assert.ok(scope.every((s) => s === 'resourceGroup'), `${file.rel}: targetScope ${scope.join()}`);
+    assert.ok(
+      scope.every((s) => s === 'resourceGroup'),
+      `${file.rel}: targetScope ${scope.join()}`,
+    );
   }
   const assignments = resourcesOfType('Microsoft.Authorization/roleAssignments');
   assert.ok(assignments.length >= 10, 'role assignments exist');
   for (const ra of assignments) {
     const scope = prop(ra.body, 'scope');
-    assert.ok(scope, `${ra.file.rel}: ${ra.symbol} has no scope (it would apply to the whole resource group)`);
+    assert.ok(
+      scope,
+      `${ra.file.rel}: ${ra.symbol} has no scope (it would apply to the whole resource group)`,
+    );
     const target = scope.type === 'subscript_expression' ? named(scope, 0) : scope;
     assert.equal(target.type, 'identifier', `${ra.file.rel}: ${ra.symbol} scope must be a resource symbol`);
     assert.ok(
-      resources(ra.file).some((r) => r.symbol === target.text && !r.type.startsWith('Microsoft.Authorization/')),
+      resources(ra.file).some(
+        (r) => r.symbol === target.text && !r.type.startsWith('Microsoft.Authorization/'),
+      ),
       `${ra.file.rel}: ${ra.symbol} scope ${target.text} is not a resource declared in the file`,
     );
   }
 });
 
-test('storage: TLS 1.2, identity only, no public blobs, soft delete, 7-day lifecycle, every product name', () => {
+void test('storage: TLS 1.2, identity only, no public blobs, soft delete, 7-day lifecycle, every product name', () => {
   const accounts = resourcesOfType('Microsoft.Storage/storageAccounts');
   assert.equal(accounts.length, 1);
   const account = accounts[0]!;
@@ -272,23 +298,28 @@ test('storage: TLS 1.2, identity only, no public blobs, soft delete, 7-day lifec
   const blob = resourcesOfType('Microsoft.Storage/storageAccounts/blobServices')[0];
   assert.equal(literal(prop(blob?.body, 'properties.deleteRetentionPolicy.enabled')!), true);
   const lifecycle = resourcesOfType('Microsoft.Storage/storageAccounts/managementPolicies')[0];
-  assert.ok(lifecycle && /daysAfterModificationGreaterThan/.test(lifecycle.body.text), 'lifecycle delete rule');
+  assert.ok(
+    lifecycle && /daysAfterModificationGreaterThan/.test(lifecycle.body.text),
+    'lifecycle delete rule',
+  );
   const retention = paramsOf(main!).find((p) => p.name === 'mailRetentionDays');
   assert.equal(retention?.defaultValue?.text, '7');
 
   const storageStrings = new Set(descendants(account.file.root, 'string').map((s) => literal(s)));
   for (const name of Object.values(storageNames))
     assert.ok(storageStrings.has(name), `${account.file.rel} does not create ${name} (src/storage names)`);
-  for (const mail of ['inbound', 'signed'])
-    assert.ok(storageStrings.has(mail), `lifecycle covers ${mail}`);
+  for (const mail of ['inbound', 'signed']) assert.ok(storageStrings.has(mail), `lifecycle covers ${mail}`);
 });
 
-test('no account keys, connection strings or list*() calls anywhere; apps use identity-based storage', () => {
+void test('no account keys, connection strings or list*() calls anywhere; apps use identity-based storage', () => {
   for (const file of files) {
     for (const call of descendants(file.root, 'call_expression')) {
       const fn = named(call, 0);
       const last = fn.type === 'member_expression' ? named(fn, fn.namedChildCount - 1).text : fn.text;
-      assert.ok(!/^list/i.test(last), `${file.rel}:${call.startPosition.row + 1} calls ${last}() (reads keys)`);
+      assert.ok(
+        !/^list/i.test(last),
+        `${file.rel}:${call.startPosition.row + 1} calls ${last}() (reads keys)`,
+      );
     }
   }
   const settings = files.flatMap((file) =>
@@ -302,10 +333,15 @@ test('no account keys, connection strings or list*() calls anywhere; apps use id
     const where = `${s.file.rel}: ${String(s.name)}`;
     assert.notEqual(s.name, 'AzureWebJobsStorage', `${where}: key-based storage connection`);
     assert.doesNotMatch(String(s.name), /AccountKey|STORAGE_CONNECTION/i, where);
-    assert.doesNotMatch(s.value?.text ?? '', /AccountKey|SharedAccessSignature|DefaultEndpointsProtocol|listKeys/i, where);
+    assert.doesNotMatch(
+      s.value?.text ?? '',
+      /AccountKey|SharedAccessSignature|DefaultEndpointsProtocol|listKeys/i,
+      where,
+    );
     // The one connection string allowed is App Insights': an ingestion address, useless
     // without an Entra token because the component disables local auth.
-    if (/CONNECTION_STRING/i.test(String(s.name))) assert.equal(s.name, 'APPLICATIONINSIGHTS_CONNECTION_STRING', where);
+    if (/CONNECTION_STRING/i.test(String(s.name)))
+      assert.equal(s.name, 'APPLICATIONINSIGHTS_CONNECTION_STRING', where);
   }
   const insights = resourcesOfType('Microsoft.Insights/components')[0];
   assert.equal(literal(prop(insights?.body, 'properties.DisableLocalAuth')!), true);
@@ -314,12 +350,15 @@ test('no account keys, connection strings or list*() calls anywhere; apps use id
     ['smtp-front.bicep', 'SMTP front'],
   ] as const) {
     const names = settings.filter((s) => s.file.rel.endsWith(file)).map((s) => s.name);
-    assert.ok(names.includes('AzureWebJobsStorage__accountName'), `${label} uses AzureWebJobsStorage__accountName`);
+    assert.ok(
+      names.includes('AzureWebJobsStorage__accountName'),
+      `${label} uses AzureWebJobsStorage__accountName`,
+    );
     assert.ok(names.includes('AzureWebJobsStorage__clientId'), `${label} selects its identity`);
   }
 });
 
-test('SMTP front: external TCP ingress on 25, >= 2 replicas, probes, Key Vault TLS via identity', () => {
+void test('SMTP front: external TCP ingress on 25, >= 2 replicas, probes, Key Vault TLS via identity', () => {
   const apps = resourcesOfType('Microsoft.App/containerApps');
   assert.equal(apps.length, 1);
   const app = apps[0]!;
@@ -334,7 +373,9 @@ test('SMTP front: external TCP ingress on 25, >= 2 replicas, probes, Key Vault T
   assert.ok(numberParamFloor(app.file, minReplicas) >= 2, 'module forbids fewer than 2 replicas');
   const mainMin = paramsOf(main!).find((p) => p.name === 'frontMinReplicas');
   assert.ok(mainMin && (mainMin.minValue ?? 0) >= 2 && Number(mainMin.defaultValue?.text) >= 3);
-  const example = descendants(params.root, 'variable_declaration').find((v) => named(v, 0).text === 'frontMinReplicas');
+  const example = descendants(params.root, 'variable_declaration').find(
+    (v) => named(v, 0).text === 'frontMinReplicas',
+  );
   assert.ok(!example || Number(named(example, 1).text) >= 2, 'example parameters keep >= 2 replicas');
 
   const probes = descendants(prop(app.body, 'properties.template')!, 'object').filter((o) => prop(o, 'type'));
@@ -346,17 +387,20 @@ test('SMTP front: external TCP ingress on 25, >= 2 replicas, probes, Key Vault T
   const secretObjects = secrets?.namedChildren.filter((c) => c?.type === 'object') ?? [];
   assert.ok(secretObjects.length >= 2);
   for (const s of secretObjects) {
-    assert.ok(prop(s!, 'keyVaultUrl') && prop(s!, 'identity'), 'secrets come from Key Vault via identity');
-    assert.equal(prop(s!, 'value'), undefined, 'no inline secret values');
+    assert.ok(prop(s, 'keyVaultUrl') && prop(s, 'identity'), 'secrets come from Key Vault via identity');
+    assert.equal(prop(s, 'value'), undefined, 'no inline secret values');
   }
   assert.ok(/storageType: 'Secret'/.test(app.body.text), 'secrets are mounted as a volume');
 
   const env = resourcesOfType('Microsoft.App/managedEnvironments')[0];
-  assert.ok(prop(env?.body, 'properties.vnetConfiguration.infrastructureSubnetId'), 'environment is in our VNet');
+  assert.ok(
+    prop(env?.body, 'properties.vnetConfiguration.infrastructureSubnetId'),
+    'environment is in our VNet',
+  );
   assert.equal(literal(prop(env?.body, 'properties.zoneRedundant')!), true);
 });
 
-test('Functions on Flex Consumption, Node 22; Key Vault in RBAC mode', () => {
+void test('Functions on Flex Consumption, Node 22; Key Vault in RBAC mode', () => {
   const plan = resourcesOfType('Microsoft.Web/serverfarms')[0];
   assert.equal(literal(prop(plan?.body, 'sku.name')!), 'FC1');
   const site = resourcesOfType('Microsoft.Web/sites')[0];
@@ -366,15 +410,22 @@ test('Functions on Flex Consumption, Node 22; Key Vault in RBAC mode', () => {
   assert.equal(literal(prop(vault?.body, 'properties.enableRbacAuthorization')!), true);
 });
 
-test('resource types carry a dated API version; preview only where no GA version has the feature', () => {
+void test('resource types carry a dated API version; preview only where no GA version has the feature', () => {
   for (const r of allResources) {
-    assert.match(r.type, /^Microsoft\.[A-Za-z]+(\/[A-Za-z]+)+@\d{4}-\d{2}-\d{2}(-preview)?$/, `${r.file.rel}: ${r.symbol}`);
+    assert.match(
+      r.type,
+      /^Microsoft\.[A-Za-z]+(\/[A-Za-z]+)+@\d{4}-\d{2}-\d{2}(-preview)?$/,
+      `${r.file.rel}: ${r.symbol}`,
+    );
     if (r.type.endsWith('-preview'))
-      assert.ok(r.type.startsWith('Microsoft.Insights/diagnosticSettings@'), `${r.file.rel}: ${r.symbol} uses ${r.type}`);
+      assert.ok(
+        r.type.startsWith('Microsoft.Insights/diagnosticSettings@'),
+        `${r.file.rel}: ${r.symbol} uses ${r.type}`,
+      );
   }
 });
 
-test('main.bicep outputs what the Exchange script and operators need', () => {
+void test('main.bicep outputs what the Exchange script and operators need', () => {
   const outputs = descendants(main!.root, 'output_declaration').map((o) => named(o, 0).text);
   for (const name of ['frontPublicIp', 'frontFqdn', 'functionAppName', 'storageAccountName'])
     assert.ok(outputs.includes(name), `output ${name}`);
