@@ -4,7 +4,8 @@
  * the Blob `config` container and keeps it current; the engine calls `resolve` once per message.
  */
 import type { ContainerClient } from '@azure/storage-blob';
-import type { TenantDirectory } from '../config/index.js';
+import type { Settings, TenantDirectory } from '../config/index.js';
+import { createStorageClients } from '../storage/index.js';
 import type { ResolveSignature } from '../signing/types.js';
 import type { Rule } from './rules.js';
 import type { Explanation } from './signatures.js';
@@ -34,6 +35,18 @@ export async function loadContentFromBlob(
   return ContentStore.open(new BlobFiles(container), options);
 }
 
+/**
+ * The content a service runs with: in production the Blob `config` container (what the admin
+ * uploads, and where the directory sync writes users.json), locally the configuration directory.
+ */
+export async function openContent(settings: Settings, options: StoreOptions = {}): Promise<ContentStore> {
+  if (settings.profile === 'production')
+    return loadContentFromBlob(createStorageClients(settings.storage).config, options);
+  return loadContent(settings.configDir, options);
+}
+
+export { previewJson } from './preview-json.js';
+export { messageTypeOf } from './message-type.js';
 export { ContentStore, type PreviewRequest, type StoreOptions } from './store.js';
 export type { Explanation, RuleVerdict } from './signatures.js';
 export type { MessageType } from './message-type.js';

@@ -2,6 +2,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { RestError } from '@azure/storage-blob';
 import type { WritableConfigFiles } from './config-files.js';
 
+const configBlob = /^(tenants|users|rules)\.json$|^(templates|images)\/[^/]+$/;
+
 /**
  * The configuration directory in Azure: the Blob container `config` with the same layout as the
  * local directory. Change detection lists the container once and compares ETags, so a reload check

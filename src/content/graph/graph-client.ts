@@ -1,0 +1,113 @@
+import type { TokenCredential } from '@azure/identity';
+
+export const graphScope = 'https://graph.microsoft.com/.default';
+export const graphBaseUrl = 'https://graph.microsoft.com/v1.0';
+
+export interface GraphClientOptions {
+  credential: TokenCredential;
+  /** Graph root, e.g. a national cloud's or a test server's; paging links must stay under its origin. */
+  baseUrl?: string;
+  /** Attempts per request when Graph throttles (429) or is briefly unavailable (503, 504). */
+  maxAttempts?: number;
+  /** Injected by tests to observe the waits without spending them. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** One page of a Graph collection. */
+export interface GraphPage<T> {
+  value: T[];
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+}
+
+export class GraphError extends Error {
+  readonly status: number;
+  readonly code: string | undefined;
+
+  constructor(status: number, code: string | undefined, message: string) {
+    super(`Graph ${status}${code ? ` ${code}` : ''}: ${message}`);
+    this.name = 'GraphError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * The few Microsoft Graph reads the directory sync needs, over plain fetch: bearer token from an
+ * `@azure/identity` credential, `@odata.nextLink` paging and throttling handled as Graph documents it
+ * (wait for `Retry-After`, else back off exponentially).
+ */
+export class GraphClient {
+  private readonly credential: TokenCredential;
+  private readonly baseUrl: string;
+  private readonly origin: string;
+  private readonly maxAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: GraphClientOptions) {
+    this.credential = options.credential;
+    this.baseUrl = (options.baseUrl ?? graphBaseUrl).replace(/\/+$/, '');
+    this.origin = new URL(this.baseUrl).origin;
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Every page of a collection, following `@odata.nextLink`; the last page carries any deltaLink. */
+  async *pages<T>(pathOrUrl: string): AsyncGenerator<GraphPage<T>> {
+    let next: string | undefined = pathOrUrl;
+    while (next) {
+      const page: GraphPage<T> = await this.get<GraphPage<T>>(next);
+      yield page;
+      next = page['@odata.nextLink'];
+    }
+  }
+
+  async get<T>(pathOrUrl: string): Promise<T> {
+    const url = this.resolve(pathOrUrl);
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.credential.getToken(graphScope);
+      if (!token) throw new GraphError(401, 'NoToken', 'the credential returned no token');
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${token.token}`, accept: 'application/json' },
+      });
+      if (response.ok) return (await response.json()) as T;
+      const retryable = response.status === 429 || response.status === 503 || response.status === 504;
+      if (!retryable || attempt >= this.maxAttempts) throw await graphError(response);
+      await response.body?.cancel();
+      await this.sleep(retryDelay(response.headers.get('retry-after'), attempt));
+    }
+  }
+
+  private resolve(pathOrUrl: string): string {
+    if (!/^https?:/i.test(pathOrUrl))
+      return `${this.baseUrl}${pathOrUrl.startsWith('/') ? '' : '/'}${pathOrUrl}`;
+    // Paging links come from the response; never send our token to a host other than Graph's.
+    if (new URL(pathOrUrl).origin !== this.origin)
+      throw new GraphError(0, 'ForeignLink', `refusing to follow a link outside ${this.origin}`);
+    return pathOrUrl;
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date; without it, 1 s, 2 s, 4 s … capped at 60 s. */
+export function retryDelay(header: string | null, attempt: number): number {
+  if (header) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(header);
+    if (!Number.isNaN(date)) return Math.max(0, date - Date.now());
+  }
+  return Math.min(60_000, 1000 * 2 ** (attempt - 1));
+}
+
+async function graphError(response: Response): Promise<GraphError> {
+  let code: string | undefined;
+  let message = response.statusText;
+  try {
+    const body = (await response.json()) as { error?: { code?: string; message?: string } };
+    code = body.error?.code;
+    message = body.error?.message ?? message;
+  } catch {
+    // A body that is not Graph's JSON error shape leaves the status text as the message.
+  }
+  return new GraphError(response.status, code, message);
+}
