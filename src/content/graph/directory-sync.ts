@@ -83,7 +83,7 @@ export async function syncDirectory(options: SyncOptions): Promise<SyncResult> {
   const membership = await groupMembership(graph, groupNames);
   const snapshot = [...users.values()]
     .map((user): GraphUser => ({ ...user, groups: membership.groupsOf(user.id) }))
-    .sort((a, b) => String(a.userPrincipalName ?? a.id).localeCompare(String(b.userPrincipalName ?? b.id)));
+    .sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
 
   const json = `${JSON.stringify(snapshot, null, 2)}\n`;
   const current = await target.read('users.json');
@@ -91,6 +91,11 @@ export async function syncDirectory(options: SyncOptions): Promise<SyncResult> {
   if (written) await target.write('users.json', json);
   await target.write(syncStateFile, `${JSON.stringify({ deltaLink } satisfies SyncState)}\n`);
   return { mode, users: snapshot.length, changed, removed, missingGroups: membership.missing, written };
+}
+
+/** A stable order keeps unchanged snapshots byte-identical, so they are not rewritten. */
+function sortKey(user: GraphUser): string {
+  return typeof user.userPrincipalName === 'string' ? user.userPrincipalName : user.id;
 }
 
 async function listUsers(graph: GraphClient): Promise<Map<string, GraphUser>> {

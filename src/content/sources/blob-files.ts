@@ -39,8 +39,10 @@ export class BlobFiles implements WritableConfigFiles {
 
   async fingerprint(): Promise<string> {
     const parts: string[] = [];
-    for await (const blob of this.container.listBlobsFlat())
-      parts.push(`${blob.name}:${blob.properties.etag}`);
+    for await (const blob of this.container.listBlobsFlat()) {
+      // Bookkeeping blobs (the directory sync's delta state) change on every run and are not config.
+      if (configBlob.test(blob.name)) parts.push(`${blob.name}:${blob.properties.etag}`);
+    }
     return parts.sort().join('|');
   }
 
