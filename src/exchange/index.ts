@@ -1,0 +1,2 @@
+export { enableScript, installScript, objectNames, removeScript, type ScriptOptions } from './script.js';
+export { cmdletReference, commonParameters } from './cmdlet-reference.js';
