@@ -13,18 +13,18 @@ async function render(html: string, options: { txt?: string; sender?: string; us
   return (resolution as { content: SignatureContent }).content;
 }
 
-describe('content rendering', () => {
-  it('escapes directory values in HTML', async () => {
+void describe('content rendering', () => {
+  void it('escapes directory values in HTML', async () => {
     const out = await render('<p>{{ user.jobTitle }}</p>');
     assert.equal(out.html, '<p>R&amp;D &lt;Lead&gt;</p>');
   });
 
-  it('keeps values literal in text templates and derives text from HTML when there is none', async () => {
+  void it('keeps values literal in text templates and derives text from HTML when there is none', async () => {
     assert.equal((await render('<p>x</p>', { txt: '{{ user.jobTitle }}' })).text, 'R&D <Lead>');
     assert.equal((await render('<p>{{ user.jobTitle }}</p>')).text, 'R&D <Lead>');
   });
 
-  it('renders non-ASCII names unchanged', async () => {
+  void it('renders non-ASCII names unchanged', async () => {
     const out = await render('<b>{{ user.displayName }}</b>', {
       sender: 'zoe@fabrikam.com',
       txt: '{{ user.displayName }}',
@@ -33,7 +33,7 @@ describe('content rendering', () => {
     assert.equal(out.text, 'Zoë Müller-Łukasiewicz');
   });
 
-  it('drops lines whose attributes are empty, in HTML and text', async () => {
+  void it('drops lines whose attributes are empty, in HTML and text', async () => {
     const html =
       '{% lines %}\n<b>{{ user.displayName }}</b>\n<i>{{ user.jobTitle }}</i>\n{{ user.mobilePhone | phone | prefix: "M " }}\n{% endlines %}';
     const txt =
@@ -47,20 +47,20 @@ describe('content rendering', () => {
     assert.equal((await render(html, { sender: 'zoe@fabrikam.com' })).text, 'Zoë Müller-Łukasiewicz');
   });
 
-  it('joins only the non-empty parts, keeping separator spaces', async () => {
+  void it('joins only the non-empty parts, keeping separator spaces', async () => {
     const template = '{{ user.jobTitle | join_present: " | ", user.department, user.officeLocation }}';
     assert.equal((await render(template)).html, 'R&amp;D &lt;Lead&gt; | Research');
     assert.equal((await render(template, { sender: 'zoe@fabrikam.com' })).html, '');
   });
 
-  it('formats phone numbers for display and as tel: links', async () => {
+  void it('formats phone numbers for display and as tel: links', async () => {
     const out = await render(
       '<a href="{{ user.mobilePhone | tel }}">{{ user.mobilePhone | phone }}</a>{{ user.faxNumber | tel }}',
     );
     assert.equal(out.html, '<a href="tel:+447700900123">+44 7700 900123</a>');
   });
 
-  it('flattens line breaks and control characters in values so they cannot start MIME or header lines', async () => {
+  void it('flattens line breaks and control characters in values so they cannot start MIME or header lines', async () => {
     const [ada] = users;
     const evil = [
       { ...ada, displayName: 'Ada\r\n--boundary\r\nContent-Type: text/html\r\n\r\n<script>x</script>\u0000' },
@@ -70,14 +70,14 @@ describe('content rendering', () => {
     assert.equal(out.text, 'Ada --boundary Content-Type: text/html <script>x</script>');
   });
 
-  it('gives templates the tenant, the message and the current date', async () => {
+  void it('gives templates the tenant, the message and the current date', async () => {
     const out = await render(
       '{{ tenant.name }} {{ message.type }} {{ message.isExternal }} {{ now | date: "%Y" }}',
     );
     assert.equal(out.html, `Fabrikam new true ${new Date().getFullYear()}`);
   });
 
-  it('embeds images referenced as cid: with a namespaced Content-ID, and only those', async () => {
+  void it('embeds images referenced as cid: with a namespaced Content-ID, and only those', async () => {
     const out = await render(
       '<img src="cid:logo.png" alt="{{ user.displayName }}"> <img src="https://cdn.example/x.png">',
     );
@@ -94,7 +94,7 @@ describe('content rendering', () => {
     assert.equal(out.text, '');
   });
 
-  it('never embeds an image because a directory value mentions it', async () => {
+  void it('never embeds an image because a directory value mentions it', async () => {
     const [ada] = users;
     const sneaky = [{ ...ada, jobTitle: '<img src="cid:logo.png">' }];
     const out = await render('<p>{{ user.jobTitle }}</p>', { users: sneaky });
@@ -102,7 +102,7 @@ describe('content rendering', () => {
     assert.equal(out.html, '<p>&lt;img src=&#34;cid:logo.png&#34;&gt;</p>');
   });
 
-  it('renders partials from the configuration templates only', async () => {
+  void it('renders partials from the configuration templates only', async () => {
     const dir = await makeConfigDir({
       templates: {
         'basic.html': '{% render "part", user: user %}!',
