@@ -27,7 +27,7 @@ param functionPrincipalId string
 @description('Principal id of the SMTP front identity.')
 param frontPrincipalId string
 
-@description('Optional: principal id (user or group) of the operator who imports certificates, pushes the image and uploads config. Empty to skip.')
+@description('Optional: principal id (user or group) of the operator who imports certificates, pushes the image, uploads config and reads message traces. Empty to skip.')
 param adminPrincipalId string
 
 // Built-in role definition ids (identical in every subscription).
@@ -38,6 +38,7 @@ var roles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -252,3 +253,15 @@ resource adminConfig 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (
     principalId: adminPrincipalId
   }
 }
+
+// `npx sigrelay trace <id>` run by the operator reads the trace table only.
+resource adminTrace 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (tableName, i) in tableNames: if (!empty(adminPrincipalId) && tableName == 'sigrelaytrace') {
+    scope: tables[i]
+    name: guid(tables[i].id, adminPrincipalId, roles.storageTableDataReader)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
+      principalId: adminPrincipalId
+    }
+  }
+]
