@@ -56,6 +56,11 @@ function nodeEol(node: MimeNode): Eol {
   return raw.length >= 2 && raw[raw.length - 2] === 0x0d ? '\r\n' : '\n';
 }
 
+/** An mbox "From " line mailsplit keeps apart from the header lines, to write back first. */
+function mboxLine(node: MimeNode, eol: Eol): string {
+  return node.headers && node.headers.mbox ? node.headers.mbox.replace(/\r?\n/g, eol) + eol : '';
+}
+
 export class BodyEditor extends Transform {
   private readonly options: EditorOptions;
   private readonly locator = new BodyPartLocator();
@@ -95,7 +100,7 @@ export class BodyEditor extends Transform {
       callback();
       return;
     }
-    this.finishPending();
+    this.finishPending(chunk);
     if (chunk.type !== 'node') {
       this.push(chunk);
       callback();
@@ -165,14 +170,16 @@ export class BodyEditor extends Transform {
     this.push(Buffer.concat([block.subarray(0, mboxEnd), line, block.subarray(mboxEnd)]));
   }
 
-  private finishPending(): void {
+  /** `next` is the chunk after the part: a delimiter glued to the part's header block needs care. */
+  private finishPending(next?: SplitterChunk): void {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
     const raw = Buffer.concat(pending.chunks);
     if (!this.leaveAlone && this.content) {
       try {
-        this.signPart(pending.node, raw, this.content);
+        const delimiterFollows = next?.type === 'data' && next.value[0] !== 0x0a && next.value[0] !== 0x0d;
+        this.signPart(pending.node, raw, this.content, delimiterFollows);
         return;
       } catch (err) {
         if (!(err instanceof LeaveAloneError)) throw err;
@@ -183,7 +190,7 @@ export class BodyEditor extends Transform {
     this.push(raw);
   }
 
-  private signPart(node: MimeNode, raw: Buffer, content: SignatureContent): void {
+  private signPart(node: MimeNode, raw: Buffer, content: SignatureContent, delimiterFollows: boolean): void {
     const html = node.contentType === 'text/html';
     const decoded = decodePart(raw, { transferEncoding: node.encoding || '', charset: node.charset, html });
     if (inlinePgp(decoded.text)) throw new LeaveAloneError('pgp');
@@ -232,6 +239,9 @@ export class BodyEditor extends Transform {
     } else {
       this.pushWrappedInRelated(node, encoded.body, content, eol);
     }
+    // An empty part may share its header block's last line ending with the next delimiter; once it
+    // has content, the delimiter needs a line ending of its own.
+    if (delimiterFollows) this.push(Buffer.from(eol, 'latin1'));
   }
 
   private emitUnchanged(node: MimeNode, raw: Buffer): void {
@@ -241,7 +251,9 @@ export class BodyEditor extends Transform {
 
   /** Original bytes when nothing changed, else the edited header block in the node's line ending. */
   private currentHeaders(node: MimeNode, eol: Eol): Buffer {
-    return node.headers && node.headers.changed ? headerBlock(headerLines(node), eol) : node.getHeaders();
+    return node.headers && node.headers.changed
+      ? headerBlock(headerLines(node), eol, mboxLine(node, eol))
+      : node.getHeaders();
   }
 
   /**
@@ -254,7 +266,7 @@ export class BodyEditor extends Transform {
     const inner = node.root ? lines.filter((l) => isContentHeader(l.key)) : lines;
     const outer: HeaderLine[] = node.root ? lines.filter((l) => !isContentHeader(l.key)) : [];
     outer.push(relatedContentType(boundary, eol));
-    this.pushHeaders(node, headerBlock(outer, eol));
+    this.pushHeaders(node, headerBlock(outer, eol, mboxLine(node, eol)));
     this.push(Buffer.from(`--${boundary}${eol}`, 'latin1'));
     this.push(headerBlock(inner, eol));
     this.push(body);

@@ -15,7 +15,7 @@ export class BodyPartLocator {
   register(node: MimeNode): void {
     const parent = node.parentNode;
     if (!parent) return;
-    const parentNode = parent as MimeNode;
+    const parentNode = parent;
     const index = this.childCount.get(parentNode) ?? 0;
     this.childCount.set(parentNode, index + 1);
     this.childIndex.set(node, index);
@@ -35,13 +35,10 @@ export class BodyPartLocator {
   isBody(node: MimeNode): boolean {
     if (node.multipart || (node.contentType !== 'text/plain' && node.contentType !== 'text/html'))
       return false;
-    if (node.disposition === 'attachment' || node.filename) return false;
+    // RFC 2183: an unrecognised disposition is treated as attachment.
+    if ((node.disposition && node.disposition !== 'inline') || node.filename) return false;
     let child: MimeNode = node;
-    for (
-      let parent = node.parentNode as MimeNode | false;
-      parent;
-      parent = parent.parentNode as MimeNode | false
-    ) {
+    for (let parent = node.parentNode; parent; parent = parent.parentNode) {
       if (parent.rfc822 || !parent.multipart || OPAQUE_MULTIPARTS.has(parent.multipart)) return false;
       if (parent.disposition === 'attachment') return false;
       if (parent.multipart !== 'alternative' && this.childIndex.get(child) !== 0) return false;

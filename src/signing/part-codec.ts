@@ -20,6 +20,8 @@ export interface DecodedPart {
   text: string;
   /** Charset the text was decoded with (normalised, lower case). */
   charset: string;
+  /** Charset parameter as declared ('' when absent). */
+  declaredCharset: string;
   /** Transfer encoding as declared ('' when absent). */
   transferEncoding: string;
   /** Line ending used inside the decoded content. */
@@ -54,10 +56,6 @@ function longestLine(bytes: Buffer): number {
   return Math.max(longest, bytes.length - start);
 }
 
-function isValidUtf8(bytes: Buffer): boolean {
-  return !new TextDecoder('utf-8', { fatal: false }).decode(bytes).includes('\uFFFD');
-}
-
 /** The charset an HTML document declares for itself in a `<meta>` tag. */
 const META_CHARSET = /<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)/i;
 
@@ -68,14 +66,17 @@ function transferDecode(raw: Buffer, transferEncoding: string): Buffer {
   throw new LeaveAloneError(`unsupported-transfer-encoding`);
 }
 
+/**
+ * The charset to decode with. 8-bit text without a usable declaration (none, or us-ascii) is
+ * ambiguous: any choice of ours could change how the existing text displays, so it is left alone.
+ */
 function chooseCharset(bytes: Buffer, declared: string | false, html: boolean): string {
   let charset = (declared || '').trim().toLowerCase();
   if (!charset && html)
     charset = META_CHARSET.exec(bytes.toString('latin1', 0, 4096))?.[1]?.toLowerCase() ?? '';
-  // Undeclared or mislabelled 8-bit text: UTF-8 when it is valid UTF-8, else the Windows default.
-  if (!charset || ((charset === 'us-ascii' || charset === 'ascii') && !isAscii(bytes))) {
-    if (isAscii(bytes)) return 'us-ascii';
-    return isValidUtf8(bytes) ? 'utf-8' : 'windows-1252';
+  if (!charset || charset === 'us-ascii' || charset === 'ascii') {
+    if (!isAscii(bytes)) throw new LeaveAloneError('undeclared-charset');
+    return 'us-ascii';
   }
   if (!iconv.encodingExists(charset)) throw new LeaveAloneError('unknown-charset');
   return charset;
@@ -94,7 +95,8 @@ export function decodePart(
     throw new LeaveAloneError('undecodable-body');
   }
   const eol = text.includes('\r\n') || (!text.includes('\n') && raw.includes('\r\n')) ? '\r\n' : '\n';
-  return { text, charset, transferEncoding, eol, bytes };
+  const declaredCharset = (options.charset || '').trim().toLowerCase();
+  return { text, charset, declaredCharset, transferEncoding, eol, bytes };
 }
 
 /**
@@ -114,8 +116,9 @@ function withEol(encoded: string, eol: string): string {
 }
 
 /**
- * Encodes the new text, keeping the part's transfer encoding when it still yields lines of at most
- * 998 octets (and no 8-bit bytes under 7bit), quoted-printable otherwise.
+ * Encodes the new text: base64 and quoted-printable parts keep their encoding; an identity-encoded
+ * part (7bit, 8bit, binary, none) stays as it is while it is ASCII with lines of at most 998
+ * octets, and becomes quoted-printable otherwise.
  */
 export function encodePart(
   original: DecodedPart,
@@ -124,7 +127,8 @@ export function encodePart(
   bodyEol: '\r\n' | '\n',
 ): EncodedPart {
   const bytes = iconv.encode(text, charset);
-  const charsetChange = charset === original.charset ? undefined : charset;
+  const implied = original.declaredCharset || 'us-ascii';
+  const charsetChange = charset === implied ? undefined : charset;
   const cte = original.transferEncoding;
   if (cte === 'base64') {
     return {
@@ -132,10 +136,9 @@ export function encodePart(
       charset: charsetChange,
     };
   }
-  if (cte !== 'quoted-printable') {
-    const fits = longestLine(bytes) <= MAX_LINE;
-    const eightBitAllowed = cte === '8bit' || cte === 'binary';
-    if (fits && (isAscii(bytes) || eightBitAllowed)) return { body: bytes, charset: charsetChange };
+  // 8-bit text always goes out as quoted-printable: it then survives any relay, 8BITMIME or not.
+  if (cte !== 'quoted-printable' && isAscii(bytes) && longestLine(bytes) <= MAX_LINE) {
+    return { body: bytes, charset: charsetChange };
   }
   const qp = withEol(libqp.wrap(libqp.encode(bytes), 76), bodyEol);
   return {
