@@ -221,9 +221,6 @@ export async function checkSignedMessage(
   }
   const ourCids = new Set(content.images.map((image) => image.cid));
   const [before, after] = await Promise.all([walk(input), walk(output)]);
-  const changed = (type: string) =>
-    before.nodes.filter((n, i) => n.contentType === type && !after.nodes[i]?.body.equals(n.body)).length;
-  const restructured = content.images.length > 0 && after.nodes.length !== before.nodes.length;
   if (!restructured) {
     if (after.nodes.length !== before.nodes.length) problems.push('MIME structure changed');
     if (!sameStructureBytes(before, after)) problems.push('boundaries, preamble or epilogue changed');
