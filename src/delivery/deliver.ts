@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import type { Settings, Tenant } from '../config/index.js';
+import { describeError, replyCodeOf } from '../errors/index.js';
+
+export interface DeliveryTarget {
+  host: string;
+  port: number;
+  /** EHLO name: the host name of the client certificate (what the tenant's inbound connector expects). */
+  ehloName: string;
+  tls: 'required' | 'optional' | 'none';
+  clientCert?: Buffer;
+  clientKey?: Buffer;
+  ca?: Buffer;
+  timeoutMs: number;
+}
+
+export interface DeliveryRequest {
+  mailFrom: string;
+  rcptTo: string[];
+  /** Header lines (without CRLF) to put in front of the message: loop prevention, result. */
+  prependHeaders: string[];
+  message: Readable;
+}
+
+/** What the endpoint said. `accepted`/`rejected` list recipients; `response` is its reply text. */
+export interface DeliveryOutcome {
+  status: 'delivered' | 'temporary' | 'permanent' | 'partial';
+  response: string;
+  code?: number;
+  accepted: string[];
+  /** Recipients refused temporarily (4xx): retry only these. */
+  deferred: string[];
+  /** Recipients refused permanently (5xx): report these. */
+  rejected: string[];
+  /** Per-recipient replies for refused recipients. */
+  recipientReplies: Record<string, string>;
+}
+
+/** Where a tenant's mail goes back to, honouring the local/test override. */
+export function targetFor(tenant: Tenant, settings: Settings): DeliveryTarget {
+  const override = settings.delivery.override;
+  const certFile = tenant.certificate?.certFile ?? settings.delivery.clientCertFile;
+  const keyFile = tenant.certificate?.keyFile ?? settings.delivery.clientKeyFile;
+  return {
+    host: override?.host ?? tenant.delivery.host,
+    port: override?.port ?? tenant.delivery.port,
+    ehloName: tenant.certificate?.name ?? settings.smtp.hostname,
+    tls: settings.delivery.tls,
+    clientCert: certFile ? readCached(certFile) : undefined,
+    clientKey: keyFile ? readCached(keyFile) : undefined,
+    ca: settings.delivery.caFile ? readCached(settings.delivery.caFile) : undefined,
+    timeoutMs: settings.delivery.timeoutMs,
+  };
+}
+
+const fileCache = new Map<string, { mtimeMs: number; data: Buffer }>();
+
+/** Certificates are re-read when their file changes (Key Vault rotation) and cached otherwise. */
+function readCached(file: string): Buffer {
+  const stat = fs.statSync(file);
+  const hit = fileCache.get(file);
+  if (hit && hit.mtimeMs === stat.mtimeMs) return hit.data;
+  const data = fs.readFileSync(file);
+  fileCache.set(file, { mtimeMs: stat.mtimeMs, data });
+  return data;
+}
+
+const transports = new Map<string, Transporter<SMTPTransport.SentMessageInfo>>();
+
+/**
+ * One pooled transport per endpoint and certificate: reusing TLS connections is what makes
+ * hundreds of deliveries a second possible. A changed certificate gives a new key, hence a new pool.
+ */
+function transportFor(target: DeliveryTarget): Transporter<SMTPTransport.SentMessageInfo> {
+  const key = [
+    target.host,
+    target.port,
+    target.ehloName,
+    target.tls,
+    target.clientCert?.length,
+    target.clientCert?.subarray(-64).toString('base64'),
+  ].join('|');
+  let transport = transports.get(key);
+  if (!transport) {
+    transport = nodemailer.createTransport({
+      pool: true,
+      maxConnections: 8,
+      maxMessages: 500,
+      host: target.host,
+      port: target.port,
+      secure: false,
+      name: target.ehloName,
+      requireTLS: target.tls === 'required',
+      ignoreTLS: target.tls === 'none',
+      connectionTimeout: target.timeoutMs,
+      greetingTimeout: target.timeoutMs,
+      socketTimeout: target.timeoutMs,
+      tls: {
+        minVersion: 'TLSv1.2',
+        // SNI must be a host name (RFC 6066); an IP literal (local overrides) is sent without it.
+        servername: net.isIP(target.host) ? undefined : target.host,
+        cert: target.clientCert,
+        key: target.clientKey,
+        ca: target.ca,
+        rejectUnauthorized: true,
+      },
+    } as SMTPTransport.Options);
+    transports.set(key, transport);
+  }
+  return transport;
+}
+
+/** Closes every pooled connection (shutdown, tests). */
+export function closeDeliveryPools(): void {
+  for (const t of transports.values()) t.close();
+  transports.clear();
+}
+
+/**
+ * Sends the stored message with the stored envelope (never the headers' addresses), prepending our
+ * headers. Never throws for an SMTP outcome: the caller decides retry vs dead-letter from `status`.
+ */
+export async function deliver(target: DeliveryTarget, request: DeliveryRequest): Promise<DeliveryOutcome> {
+  const head = Buffer.from(request.prependHeaders.map((h) => `${h}\r\n`).join(''), 'utf8');
+  const raw = Readable.from(prepend(head, request.message));
+  const transport = transportFor(target);
+  try {
+    const info = await transport.sendMail({
+      envelope: { from: request.mailFrom, to: request.rcptTo },
+      raw,
+    });
+    const accepted = (info.accepted ?? []).map(String);
+    const refused = (info.rejected ?? []).map(String);
+    const replies: Record<string, string> = {};
+    const deferred: string[] = [];
+    const rejected: string[] = [];
+    for (const err of (info as { rejectedErrors?: unknown[] }).rejectedErrors ?? []) {
+      const e = err as { recipient?: string; response?: string; responseCode?: number };
+      if (!e.recipient) continue;
+      replies[e.recipient] = e.response ?? describeError(err);
+      ((e.responseCode ?? 450) >= 500 ? rejected : deferred).push(e.recipient);
+    }
+    for (const r of refused) if (!deferred.includes(r) && !rejected.includes(r)) deferred.push(r);
+    return {
+      status: deferred.length + rejected.length > 0 ? 'partial' : 'delivered',
+      response: info.response,
+      code: 250,
+      accepted,
+      deferred,
+      rejected,
+      recipientReplies: replies,
+    };
+  } catch (err) {
+    request.message.destroy();
+    return failureOutcome(err, request.rcptTo);
+  }
+}
+
+async function* prepend(head: Buffer, body: Readable): AsyncGenerator<Buffer> {
+  yield head;
+  for await (const chunk of body as AsyncIterable<Buffer>) yield chunk;
+}
+
+function failureOutcome(err: unknown, rcptTo: string[]): DeliveryOutcome {
+  const code = replyCodeOf(err);
+  const response = (err as { response?: string }).response ?? describeError(err);
+  const replies: Record<string, string> = {};
+  const deferred: string[] = [];
+  const rejected: string[] = [];
+  const perRecipient = (err as { rejectedErrors?: unknown[] }).rejectedErrors;
+  if (Array.isArray(perRecipient) && perRecipient.length > 0) {
+    for (const e of perRecipient as { recipient?: string; response?: string; responseCode?: number }[]) {
+      if (!e.recipient) continue;
+      replies[e.recipient] = e.response ?? '';
+      ((e.responseCode ?? 450) >= 500 ? rejected : deferred).push(e.recipient);
+    }
+    for (const r of rcptTo) if (!deferred.includes(r) && !rejected.includes(r)) deferred.push(r);
+  } else if (code !== undefined && code >= 500) {
+    rejected.push(...rcptTo);
+  } else {
+    deferred.push(...rcptTo);
+  }
+  const status = deferred.length === 0 ? 'permanent' : 'temporary';
+  return { status, response, code, accepted: [], deferred, rejected, recipientReplies: replies };
+}

@@ -1,0 +1,8 @@
+export {
+  closeDeliveryPools,
+  deliver,
+  targetFor,
+  type DeliveryOutcome,
+  type DeliveryRequest,
+  type DeliveryTarget,
+} from './deliver.js';

@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const azuriteMain = require.resolve('azurite/dist/src/azurite.js');
+
+/** Azurite's well-known development account (public, documented by Microsoft). */
+const devAccount = 'devstoreaccount1';
+const devKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuritePorts {
+  blob: number;
+  queue: number;
+  table: number;
+}
+
+export interface AzuriteOptions {
+  /** Workspace directory (data survives restarts of the process). */
+  location: string;
+  /** Fixed ports; free ports are picked when absent. */
+  ports?: Partial<AzuritePorts>;
+  host?: string;
+}
+
+/** A real Azurite process from node_modules, with stop/start for fault tests. */
+export class Azurite {
+  readonly location: string;
+  readonly host: string;
+  ports: AzuritePorts = { blob: 0, queue: 0, table: 0 };
+  private child: ChildProcess | undefined;
+  private readonly requested: Partial<AzuritePorts>;
+
+  constructor(options: AzuriteOptions) {
+    this.location = options.location;
+    this.host = options.host ?? '127.0.0.1';
+    this.requested = options.ports ?? {};
+  }
+
+  get connectionString(): string {
+    const base = `http://${this.host}`;
+    return [
+      'DefaultEndpointsProtocol=http',
+      `AccountName=${devAccount}`,
+      `AccountKey=${devKey}`,
+      `BlobEndpoint=${base}:${this.ports.blob}/${devAccount}`,
+      `QueueEndpoint=${base}:${this.ports.queue}/${devAccount}`,
+      `TableEndpoint=${base}:${this.ports.table}/${devAccount}`,
+    ].join(';');
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts Azurite (re-using the same ports on a restart) and waits until all three services listen. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    await fs.mkdir(this.location, { recursive: true });
+    if (!this.ports.blob) {
+      this.ports = {
+        blob: this.requested.blob ?? (await freePort(this.host)),
+        queue: this.requested.queue ?? (await freePort(this.host)),
+        table: this.requested.table ?? (await freePort(this.host)),
+      };
+    }
+    const args = [
+      azuriteMain,
+      '--location',
+      this.location,
+      '--blobHost',
+      this.host,
+      '--blobPort',
+      String(this.ports.blob),
+      '--queueHost',
+      this.host,
+      '--queuePort',
+      String(this.ports.queue),
+      '--tableHost',
+      this.host,
+      '--tablePort',
+      String(this.ports.table),
+      '--silent',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--disableTelemetry',
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`azurite exited early (code ${code}): ${stderr}`))),
+    );
+    await Promise.race([
+      Promise.all(
+        [this.ports.blob, this.ports.queue, this.ports.table].map((p) => waitForPort(this.host, p, 30_000)),
+      ),
+      exited,
+    ]);
+    exited.catch(() => undefined);
+  }
+
+  /** Stops Azurite; `kill` = SIGKILL to simulate a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await done;
+    this.child = undefined;
+  }
+}
+
+/** Asks the OS for a free TCP port on `host`. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, host);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,429 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import azureFunctions from '@azure/functions';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { describeError } from '../../errors/index.js';
+import type { Logger } from '../../log/index.js';
+import {
+  installCoreApi,
+  registeredFunctions,
+  triggerOf,
+  type BindingMetadata,
+  type RegisteredFunction,
+} from './core-api.js';
+import { DurableApi } from './durable-api.js';
+import { DurableBackend } from './durable-backend.js';
+import { Ncrontab } from './ncrontab.js';
+
+const { InvocationContext, HttpRequest } = azureFunctions;
+
+export interface HostOptions {
+  /** Directory of the compiled functions (every `*.js` in it is loaded, like package.json `main`). */
+  functionsDir: string;
+  /** host.json, for the queue and durable settings. */
+  hostJson: string;
+  /** Environment the bindings' `connection` names are looked up in. */
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  /** HTTP triggers listen here (0 = any free port); the key protects function/admin-level routes. */
+  httpPort?: number;
+  functionKey?: string;
+  /** Blob triggers fire for blobs at least this old (the queue normally gets there first). */
+  blobGraceMs?: number;
+  blobScanIntervalMs?: number;
+}
+
+interface QueueSettings {
+  batchSize: number;
+  newBatchThreshold: number;
+  maxPollingIntervalMs: number;
+  visibilityTimeoutSec: number;
+  maxDequeueCount: number;
+  messageEncoding: 'base64' | 'none';
+}
+
+/**
+ * Runs the functions app without Azure Functions Core Tools: the same registered functions, the same
+ * orchestrator and activities, with queue, blob, timer and HTTP triggers served against Azurite.
+ * A queue message is deleted only after the orchestration it started has finished, so killing this
+ * process means redelivery, not loss.
+ */
+export class LocalFunctionsHost {
+  readonly backend: DurableBackend;
+  readonly api: DurableApi;
+  httpPort = 0;
+  readonly functionKey: string;
+  private readonly options: HostOptions;
+  private readonly log: Logger;
+  private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private httpServer: http.Server | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  private constructor(
+    options: HostOptions,
+    functions: RegisteredFunction[],
+    private readonly queue: QueueSettings,
+  ) {
+    this.options = options;
+    this.log = options.logger;
+    this.functionKey = options.functionKey ?? crypto.randomBytes(24).toString('base64url');
+    const orchestrators = new Map<string, RegisteredFunction['handler']>();
+    const activities = new Map<string, RegisteredFunction['handler']>();
+    for (const fn of functions) {
+      const type = triggerOf(fn).type;
+      if (type === 'orchestrationTrigger') orchestrators.set(fn.name, fn.handler);
+      if (type === 'activityTrigger') activities.set(fn.name, fn.handler);
+    }
+    this.functions = functions;
+    this.backend = new DurableBackend({ orchestrators, activities, logger: this.log });
+    this.api = new DurableApi(this.backend);
+  }
+
+  readonly functions: RegisteredFunction[];
+
+  /** Loads every compiled function module (registering them through @azure/functions) and builds a host. */
+  static async create(options: HostOptions): Promise<LocalFunctionsHost> {
+    installCoreApi();
+    const files = (await fs.readdir(options.functionsDir)).filter((f) => f.endsWith('.js')).sort();
+    for (const file of files) await import(pathToFileURL(path.join(options.functionsDir, file)).href);
+    const hostJson = JSON.parse(await fs.readFile(options.hostJson, 'utf8')) as {
+      extensions?: { queues?: Record<string, unknown> };
+    };
+    const q = hostJson.extensions?.queues ?? {};
+    const queue: QueueSettings = {
+      batchSize: Number(q.batchSize ?? 16),
+      newBatchThreshold: Number(q.newBatchThreshold ?? 8),
+      maxPollingIntervalMs: timeSpanMs(String(q.maxPollingInterval ?? '00:00:01')),
+      visibilityTimeoutSec: Math.max(1, timeSpanMs(String(q.visibilityTimeout ?? '00:00:30')) / 1000),
+      maxDequeueCount: Number(q.maxDequeueCount ?? 5),
+      messageEncoding: q.messageEncoding === 'none' ? 'none' : 'base64',
+    };
+    return new LocalFunctionsHost(options, registeredFunctions(), queue);
+  }
+
+  async start(): Promise<void> {
+    await this.api.listen();
+    const http = this.functions.filter((f) => triggerOf(f).type === 'httpTrigger');
+    if (http.length > 0) await this.startHttp(http);
+    for (const fn of this.functions) {
+      const trigger = triggerOf(fn);
+      if (trigger.type === 'queueTrigger') this.loops.push(this.queueLoop(fn, trigger));
+      else if (trigger.type === 'blobTrigger') this.loops.push(this.blobLoop(fn, trigger));
+      else if (trigger.type === 'timerTrigger') this.scheduleTimer(fn, trigger);
+    }
+  }
+
+  /** Stops polling, waits for invocations in flight (their queue messages are then kept, not lost). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    await Promise.allSettled(this.loops);
+    await Promise.race([Promise.allSettled([...this.inFlight]), sleep(5000)]);
+    await this.api.close();
+    if (this.httpServer) {
+      this.httpServer.closeAllConnections();
+      await new Promise((r) => this.httpServer?.close(r));
+    }
+  }
+
+  describe(): string[] {
+    return this.functions.map((f) => {
+      const t = triggerOf(f);
+      const detail = t.queueName ?? t.path ?? t.schedule ?? t.route ?? '';
+      return `${f.name} (${t.type}${detail ? `: ${String(detail)}` : ''})`;
+    });
+  }
+
+  private connection(binding: BindingMetadata): string {
+    const name = String(binding.connection ?? 'AzureWebJobsStorage');
+    const value = this.options.env[name];
+    if (!value) throw new Error(`connection setting ${name} is not set`);
+    return value;
+  }
+
+  private context(
+    fn: RegisteredFunction,
+    triggerMetadata: Record<string, unknown>,
+  ): InstanceType<typeof InvocationContext> {
+    const invocationId = crypto.randomUUID();
+    const trigger = triggerOf(fn);
+    const extraInputs = Object.entries(fn.bindings)
+      .filter(([, b]) => b.direction === 'in' && !/trigger$/i.test(b.type))
+      .map(([name, b]) => ({ ...b, name }));
+    const context = new InvocationContext({
+      invocationId,
+      functionName: fn.name,
+      triggerMetadata,
+      options: { trigger: { ...trigger }, extraInputs, extraOutputs: [] },
+      logHandler: (level, ...args) => {
+        if (level === 'error' || level === 'warning')
+          this.log.warn({ fn: fn.name, invocationId }, args.map(String).join(' '));
+      },
+    });
+    for (const input of extraInputs) {
+      if (input.type === 'durableClient' || input.type === 'orchestrationClient') {
+        context.extraInputs.set(input.name, this.api.clientData(invocationId));
+      }
+    }
+    return context;
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async queueLoop(fn: RegisteredFunction, trigger: BindingMetadata): Promise<void> {
+    const queueName = String(trigger.queueName);
+    const service = QueueServiceClient.fromConnectionString(this.connection(trigger));
+    const queue = service.getQueueClient(queueName);
+    const poison = service.getQueueClient(`${queueName}-poison`);
+    const active = new Set<Promise<void>>();
+    let idle = 50;
+    while (!this.stopped) {
+      if (active.size > this.queue.newBatchThreshold) {
+        await Promise.race(active);
+        continue;
+      }
+      let messages;
+      try {
+        const res = await queue.receiveMessages({
+          numberOfMessages: Math.min(32, this.queue.batchSize),
+          visibilityTimeout: Math.max(60, this.queue.visibilityTimeoutSec),
+        });
+        messages = res.receivedMessageItems;
+      } catch (err) {
+        this.log.warn({ fn: fn.name, err: describeError(err) }, 'queue poll failed; retrying');
+        await sleep(1000);
+        continue;
+      }
+      if (messages.length === 0) {
+        await sleep(idle);
+        idle = Math.min(idle * 2, this.queue.maxPollingIntervalMs);
+        continue;
+      }
+      idle = 50;
+      for (const m of messages) {
+        const p = this.handleQueueMessage(fn, queue, poison, m);
+        active.add(p);
+        this.track(p);
+        void p.finally(() => active.delete(p));
+      }
+    }
+    await Promise.allSettled([...active]);
+  }
+
+  private async handleQueueMessage(
+    fn: RegisteredFunction,
+    queue: QueueClient,
+    poison: QueueClient,
+    m: {
+      messageId: string;
+      popReceipt: string;
+      messageText: string;
+      dequeueCount: number;
+      insertedOn?: Date;
+    },
+  ): Promise<void> {
+    let popReceipt = m.popReceipt;
+    const log = this.log.child({ fn: fn.name, queueMessage: m.messageId });
+    try {
+      if (m.dequeueCount > this.queue.maxDequeueCount) {
+        await poison.createIfNotExists();
+        await poison.sendMessage(m.messageText);
+        await queue.deleteMessage(m.messageId, popReceipt);
+        log.error({ dequeueCount: m.dequeueCount }, 'message moved to the poison queue');
+        return;
+      }
+      const text =
+        this.queue.messageEncoding === 'base64'
+          ? Buffer.from(m.messageText, 'base64').toString('utf8')
+          : m.messageText;
+      const context = this.context(fn, {
+        id: m.messageId,
+        dequeueCount: m.dequeueCount,
+        insertionTime: m.insertedOn,
+      });
+      try {
+        await fn.handler(parseJson(text), context);
+      } catch (err) {
+        log.warn(
+          { err: describeError(err), dequeueCount: m.dequeueCount },
+          'queue function failed; the message will be retried',
+        );
+        await queue
+          .updateMessage(m.messageId, popReceipt, undefined, this.queue.visibilityTimeoutSec)
+          .catch(() => undefined);
+        return;
+      }
+      // Keep the message (invisible) until every orchestration it started has finished.
+      const lease = Math.max(60, this.queue.visibilityTimeoutSec);
+      for (const id of this.api.takeTouched(context.invocationId)) {
+        for (;;) {
+          const done = await Promise.race([
+            this.backend.waitFor(id).then(() => true),
+            sleep((lease * 1000) / 2).then(() => false),
+          ]);
+          if (done) break;
+          const renewed = await queue.updateMessage(m.messageId, popReceipt, undefined, lease);
+          popReceipt = renewed.popReceipt ?? popReceipt;
+        }
+      }
+      await queue.deleteMessage(m.messageId, popReceipt);
+    } catch (err) {
+      // Storage trouble: the message becomes visible again after its lease and is processed then.
+      log.warn({ err: describeError(err) }, 'queue message handling interrupted; it will be redelivered');
+    }
+  }
+
+  private async blobLoop(fn: RegisteredFunction, trigger: BindingMetadata): Promise<void> {
+    const [containerName] = String(trigger.path).split('/');
+    const container = BlobServiceClient.fromConnectionString(this.connection(trigger)).getContainerClient(
+      containerName ?? '',
+    );
+    const receipts = new Map<string, string>();
+    const grace = this.options.blobGraceMs ?? 5000;
+    const interval = this.options.blobScanIntervalMs ?? 2000;
+    while (!this.stopped) {
+      try {
+        const present = new Set<string>();
+        for await (const blob of container.listBlobsFlat()) {
+          present.add(blob.name);
+          const etag = blob.properties.etag ?? '';
+          if (receipts.get(blob.name) === etag) continue;
+          if (Date.now() - (blob.properties.lastModified?.getTime() ?? 0) < grace) continue;
+          receipts.set(blob.name, etag);
+          // The content is not downloaded: our blob functions only use the name, and a message can be 150 MB.
+          const context = this.context(fn, {
+            name: blob.name,
+            blobTrigger: `${containerName}/${blob.name}`,
+            uri: container.getBlobClient(blob.name).url,
+          });
+          const p = Promise.resolve(fn.handler(Buffer.alloc(0), context)).then(
+            () => void this.api.takeTouched(context.invocationId),
+            (err: unknown) => {
+              this.api.takeTouched(context.invocationId);
+              receipts.delete(blob.name);
+              this.log.warn(
+                { fn: fn.name, blob: blob.name, err: describeError(err) },
+                'blob function failed; will retry',
+              );
+            },
+          );
+          this.track(p);
+        }
+        for (const name of receipts.keys()) if (!present.has(name)) receipts.delete(name);
+      } catch (err) {
+        this.log.warn({ fn: fn.name, err: describeError(err) }, 'blob scan failed; retrying');
+      }
+      await sleep(interval);
+    }
+  }
+
+  private scheduleTimer(fn: RegisteredFunction, trigger: BindingMetadata): void {
+    const schedule = new Ncrontab(String(trigger.schedule));
+    const arm = () => {
+      if (this.stopped) return;
+      const next = schedule.next(new Date());
+      const t = setTimeout(() => {
+        const context = this.context(fn, {});
+        const p = Promise.resolve(fn.handler({ isPastDue: false, scheduleStatus: {} }, context)).then(
+          () => undefined,
+          (err: unknown) => this.log.warn({ fn: fn.name, err: describeError(err) }, 'timer function failed'),
+        );
+        this.track(p);
+        arm();
+      }, next.getTime() - Date.now());
+      t.unref();
+      this.timers.push(t);
+    };
+    arm();
+  }
+
+  private async startHttp(functions: RegisteredFunction[]): Promise<void> {
+    const routes = functions.map((fn) => {
+      const t = triggerOf(fn);
+      const template = String(t.route ?? fn.name);
+      const names: string[] = [];
+      const pattern = new RegExp(
+        `^/api/${template.replace(/\{(\w+)\??\}/g, (_m, n: string) => {
+          names.push(n);
+          return '([^/]*)';
+        })}/?$`,
+        'i',
+      );
+      const methods = (t.methods as string[] | undefined)?.map((m) => m.toUpperCase());
+      return { fn, pattern, names, methods, authLevel: String(t.authLevel ?? 'anonymous') };
+    });
+    const server = http.createServer((req, res) => {
+      void (async () => {
+        const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+        const route = routes.find(
+          (r) => r.pattern.test(url.pathname) && (!r.methods || r.methods.includes(req.method ?? 'GET')),
+        );
+        if (!route) return void res.writeHead(404).end();
+        if (route.authLevel !== 'anonymous') {
+          const key = req.headers['x-functions-key'] ?? url.searchParams.get('code');
+          if (key !== this.functionKey) return void res.writeHead(401).end();
+        }
+        const match = route.pattern.exec(url.pathname);
+        const params: Record<string, string> = {};
+        route.names.forEach((n, i) => (params[n] = decodeURIComponent(match?.[i + 1] ?? '')));
+        const chunks: Buffer[] = [];
+        for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
+        const request = new HttpRequest({
+          method: req.method ?? 'GET',
+          url: url.href,
+          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+          query: Object.fromEntries(url.searchParams),
+          params,
+          body: chunks.length ? { string: Buffer.concat(chunks).toString('utf8') } : undefined,
+        });
+        try {
+          const out = (await route.fn.handler(request, this.context(route.fn, {}))) as
+            | { status?: number; jsonBody?: unknown; body?: unknown; headers?: Record<string, string> }
+            | undefined;
+          const headers: Record<string, string> = { ...(out?.headers ?? {}) };
+          let body: string | Buffer = '';
+          if (out?.jsonBody !== undefined) {
+            body = JSON.stringify(out.jsonBody);
+            headers['content-type'] ??= 'application/json';
+          } else if (typeof out?.body === 'string' || Buffer.isBuffer(out?.body)) body = out.body;
+          res.writeHead(out?.status ?? 200, headers).end(body);
+        } catch (err) {
+          this.log.warn({ fn: route.fn.name, err: describeError(err) }, 'http function failed');
+          res.writeHead(500).end();
+        }
+      })();
+    });
+    this.httpServer = server;
+    await new Promise<void>((resolve) => server.listen(this.options.httpPort ?? 0, '127.0.0.1', resolve));
+    this.httpPort = (server.address() as AddressInfo).port;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** "hh:mm:ss" (or "d.hh:mm:ss") → milliseconds. */
+function timeSpanMs(value: string): number {
+  const m = /^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(value);
+  if (!m) return 1000;
+  return (((Number(m[1] ?? 0) * 24 + Number(m[2])) * 60 + Number(m[3])) * 60 + Number(m[4])) * 1000;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,69 @@
+import type { TableClient } from '@azure/data-tables';
+import { isNotFound } from '../storage/index.js';
+
+/** Per-message delivery progress, recorded durably after every attempt and before any deletion. */
+export interface DeliveryProgress {
+  /** Recipients the endpoint accepted (250): never sent to again. */
+  delivered: string[];
+  /** Recipients the endpoint refused permanently (5xx), with its reply. */
+  rejected: Record<string, string>;
+  /** The endpoint's last reply text. */
+  lastResponse: string;
+  attempts: number;
+  updatedAt: string;
+}
+
+interface Entity {
+  partitionKey: string;
+  rowKey: string;
+  delivered: string;
+  rejected: string;
+  lastResponse: string;
+  attempts: number;
+  updatedAt: string;
+}
+
+/**
+ * The "delivered" record that makes delivery exactly-once as far as possible: a replayed activity or
+ * a restarted orchestration reads it and never sends to a recipient that already got the message.
+ */
+export class DeliveryState {
+  constructor(private readonly table: TableClient) {}
+
+  async get(id: string): Promise<DeliveryProgress | undefined> {
+    try {
+      const e = await this.table.getEntity<Entity>(id, 'delivery');
+      return {
+        delivered: JSON.parse(e.delivered) as string[],
+        rejected: JSON.parse(e.rejected) as Record<string, string>,
+        lastResponse: e.lastResponse,
+        attempts: e.attempts,
+        updatedAt: e.updatedAt,
+      };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async put(id: string, progress: DeliveryProgress): Promise<void> {
+    await this.table.upsertEntity<Entity>(
+      {
+        partitionKey: id,
+        rowKey: 'delivery',
+        delivered: JSON.stringify(progress.delivered),
+        rejected: JSON.stringify(progress.rejected),
+        lastResponse: progress.lastResponse.slice(0, 4000),
+        attempts: progress.attempts,
+        updatedAt: progress.updatedAt,
+      },
+      'Replace',
+    );
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.table.deleteEntity(id, 'delivery').catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}

@@ -1,0 +1,47 @@
+import { loadContent, type Content } from '../content/index.js';
+import { loadSettings, type Settings } from '../config/index.js';
+import { createLogger, type Logger } from '../log/index.js';
+import { createStorageClients, MessageStore, names, type StorageClients } from '../storage/index.js';
+import { DeliveryState } from './delivery-state.js';
+
+/**
+ * What the activities share inside one functions process: settings, storage clients and the loaded
+ * content. Built once on first use (not per message); content reloads are the content module's job.
+ */
+export interface Runtime {
+  settings: Settings;
+  storage: StorageClients;
+  store: MessageStore;
+  state: DeliveryState;
+  logger: Logger;
+  content(): Promise<Content>;
+}
+
+let current: Runtime | undefined;
+
+export function runtime(): Runtime {
+  if (current) return current;
+  const settings = loadSettings();
+  const storage = createStorageClients(settings.storage);
+  let content: Promise<Content> | undefined;
+  current = {
+    settings,
+    storage,
+    store: new MessageStore(storage),
+    state: new DeliveryState(storage.table(names.stateTable)),
+    logger: createLogger('functions'),
+    content: () => {
+      content ??= loadContent(settings.configDir).catch((err: unknown) => {
+        content = undefined;
+        throw err;
+      });
+      return content;
+    },
+  };
+  return current;
+}
+
+/** Forgets the shared runtime (tests that change the environment between cases). */
+export function resetRuntime(): void {
+  current = undefined;
+}

@@ -1,0 +1,91 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { TableClient } from '@azure/data-tables';
+import type { Settings } from '../config/index.js';
+
+/** Names of every storage resource the product uses (Bicep creates the same ones). */
+export const names = {
+  inboundContainer: 'inbound',
+  envelopeContainer: 'envelopes',
+  signedContainer: 'signed',
+  deadletterContainer: 'deadletter',
+  configContainer: 'config',
+  inboundQueue: 'inbound',
+  traceTable: 'sigrelaytrace',
+  stateTable: 'sigrelaystate',
+} as const;
+
+export interface StorageClients {
+  blobs: BlobServiceClient;
+  queues: QueueServiceClient;
+  inbound: ContainerClient;
+  envelopes: ContainerClient;
+  signed: ContainerClient;
+  deadletter: ContainerClient;
+  config: ContainerClient;
+  inboundQueue: QueueClient;
+  table(name: string): TableClient;
+}
+
+/**
+ * Retries are short on purpose: the SMTP front must answer 451 within seconds when storage is down
+ * (Exchange Online retries for a day), and the orchestration owns the long retries.
+ */
+const pipeline = {
+  retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000, tryTimeoutInMs: 60_000 },
+  keepAliveOptions: { enable: true },
+};
+
+export type StorageConnection = Pick<Settings['storage'], 'connectionString' | 'accountName'>;
+
+/** Clients from a connection string (Azurite, keys) or, in Azure, the account name + managed identity. */
+export function createStorageClients(connection: StorageConnection): StorageClients {
+  let blobs: BlobServiceClient;
+  let queues: QueueServiceClient;
+  let table: (name: string) => TableClient;
+  if (connection.connectionString) {
+    const cs = connection.connectionString;
+    blobs = BlobServiceClient.fromConnectionString(cs, pipeline);
+    queues = QueueServiceClient.fromConnectionString(cs, pipeline);
+    table = (name) =>
+      TableClient.fromConnectionString(cs, name, { allowInsecureConnection: cs.includes('http://') });
+  } else if (connection.accountName) {
+    const account = connection.accountName;
+    const credential = new DefaultAzureCredential({
+      managedIdentityClientId: process.env.AzureWebJobsStorage__clientId,
+    });
+    blobs = new BlobServiceClient(`https://${account}.blob.core.windows.net`, credential, pipeline);
+    queues = new QueueServiceClient(`https://${account}.queue.core.windows.net`, credential, pipeline);
+    table = (name) => new TableClient(`https://${account}.table.core.windows.net`, name, credential);
+  } else {
+    throw new Error(
+      'no storage configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName',
+    );
+  }
+  return {
+    blobs,
+    queues,
+    inbound: blobs.getContainerClient(names.inboundContainer),
+    envelopes: blobs.getContainerClient(names.envelopeContainer),
+    signed: blobs.getContainerClient(names.signedContainer),
+    deadletter: blobs.getContainerClient(names.deadletterContainer),
+    config: blobs.getContainerClient(names.configContainer),
+    inboundQueue: queues.getQueueClient(names.inboundQueue),
+    table,
+  };
+}
+
+/** Creates every container, queue and table if missing (local runs and tests; Bicep does it in Azure). */
+export async function ensureStorage(clients: StorageClients): Promise<void> {
+  await Promise.all([
+    clients.inbound.createIfNotExists(),
+    clients.envelopes.createIfNotExists(),
+    clients.signed.createIfNotExists(),
+    clients.deadletter.createIfNotExists(),
+    clients.config.createIfNotExists(),
+    clients.inboundQueue.createIfNotExists(),
+    clients.table(names.traceTable).createTable(),
+    clients.table(names.stateTable).createTable(),
+  ]);
+}

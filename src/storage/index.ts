@@ -1,0 +1,21 @@
+export {
+  createStorageClients,
+  ensureStorage,
+  names,
+  type StorageClients,
+  type StorageConnection,
+} from './clients.js';
+export {
+  claimCheckSchema,
+  decodeClaimCheck,
+  encodeClaimCheck,
+  newMessageId,
+  type ClaimCheck,
+} from './claim-check.js';
+export {
+  isNotFound,
+  MessageStore,
+  type Envelope,
+  type MessageMeta,
+  type MessageMetaInput,
+} from './message-store.js';

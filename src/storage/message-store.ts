@@ -1,0 +1,235 @@
+import crypto from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import type { StorageClients } from './clients.js';
+
+export interface Envelope {
+  mailFrom: string;
+  rcptTo: string[];
+}
+
+/** Facts recorded with every stored message (blob metadata). Never the subject or body. */
+export interface MessageMeta {
+  id: string;
+  envelope: Envelope;
+  tenantId: string;
+  receivedAt: string;
+  clientAddress: string;
+  sessionId: string;
+  tlsProtocol?: string;
+  tlsCipher?: string;
+  size: number;
+  sha256: string;
+}
+
+export type MessageMetaInput = Omit<MessageMeta, 'size' | 'sha256'>;
+
+/** Blob metadata is limited to 8 KB in all; a longer recipient list goes to the `envelopes` container. */
+const inlineRecipientsLimit = 4096;
+const blockSize = 4 * 1024 * 1024;
+const maxStagedInFlight = 3;
+
+/**
+ * Raw messages in Blob Storage: `inbound/<id>` as received, `signed/<id>` after signing. Writes
+ * stream in 4 MiB blocks and commit with the metadata at the end (size and SHA-256 are only known
+ * then); a message smaller than one block is a single PUT. Nothing is visible under the name until
+ * the commit, so an interrupted write never leaves a half message for the functions to pick up.
+ */
+export class MessageStore {
+  constructor(private readonly clients: StorageClients) {}
+
+  get inbound(): ContainerClient {
+    return this.clients.inbound;
+  }
+
+  /** Streams `source` into `inbound/<id>`; resolves with size and SHA-256 once committed. */
+  async writeInbound(
+    source: Readable,
+    meta: MessageMetaInput,
+    options: { abort?: AbortSignal; beforeCommit?: () => Promise<void> } = {},
+  ): Promise<MessageMeta> {
+    const { abort, beforeCommit } = options;
+    const recipientsJson = JSON.stringify(meta.envelope.rcptTo);
+    const overflow = encodeURIComponent(recipientsJson).length > inlineRecipientsLimit;
+    if (overflow) {
+      await this.clients.envelopes
+        .getBlockBlobClient(`${meta.id}.json`)
+        .upload(recipientsJson, Buffer.byteLength(recipientsJson), { abortSignal: abort });
+    }
+    const blob = this.clients.inbound.getBlockBlobClient(meta.id);
+    try {
+      const { size, sha256 } = await streamToBlockBlob(
+        source,
+        blob,
+        async (size, sha) => {
+          await beforeCommit?.();
+          return toMetadata({ ...meta, size, sha256: sha }, overflow);
+        },
+        abort,
+      );
+      return { ...meta, size, sha256 };
+    } catch (err) {
+      if (overflow) await this.clients.envelopes.deleteBlob(`${meta.id}.json`).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Reads the stored facts of `inbound/<id>`; undefined when the blob does not exist. */
+  async readMeta(id: string): Promise<MessageMeta | undefined> {
+    try {
+      const props = await this.clients.inbound.getBlobClient(id).getProperties();
+      return await this.fromMetadata(id, props.metadata ?? {});
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** A stream of `inbound/<id>` (or `signed/<id>`). */
+  async open(id: string, which: 'inbound' | 'signed' = 'inbound'): Promise<Readable> {
+    const container = which === 'inbound' ? this.clients.inbound : this.clients.signed;
+    const response = await container.getBlobClient(id).download();
+    const body = response.readableStreamBody;
+    if (!body) throw new Error(`blob ${which}/${id} has no body`);
+    return body as Readable;
+  }
+
+  /** Streams `source` into `signed/<id>`, overwriting an earlier attempt. */
+  async writeSigned(id: string, source: Readable): Promise<{ size: number; sha256: string }> {
+    return streamToBlockBlob(source, this.clients.signed.getBlockBlobClient(id), () => Promise.resolve({}));
+  }
+
+  async exists(id: string, which: 'inbound' | 'signed'): Promise<boolean> {
+    const container = which === 'inbound' ? this.clients.inbound : this.clients.signed;
+    return container.getBlobClient(id).exists();
+  }
+
+  async deleteSigned(id: string): Promise<void> {
+    await this.clients.signed.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
+  }
+
+  /** Deletes every stored copy of a message. Idempotent: already-deleted copies are fine. */
+  async deleteAll(id: string): Promise<void> {
+    await Promise.all([
+      this.clients.signed.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound),
+      this.clients.envelopes.deleteBlob(`${id}.json`).catch(ignoreNotFound),
+    ]);
+    // The inbound copy goes last: while it exists, the sweeper can still find and finish the message.
+    await this.clients.inbound.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
+  }
+
+  private async fromMetadata(id: string, md: Record<string, string>): Promise<MessageMeta> {
+    let rcptTo: string[];
+    if (md.rcptblob === '1') {
+      const buf = await this.clients.envelopes.getBlobClient(`${id}.json`).downloadToBuffer();
+      rcptTo = JSON.parse(buf.toString('utf8')) as string[];
+    } else {
+      rcptTo = JSON.parse(decodeURIComponent(md.rcptto ?? '%5B%5D')) as string[];
+    }
+    return {
+      id,
+      envelope: { mailFrom: decodeURIComponent(md.mailfrom ?? ''), rcptTo },
+      tenantId: md.tenant ?? '',
+      receivedAt: md.receivedat ?? '',
+      clientAddress: md.clientaddress ?? '',
+      sessionId: md.sessionid ?? '',
+      tlsProtocol: md.tlsprotocol,
+      tlsCipher: md.tlscipher,
+      size: Number(md.size ?? 0),
+      sha256: md.sha256 ?? '',
+    };
+  }
+}
+
+function toMetadata(meta: MessageMeta, recipientsOverflow: boolean): Record<string, string> {
+  const md: Record<string, string> = {
+    schema: '1',
+    mailfrom: encodeURIComponent(meta.envelope.mailFrom),
+    tenant: meta.tenantId,
+    receivedat: meta.receivedAt,
+    clientaddress: meta.clientAddress,
+    sessionid: meta.sessionId,
+    size: String(meta.size),
+    sha256: meta.sha256,
+    rcptcount: String(meta.envelope.rcptTo.length),
+  };
+  if (recipientsOverflow) md.rcptblob = '1';
+  else md.rcptto = encodeURIComponent(JSON.stringify(meta.envelope.rcptTo));
+  if (meta.tlsProtocol) md.tlsprotocol = meta.tlsProtocol;
+  if (meta.tlsCipher) md.tlscipher = meta.tlsCipher;
+  return md;
+}
+
+/**
+ * Streams into a block blob: one PUT when everything fits in one block, else staged blocks (a few in
+ * flight, so memory stays at a few blocks) and a final commit carrying the metadata.
+ */
+async function streamToBlockBlob(
+  source: Readable,
+  blob: BlockBlobClient,
+  /** Called once the source has ended, before anything becomes visible; may throw to abandon the write. */
+  metadataFor: (size: number, sha256: string) => Promise<Record<string, string>>,
+  abortSignal?: AbortSignal,
+): Promise<{ size: number; sha256: string }> {
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const blockIds: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+
+  const stage = async (data: Buffer) => {
+    const blockId = Buffer.from(String(blockIds.length).padStart(8, '0')).toString('base64');
+    blockIds.push(blockId);
+    const p = blob
+      .stageBlock(blockId, data, data.length, { abortSignal })
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        failure ??= err;
+      });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    if (inFlight.size >= maxStagedInFlight) await Promise.race(inFlight);
+  };
+
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    if (failure) break;
+    hash.update(chunk);
+    size += chunk.length;
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= blockSize) {
+      const data = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await stage(data);
+    }
+  }
+  if (failure) {
+    // Keep reading so the SMTP client is not left hanging; the bytes go nowhere.
+    source.resume();
+    throw failure;
+  }
+  const sha256 = hash.digest('hex');
+  const metadata = await metadataFor(size, sha256);
+  if (blockIds.length === 0) {
+    const data = Buffer.concat(pending, pendingBytes);
+    await blob.upload(data, data.length, { metadata, abortSignal });
+    return { size, sha256 };
+  }
+  if (pendingBytes > 0) await stage(Buffer.concat(pending, pendingBytes));
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  await blob.commitBlockList(blockIds, { metadata, abortSignal });
+  return { size, sha256 };
+}
+
+export function isNotFound(err: unknown): boolean {
+  const status = (err as { statusCode?: number } | null)?.statusCode;
+  return status === 404;
+}
+
+function ignoreNotFound(err: unknown): void {
+  if (!isNotFound(err)) throw err;
+}
