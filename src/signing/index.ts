@@ -5,6 +5,7 @@
  */
 export { signMessage, DEFAULT_PROCESSED_HEADER, type SignOptions } from './sign-message.js';
 export { HTML_MARKER_CLASS } from './placement.js';
+export { envelopeFromHeaders } from './message-facts.js';
 export type {
   InlineImage,
   MessageFacts,

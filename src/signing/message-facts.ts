@@ -1,5 +1,5 @@
 /** Builds what the content module is told about a message: envelope plus root headers. */
-import type { MimeNode } from '@zone-eu/mailsplit';
+import { Headers, type MimeNode } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
 import type { MessageFacts } from './types.js';
 
@@ -71,4 +71,18 @@ export function headerAddresses(headers: ReadonlyMap<string, string[]>, names: s
   return found;
 }
 
-export { firstAddress };
+/**
+ * Envelope defaults read from a raw message's root header block: sender from From, recipients
+ * from To and Cc. For tools (the CLI) that get a message without its SMTP envelope.
+ */
+export function envelopeFromHeaders(raw: Buffer): { sender?: string; recipients: string[] } {
+  const end = /\r?\n\r?\n/.exec(raw.subarray(0, 1024 * 1024).toString('latin1'));
+  const headers = new Headers(raw.subarray(0, end ? end.index + end[0].length : raw.length));
+  const map = new Map<string, string[]>();
+  for (const { key, line } of headers.getList()) {
+    const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]/g, ' ');
+    map.set(key, [...(map.get(key) ?? []), value]);
+  }
+  const sender = firstAddress(map.get('from')?.[0]);
+  return { ...(sender ? { sender } : {}), recipients: headerAddresses(map, ['to', 'cc']) };
+}

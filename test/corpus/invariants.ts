@@ -221,6 +221,8 @@ export async function checkSignedMessage(
   }
   const ourCids = new Set(content.images.map((image) => image.cid));
   const [before, after] = await Promise.all([walk(input), walk(output)]);
+  // Embedding images adds parts (and may wrap the HTML); then only attachments are compared.
+  const restructured = content.images.length > 0 && after.nodes.length !== before.nodes.length;
   if (!restructured) {
     if (after.nodes.length !== before.nodes.length) problems.push('MIME structure changed');
     if (!sameStructureBytes(before, after)) problems.push('boundaries, preamble or epilogue changed');
