@@ -3,6 +3,7 @@
  * 8bit, binary) and charset (anything iconv-lite knows). The part is buffered whole, which is the
  * one place the engine holds content in memory: body text, never attachments.
  */
+import { TextDecoder } from 'node:util';
 import iconv from 'iconv-lite';
 import * as libqp from 'libqp';
 import * as libbase64 from 'libbase64';
@@ -37,7 +38,7 @@ export interface EncodedPart {
 }
 
 const IDENTITY_ENCODINGS = new Set(['', '7bit', '8bit', 'binary']);
-/** Charsets we read but never write back: not ASCII-compatible, so UTF-8 replaces them. */
+/** Charsets we read but never write back (not ASCII-compatible): UTF-8 replaces them. */
 const READ_ONLY_CHARSETS = /^(?:utf-?16|utf-?32|ucs-?2|utf-?7|unicode-1-1-utf-7)/;
 const MAX_LINE = 998;
 
@@ -78,8 +79,29 @@ function chooseCharset(bytes: Buffer, declared: string | false, html: boolean): 
     if (!isAscii(bytes)) throw new LeaveAloneError('undeclared-charset');
     return 'us-ascii';
   }
-  if (!iconv.encodingExists(charset)) throw new LeaveAloneError('unknown-charset');
+  if (!iconv.encodingExists(charset) && !whatwgDecoder(charset)) throw new LeaveAloneError('unknown-charset');
   return charset;
+}
+
+/**
+ * iconv-lite lacks a few charsets real mail uses (ISO-2022-JP above all); Node's WHATWG decoder
+ * reads them. Such parts are decode-only: they go back out as UTF-8.
+ */
+function whatwgDecoder(charset: string): TextDecoder | undefined {
+  try {
+    return new TextDecoder(charset, { fatal: true });
+  } catch {
+    return undefined;
+  }
+}
+
+function decodeText(bytes: Buffer, charset: string): string {
+  if (iconv.encodingExists(charset)) return iconv.decode(bytes, charset);
+  try {
+    return (whatwgDecoder(charset) as TextDecoder).decode(bytes);
+  } catch {
+    throw new LeaveAloneError('undecodable-body');
+  }
 }
 
 export function decodePart(
@@ -89,7 +111,7 @@ export function decodePart(
   const transferEncoding = options.transferEncoding.trim().toLowerCase();
   const bytes = transferDecode(raw, transferEncoding);
   const charset = chooseCharset(bytes, options.charset, options.html);
-  const text = iconv.decode(bytes, charset);
+  const text = decodeText(bytes, charset);
   if (text.includes('\uFFFD') && !bytes.toString('latin1').includes('\xEF\xBF\xBD')) {
     // Bytes the charset cannot represent would be lost on re-encoding: leave the message as it is.
     throw new LeaveAloneError('undecodable-body');
@@ -105,7 +127,7 @@ export function decodePart(
  */
 export function outputCharset(original: DecodedPart & { bytes: Buffer }, added: string): string {
   const { charset } = original;
-  if (READ_ONLY_CHARSETS.test(charset)) return 'utf-8';
+  if (READ_ONLY_CHARSETS.test(charset) || !iconv.encodingExists(charset)) return 'utf-8';
   if (charset === 'us-ascii' || charset === 'ascii') return /^[\x00-\x7f]*$/.test(added) ? charset : 'utf-8';
   if (iconv.decode(iconv.encode(added, charset), charset) !== added) return 'utf-8';
   return iconv.encode(original.text, charset).equals(original.bytes) ? charset : 'utf-8';
