@@ -140,7 +140,9 @@ export async function deliverActivity(input: DeliverInput): Promise<DeliverResul
   const tenant = content.tenants.byTenantId(meta.tenantId);
   if (!tenant) throw new TemporaryDeliveryError(`tenant ${meta.tenantId} is not configured`);
   const target = targetFor(tenant, rt.settings);
-  const headers = [`${rt.settings.processedHeader}: true`, `X-Sigrelay-Id: ${input.id}`];
+  // The engine stamps the loop-prevention header on what it signs; the original needs it here.
+  const headers = input.useSigned ? [] : [`${rt.settings.processedHeader}: true`];
+  headers.push(`X-Sigrelay-Id: ${input.id}`);
   if (input.result) headers.push(`X-Sigrelay-Result: ${input.result}`);
   const message = await rt.store.open(input.id, input.useSigned ? 'signed' : 'inbound');
   const started = Date.now();

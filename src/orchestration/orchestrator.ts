@@ -69,7 +69,7 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
     delivery = yield context.df.callActivityWithRetry(activityNames.deliver, deliveryRetry(signed.policy), {
       id,
       useSigned: signed.useSigned,
-      result,
+      ...(result === undefined ? {} : { result }),
     });
   } catch (err) {
     const reason = `delivery gave up: ${message(err)}`;

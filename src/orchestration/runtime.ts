@@ -1,4 +1,4 @@
-import { loadContent, type Content } from '../content/index.js';
+import { openContent, type ContentStore } from '../content/index.js';
 import { loadSettings, type Settings } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { createStorageClients, MessageStore, names, type StorageClients } from '../storage/index.js';
@@ -14,7 +14,7 @@ export interface Runtime {
   store: MessageStore;
   state: DeliveryState;
   logger: Logger;
-  content(): Promise<Content>;
+  content(): Promise<ContentStore>;
 }
 
 let current: Runtime | undefined;
@@ -23,15 +23,20 @@ export function runtime(): Runtime {
   if (current) return current;
   const settings = loadSettings();
   const storage = createStorageClients(settings.storage);
-  let content: Promise<Content> | undefined;
+  let content: Promise<ContentStore> | undefined;
+  const logger = createLogger('functions');
   current = {
     settings,
     storage,
     store: new MessageStore(storage),
     state: new DeliveryState(storage.table(names.stateTable)),
-    logger: createLogger('functions'),
+    logger,
     content: () => {
-      content ??= loadContent(settings.configDir).catch((err: unknown) => {
+      // Local folder or, in production, the Blob `config` container; reloads keep the last good config.
+      content ??= openContent(settings, {
+        onError: (err) =>
+          logger.error({ err: err.message }, 'configuration is invalid; keeping the last good one'),
+      }).catch((err: unknown) => {
         content = undefined;
         throw err;
       });

@@ -14,7 +14,7 @@ export interface SampleOptions {
  * Exchange Online stamps on the first leg (CrossTenant id, X-OriginatorOrg).
  */
 export function outlookReply(options: SampleOptions = {}): Buffer {
-  const from = options.from ?? 'adele.vance@contoso.com';
+  const from = options.from ?? 'alice@contoso.com';
   const to = options.to ?? 'partner@fabrikam.example';
   const tenantId = options.tenantId ?? '6f1c2e3a-8b4d-4c5e-9f60-1a2b3c4d5e6f';
   const boundary = `_000_${crypto.randomBytes(8).toString('hex')}_`;
@@ -32,7 +32,7 @@ export function outlookReply(options: SampleOptions = {}): Buffer {
     '<p class="MsoNormal">Here is the revised quote, freight included. Let me know if anything is missing.<o:p></o:p></p>',
     '<p class="MsoNormal"><o:p>&nbsp;</o:p></p>',
     '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">',
-    '<p class="MsoNormal"><b>From:</b> Megan Bowen &lt;megan@fabrikam.example&gt;<br><b>Sent:</b> Monday, 23 November 2026 10:12<br><b>To:</b> Adele Vance &lt;adele.vance@contoso.com&gt;<br><b>Subject:</b> Q3 order</p></div>',
+    '<p class="MsoNormal"><b>From:</b> Megan Bowen &lt;megan@fabrikam.example&gt;<br><b>Sent:</b> Monday, 23 November 2026 10:12<br><b>To:</b> Alice Contoso &lt;alice@contoso.com&gt;<br><b>Subject:</b> Q3 order</p></div>',
     quoted,
     '</div></body></html>',
   ].join('\r\n');
@@ -43,14 +43,14 @@ export function outlookReply(options: SampleOptions = {}): Buffer {
     '',
     'From: Megan Bowen <megan@fabrikam.example>',
     'Sent: Monday, 23 November 2026 10:12',
-    'To: Adele Vance <adele.vance@contoso.com>',
+    'To: Alice Contoso <alice@contoso.com>',
     'Subject: Q3 order',
     '',
     'Thanks for the numbers. Could you send the revised quote for the Q3 order?',
   ].join('\r\n');
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n');
   const lines = [
-    `From: Adele Vance <${from}>`,
+    `From: Alice Contoso <${from}>`,
     `To: Megan Bowen <${to}>`,
     'Subject: RE: Q3 order',
     `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,

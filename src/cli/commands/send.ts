@@ -29,7 +29,7 @@ export async function run(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const from = values.from ?? 'adele.vance@contoso.com';
+  const from = values.from ?? 'alice@contoso.com';
   const to = values.to ?? ['megan@fabrikam.example'];
   const raw = file ? await fs.readFile(file) : outlookReply({ from, to: to[0] });
   const dataDir = process.env.SIGRELAY_DATA_DIR ?? path.join(projectRoot, '.data');

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createRequire } from 'node:module';
+import { processMessageOrchestrator } from '../../src/orchestration/orchestrator.js';
+import type { DeliverResult, SignOutcome } from '../../src/orchestration/index.js';
+
+/**
+ * Drives the real orchestrator through durable-functions' own replay (DummyOrchestrationContext),
+ * with histories shaped as the Durable extension writes them.
+ */
+class History {
+  readonly events: Record<string, unknown>[] = [];
+  private nextId = 0;
+  constructor(input: unknown) {
+    this.add(12, {});
+    this.add(0, { Name: 'processMessage', Input: JSON.stringify(input) });
+  }
+  private add(type: number, fields: Record<string, unknown>): void {
+    this.events.push({ EventType: type, EventId: -1, IsPlayed: false, Timestamp: new Date(), ...fields });
+  }
+  completed(name: string, result: unknown): this {
+    const id = this.nextId++;
+    this.add(4, { EventId: id, Name: name });
+    this.add(5, { TaskScheduledId: id, Result: JSON.stringify(result) });
+    return this;
+  }
+  /** A failed attempt of a retried activity, followed by the retry timer. */
+  failedThenTimer(name: string, reason: string): this {
+    const id = this.nextId++;
+    this.add(4, { EventId: id, Name: name });
+    this.add(6, { TaskScheduledId: id, Reason: reason, Details: 'Error' });
+    const timer = this.nextId++;
+    this.add(10, { EventId: timer, FireAt: new Date() });
+    this.add(11, { TimerId: timer, FireAt: new Date() });
+    return this;
+  }
+}
+
+interface Action {
+  functionName?: string;
+  input?: Record<string, unknown>;
+  retryOptions?: Record<string, number>;
+}
+
+// durable-functions' own test utilities (the package exports only DummyOrchestrationContext at the top).
+const testUtils = createRequire(import.meta.url)('durable-functions/lib/src/util/testingUtils.js') as {
+  createOrchestrator: (fn: unknown) => (input: unknown, context: unknown) => Promise<unknown>;
+  DurableOrchestrationInput: new (instanceId: string, history: unknown[], input: unknown) => unknown;
+  DummyOrchestrationContext: new (name: string, invocationId: string, log: () => void) => unknown;
+};
+
+async function replay(history: History): Promise<{ isDone: boolean; output: unknown; actions: Action[] }> {
+  const handler = testUtils.createOrchestrator(processMessageOrchestrator);
+  const input = new testUtils.DurableOrchestrationInput('msg-1', history.events, { id: 'msg-1' });
+  const context = new testUtils.DummyOrchestrationContext('processMessage', 'inv-1', () => undefined);
+  const state = (await handler(input, context)) as { isDone: boolean; output: unknown; actions: Action[][] };
+  return { isDone: state.isDone, output: state.output, actions: state.actions.flat() };
+}
+
+const signed: SignOutcome = {
+  id: 'msg-1',
+  found: true,
+  action: 'signed',
+  reason: 'signed',
+  template: 'corporate',
+  useSigned: true,
+  tenantId: 't',
+  alreadyDelivered: false,
+  policy: {
+    signingFailure: 'fail-open',
+    permanentFailure: 'dsn',
+    retry: { firstIntervalSeconds: 30, maxIntervalSeconds: 3600, giveUpAfterHours: 48 },
+  },
+};
+const delivered: DeliverResult = {
+  status: 'delivered',
+  response: '250 2.6.0 queued',
+  delivered: ['b@x.example'],
+  rejected: {},
+};
+
+describe('processMessage orchestrator', () => {
+  it('success: signs, delivers the signed copy, then deletes', async () => {
+    const h = new History({ id: 'msg-1' })
+      .completed('signMessage', signed)
+      .completed('deliverMessage', delivered)
+      .completed('deleteMessage', null);
+    const state = await replay(h);
+    assert.equal(state.isDone, true);
+    assert.deepEqual(
+      state.actions.map((a) => a.functionName),
+      ['signMessage', 'deliverMessage', 'deleteMessage'],
+    );
+    assert.deepEqual(state.actions[1]?.input, { id: 'msg-1', useSigned: true });
+    assert.deepEqual(state.output, {
+      id: 'msg-1',
+      outcome: 'delivered',
+      signing: { action: 'signed', reason: 'signed', template: 'corporate' },
+      response: '250 2.6.0 queued',
+    });
+  });
+
+  it('delivery uses the tenant retry policy: exponential backoff, capped, given up after the configured hours', async () => {
+    const state = await replay(new History({ id: 'msg-1' }).completed('signMessage', signed));
+    const deliver = state.actions[1];
+    assert.equal(deliver?.functionName, 'deliverMessage');
+    assert.equal(deliver?.retryOptions?.firstRetryIntervalInMilliseconds, 30_000);
+    assert.equal(deliver?.retryOptions?.backoffCoefficient, 2);
+    assert.equal(deliver?.retryOptions?.maxRetryIntervalInMilliseconds, 3_600_000);
+    assert.equal(deliver?.retryOptions?.retryTimeoutInMilliseconds, 48 * 3_600_000);
+    assert.equal(state.isDone, false, 'waits for the delivery');
+  });
+
+  it('sign failure (engine): delivers the original with an X-Sigrelay-Result reason (fail-open)', async () => {
+    const failed = { ...signed, action: 'failed', reason: 'engine-error: boom', useSigned: false };
+    const h = new History({ id: 'msg-1' })
+      .completed('signMessage', failed)
+      .completed('deliverMessage', delivered)
+      .completed('deleteMessage', null);
+    const state = await replay(h);
+    assert.deepEqual(state.actions[1]?.input, {
+      id: 'msg-1',
+      useSigned: false,
+      result: 'unsigned; reason=engine-error: boom',
+    });
+    assert.equal((state.output as { outcome: string }).outcome, 'delivered');
+  });
+
+  it('sign activity failing on every try (storage): still delivers the original', async () => {
+    const h = new History({ id: 'msg-1' });
+    for (let i = 0; i < 5; i++) h.failedThenTimer('signMessage', 'storage unavailable');
+    const state = await replay(h);
+    const deliver = state.actions.find((a) => a.functionName === 'deliverMessage');
+    assert.ok(deliver, 'delivery is scheduled after the sign retries are exhausted');
+    assert.equal(deliver.input?.useSigned, false);
+    assert.match(String(deliver.input?.result), /^unsigned; reason=sign-activity: storage unavailable/);
+  });
+
+  it('delivery retry: a temporary failure, then success, then delete — the message is delivered once', async () => {
+    const h = new History({ id: 'msg-1' })
+      .completed('signMessage', signed)
+      .failedThenTimer('deliverMessage', 'temporary failure for 1 recipient(s): 451 4.3.0 try later')
+      .completed('deliverMessage', delivered)
+      .completed('deleteMessage', null);
+    const state = await replay(h);
+    assert.equal(state.isDone, true);
+    assert.equal((state.output as { outcome: string }).outcome, 'delivered');
+    assert.equal(state.actions.filter((a) => a.functionName === 'deleteMessage').length, 1);
+  });
+
+  it('permanent refusal (5xx): dead-letters instead of deleting', async () => {
+    const refused: DeliverResult = {
+      status: 'permanent',
+      response: '550 5.7.64 TenantAttribution',
+      delivered: [],
+      rejected: { 'b@x.example': '550' },
+    };
+    const h = new History({ id: 'msg-1' })
+      .completed('signMessage', signed)
+      .completed('deliverMessage', refused)
+      .completed('deadLetterMessage', null);
+    const state = await replay(h);
+    assert.deepEqual(
+      state.actions.map((a) => a.functionName),
+      ['signMessage', 'deliverMessage', 'deadLetterMessage'],
+    );
+    assert.equal((state.output as { outcome: string }).outcome, 'dead-lettered');
+  });
+
+  it('a message already gone from storage ends without delivering', async () => {
+    const gone: SignOutcome = { id: 'msg-1', found: false, useSigned: false, alreadyDelivered: false };
+    const state = await replay(new History({ id: 'msg-1' }).completed('signMessage', gone));
+    assert.equal(state.isDone, true);
+    assert.deepEqual(state.output, { id: 'msg-1', outcome: 'missing' });
+  });
+});
