@@ -182,6 +182,19 @@ async function checkSignedPart(
   return [];
 }
 
+/** Each signature image is embedded exactly once when the signed HTML refers to it, never otherwise. */
+async function checkEmbeddedImages(output: Buffer, cids: Set<string>): Promise<string[]> {
+  const parsed = await simpleParser(output, { keepCidLinks: true, skipTextToHtml: true });
+  const html = typeof parsed.html === 'string' ? parsed.html : '';
+  const problems: string[] = [];
+  for (const cid of cids) {
+    const embedded = parsed.attachments.filter((a) => a.cid === cid).length;
+    const expected = html.includes(`cid:${cid}`) ? 1 : 0;
+    if (embedded !== expected) problems.push(`image ${cid} embedded ${embedded} times, expected ${expected}`);
+  }
+  return problems;
+}
+
 function lineStats(message: Buffer): { long: number; eightBit: boolean } {
   let long = 0;
   let start = 0;
@@ -251,7 +264,7 @@ export async function checkSignedMessage(
     attachmentDigests(output, ourCids),
   ]);
   if (inDigests.join('\n') !== outDigests.join('\n')) problems.push('attachments differ');
-  for (const cid of ourCids) if (!output.includes(`<${cid}>`)) problems.push(`image ${cid} not embedded`);
+  if (ourCids.size) problems.push(...(await checkEmbeddedImages(output, ourCids)));
 
   await simpleParser(output); // the whole output must parse
   if (!restructured) {

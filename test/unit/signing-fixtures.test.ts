@@ -1,0 +1,184 @@
+/**
+ * Hand-made fixtures, one per client style, MIME shape, charset and leave-alone category: exact
+ * placement, exactly one signature, every other part byte-identical (checked by the same
+ * invariants as the corpus run, with mailparser as the independent reader).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { simpleParser } from 'mailparser';
+import { checkSignedMessage, signBuffer, TEST_SIGNATURE } from '../corpus/invariants.js';
+
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/signing');
+const BLOCK = `<div class="sigrelay-signature">${TEST_SIGNATURE.html}</div>`;
+const SIGNATURE_LINE = 'Zoë Tester · Sigrelay QA';
+
+async function sign(name: string) {
+  const input = fs.readFileSync(path.join(fixtures, name));
+  const { decision, output } = await signBuffer(input, TEST_SIGNATURE, { chunkSize: 97 });
+  return { input, decision, output };
+}
+
+async function signedOk(name: string) {
+  const result = await sign(name);
+  assert.equal(result.decision.action, 'signed', `${name}: ${result.decision.reason}`);
+  assert.deepEqual(await checkSignedMessage(result.input, result.output, TEST_SIGNATURE), []);
+  const parsed = await simpleParser(result.output);
+  const html = typeof parsed.html === 'string' ? parsed.html : '';
+  return { ...result, html, text: parsed.text ?? '', parsed };
+}
+
+/** The signature sits after `newText` and directly before `quoteStart`, exactly once. */
+function assertBetween(body: string, signature: string, newText: string, quoteStart: string) {
+  const at = body.indexOf(signature);
+  assert.ok(at >= 0, 'signature missing');
+  assert.equal(body.indexOf(signature, at + 1), -1, 'signature twice');
+  assert.ok(body.indexOf(newText) < at, 'signature above the new text');
+  assert.ok(body.indexOf(quoteStart) > at, 'signature below the quote');
+  assert.ok(
+    body
+      .slice(at + signature.length)
+      .trimStart()
+      .startsWith(quoteStart),
+    'signature not directly above the quote',
+  );
+}
+
+void describe('placement under the newest reply', () => {
+  void it('Outlook desktop: above the border-top reply header, text above From:/Sent:', async () => {
+    const { html, text } = await signedOk('outlook-desktop-reply.eml');
+    assertBetween(html, BLOCK, 'Thanks Bob', '<div style="border:none;border-top:solid #E1E1E1');
+    assertBetween(text, SIGNATURE_LINE, 'Thanks Bob', '+1 555 0100');
+    assert.ok(text.indexOf(SIGNATURE_LINE) < text.indexOf('From: Bob'));
+    assert.ok(html.includes('café on me'), 'windows-1252 content decoded intact');
+  });
+
+  void it('OWA: above appendonsend, text above the underscore rule (base64 utf-8)', async () => {
+    const { html, text } = await signedOk('owa-reply.eml');
+    assertBetween(html, BLOCK, 'Sounds good — noon?', '<div id="appendonsend">');
+    assert.ok(text.indexOf(SIGNATURE_LINE) < text.indexOf('________________'));
+    assert.ok(text.indexOf('Sounds good') < text.indexOf(SIGNATURE_LINE));
+  });
+
+  void it('Gmail: above gmail_quote, text above "On … wrote:" (LF line endings)', async () => {
+    const { html, text, output } = await signedOk('gmail-reply.eml');
+    assertBetween(html, BLOCK, 'Booked it.', '<div class="gmail_quote gmail_quote_container">');
+    assert.ok(text.indexOf(SIGNATURE_LINE) < text.indexOf('On Mon, Jun 3'));
+    assert.ok(!output.includes('\r\n'), 'LF input stays LF');
+  });
+
+  void it('Apple Mail: above blockquote type=cite inside multipart/related', async () => {
+    const { html, text } = await signedOk('apple-reply.eml');
+    assertBetween(html, BLOCK, 'Nice one!', '<blockquote type="cite">');
+    assert.ok(text.indexOf(SIGNATURE_LINE) < text.indexOf('> On 3 Jun'));
+  });
+
+  void it('Thunderbird: above moz-cite-prefix; 8bit UTF-8 becomes quoted-printable', async () => {
+    const { html, output } = await signedOk('thunderbird-reply.eml');
+    assertBetween(html, BLOCK, 'Looks fine to me.', '<div class="moz-cite-prefix">');
+    assert.ok(!output.some((byte) => byte > 0x7f), 'no raw 8-bit bytes after signing');
+  });
+
+  void it('Yahoo (iso-8859-1, 8bit): above yahoo_quoted, accents intact', async () => {
+    const { html } = await signedOk('yahoo-reply-latin1.eml');
+    assertBetween(html, BLOCK, 'Très bien, à demain.', '<div id="yahoo_quoted_123"');
+  });
+
+  void it('Proton: above protonmail_quote', async () => {
+    const { html } = await signedOk('proton-reply.eml');
+    assertBetween(html, BLOCK, 'Done.', '<div class="protonmail_quote">');
+  });
+
+  void it('Exchange x_ prefixed quote classes count as markers', async () => {
+    const { html, output } = await signedOk('exchange-x-prefixed-reply.eml');
+    assertBetween(html, BLOCK, 'Forwarding with my notes.', '<div class="x_gmail_quote">');
+    assert.match(
+      output.toString('latin1'),
+      /Content-Type: text\/html; charset=utf-8/i,
+      'us-ascii part moved to UTF-8',
+    );
+  });
+});
+
+void describe('new messages', () => {
+  void it('HTML in multipart/mixed: before </body>; attachments and attached message untouched', async () => {
+    const { html, parsed } = await signedOk('new-html-with-attachment.eml');
+    assert.ok(html.endsWith(`${BLOCK}</body></html>`));
+    const notes = parsed.attachments.find((a) => a.filename === 'notes.txt');
+    assert.ok(notes && !notes.content.toString().includes('Zoë'));
+  });
+
+  void it('ISO-2022-JP text is transcoded to UTF-8 with the signature at the end', async () => {
+    const { text, output } = await signedOk('new-iso2022jp.eml');
+    assert.ok(text.startsWith('こんにちは、会議は明日です。'));
+    assert.ok(text.trimEnd().endsWith('+1 555 0100'));
+    assert.match(output.toString('latin1'), /charset=utf-8/i);
+  });
+
+  void it('a line over 998 octets makes a 7bit part quoted-printable', async () => {
+    const { output } = await signedOk('new-plain-lf-long-line.eml');
+    assert.match(output.toString('latin1'), /Content-Transfer-Encoding: quoted-printable/);
+    assert.ok(
+      output
+        .toString('latin1')
+        .split('\n')
+        .every((line) => line.length <= 998),
+    );
+  });
+
+  void it('bottom placement signs below the whole thread', async () => {
+    const input = fs.readFileSync(path.join(fixtures, 'gmail-reply.eml'));
+    const { decision, output } = await signBuffer(input, { ...TEST_SIGNATURE, placement: 'bottom' });
+    assert.equal(decision.action, 'signed');
+    const parsed = await simpleParser(output);
+    const html = typeof parsed.html === 'string' ? parsed.html : '';
+    assert.ok(html.indexOf(BLOCK) > html.indexOf('Can you book the train?'));
+  });
+});
+
+void describe('once only', () => {
+  void it('a signed output is not signed again (already processed)', async () => {
+    const { output } = await signedOk('gmail-reply.eml');
+    const again = await signBuffer(output, TEST_SIGNATURE);
+    assert.deepEqual([again.decision.action, again.decision.reason], ['skipped', 'already-processed']);
+  });
+
+  void it('our block in the new part without the header is recognised (already-signed)', async () => {
+    const { output } = await signedOk('gmail-reply.eml');
+    const stripped = Buffer.from(
+      output.toString('latin1').replace(/^X-Sigrelay-Processed: true\n/, ''),
+      'latin1',
+    );
+    const again = await signBuffer(stripped, TEST_SIGNATURE);
+    assert.deepEqual([again.decision.action, again.decision.reason], ['skipped', 'already-signed']);
+  });
+});
+
+void describe('leave alone', () => {
+  const cases: [string, string][] = [
+    ['leave-smime-signed.eml', 'smime'],
+    ['leave-smime-encrypted.eml', 'smime'],
+    ['leave-pgp-mime.eml', 'pgp'],
+    ['leave-pgp-inline.eml', 'pgp'],
+    ['leave-calendar.eml', 'calendar'],
+    ['leave-report-dsn.eml', 'report'],
+    ['leave-tnef.eml', 'tnef'],
+    ['leave-auto-reply.eml', 'auto-submitted'],
+    ['leave-inbox-rule.eml', 'auto-reply'],
+    ['leave-processed.eml', 'already-processed'],
+  ];
+  for (const [name, reason] of cases) {
+    void it(`${name} → skipped (${reason})`, async () => {
+      const { decision } = await sign(name);
+      assert.deepEqual([decision.action, decision.reason], ['skipped', reason]);
+    });
+  }
+
+  void it('messages above maxBytes are skipped as too-large', async () => {
+    const input = fs.readFileSync(path.join(fixtures, 'owa-reply.eml'));
+    const { decision } = await signBuffer(input, TEST_SIGNATURE, { maxBytes: 100 });
+    assert.deepEqual([decision.action, decision.reason], ['skipped', 'too-large']);
+  });
+});
