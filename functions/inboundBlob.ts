@@ -13,7 +13,8 @@ app.storageBlob('inboundBlob', {
   connection: 'AzureWebJobsStorage',
   extraInputs: [df.input.durableClient()],
   handler: async (_blob, context) => {
-    const id = String(context.triggerMetadata?.name ?? '');
+    const name = context.triggerMetadata?.name;
+    const id = typeof name === 'string' ? name : '';
     if (!/^[A-Za-z0-9-]{8,80}$/.test(id)) return;
     const result = await startProcessing(df.getClient(context), id);
     runtime().logger.info({ fn: 'inboundBlob', messageId: id, result }, 'blob trigger handled');

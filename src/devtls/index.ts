@@ -30,11 +30,11 @@ export interface IssueOptions {
 function newKeyPair(): {
   privatePem: string;
   forgePublic: forge.pki.PublicKey;
-  forgePrivate: forge.pki.PrivateKey;
+  forgePrivate: forge.pki.rsa.PrivateKey;
 } {
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privatePem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const forgePrivate = forge.pki.privateKeyFromPem(privatePem) as forge.pki.rsa.PrivateKey;
+  const forgePrivate = forge.pki.privateKeyFromPem(privatePem);
   const forgePublic = forge.pki.setRsaPublicKey(forgePrivate.n, forgePrivate.e);
   return { privatePem, forgePublic, forgePrivate };
 }
@@ -66,14 +66,14 @@ export function createCa(commonName = 'sigrelay development CA'): CertPair {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.forgePrivate as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  cert.sign(keys.forgePrivate, forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: keys.privatePem };
 }
 
 /** Issues a leaf certificate signed by `ca`. IP addresses in altNames become IP SANs. */
 export function issueCertificate(ca: CertPair, options: IssueOptions): CertPair {
   const caCert = forge.pki.certificateFromPem(ca.cert);
-  const caKey = forge.pki.privateKeyFromPem(ca.key) as forge.pki.rsa.PrivateKey;
+  const caKey = forge.pki.privateKeyFromPem(ca.key);
   const keys = newKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.forgePublic;
@@ -148,11 +148,8 @@ export function devPkiFiles(dir: string): DevPkiFiles {
 export async function ensureDevPki(dir: string): Promise<DevPkiFiles> {
   const files = devPkiFiles(dir);
   try {
-    await Promise.all(
-      Object.values(files)
-        .slice(1)
-        .map((f) => fs.access(f)),
-    );
+    const { dir: _dir, ...paths } = files;
+    await Promise.all(Object.values(paths).map((f: string) => fs.access(f)));
     return files;
   } catch {
     // First run (or a partial earlier run): create everything afresh.

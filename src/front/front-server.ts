@@ -82,7 +82,7 @@ export class FrontServer {
           (reply) => cb(null, reply),
           (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
         ),
-    } as ConstructorParameters<typeof SMTPServer>[0]);
+    });
     this.server.on('error', (err) => this.log.warn({ err: describeError(err) }, 'smtp server error'));
   }
 

@@ -45,7 +45,7 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
   const { id } = context.df.getInput<{ id: string }>();
   let signed: SignOutcome;
   try {
-    signed = yield context.df.callActivityWithRetry(activityNames.sign, signRetry(), { id });
+    signed = (yield context.df.callActivityWithRetry(activityNames.sign, signRetry(), { id })) as SignOutcome;
   } catch (err) {
     // Storage kept failing while signing: deliver the original (fail-open); delivery retries for days.
     signed = {
@@ -66,11 +66,11 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
   const result = signed.useSigned ? undefined : `unsigned; reason=${signed.reason ?? 'unknown'}`;
   let delivery: DeliverResult;
   try {
-    delivery = yield context.df.callActivityWithRetry(activityNames.deliver, deliveryRetry(signed.policy), {
+    delivery = (yield context.df.callActivityWithRetry(activityNames.deliver, deliveryRetry(signed.policy), {
       id,
       useSigned: signed.useSigned,
       ...(result === undefined ? {} : { result }),
-    });
+    })) as DeliverResult;
   } catch (err) {
     const reason = `delivery gave up: ${message(err)}`;
     yield context.df.callActivity(activityNames.deadLetter, { id, reason, history: { signing } });

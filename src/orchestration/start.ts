@@ -1,4 +1,4 @@
-import type { DurableClient } from 'durable-functions';
+import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
 import { orchestratorName } from './orchestrator.js';
 
 /**
@@ -10,7 +10,8 @@ import { orchestratorName } from './orchestrator.js';
 export async function startProcessing(client: DurableClient, id: string): Promise<'started' | 'exists'> {
   try {
     const status = await client.getStatus(id);
-    if (status.runtimeStatus !== 'Failed' && status.runtimeStatus !== 'Terminated') return 'exists';
+    const restartable: OrchestrationRuntimeStatus[] = [OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
+    if (!restartable.includes(status.runtimeStatus)) return 'exists';
   } catch (err) {
     if (!/404/.test(String(err))) throw err;
   }

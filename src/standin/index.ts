@@ -122,7 +122,7 @@ export class ExchangeStandin {
       onClose: (session) => {
         this.certs.delete(session.id);
       },
-    } as ConstructorParameters<typeof SMTPServer>[0]);
+    });
     this.server.on('error', () => undefined);
   }
 

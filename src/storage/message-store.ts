@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import { toError } from '../errors/index.js';
 import type { StorageClients } from './clients.js';
 
 export interface Envelope {
@@ -209,7 +210,7 @@ async function streamToBlockBlob(
   if (failure) {
     // Keep reading so the SMTP client is not left hanging; the bytes go nowhere.
     source.resume();
-    throw failure;
+    throw toError(failure);
   }
   const sha256 = hash.digest('hex');
   const metadata = await metadataFor(size, sha256);
@@ -220,7 +221,7 @@ async function streamToBlockBlob(
   }
   if (pendingBytes > 0) await stage(Buffer.concat(pending, pendingBytes));
   await Promise.all(inFlight);
-  if (failure) throw failure;
+  if (failure) throw toError(failure);
   await blob.commitBlockList(blockIds, { metadata, abortSignal });
   return { size, sha256 };
 }

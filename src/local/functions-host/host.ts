@@ -100,8 +100,8 @@ export class LocalFunctionsHost {
     const queue: QueueSettings = {
       batchSize: Number(q.batchSize ?? 16),
       newBatchThreshold: Number(q.newBatchThreshold ?? 8),
-      maxPollingIntervalMs: timeSpanMs(String(q.maxPollingInterval ?? '00:00:01')),
-      visibilityTimeoutSec: Math.max(1, timeSpanMs(String(q.visibilityTimeout ?? '00:00:30')) / 1000),
+      maxPollingIntervalMs: timeSpanMs(str(q.maxPollingInterval, '00:00:01')),
+      visibilityTimeoutSec: Math.max(1, timeSpanMs(str(q.visibilityTimeout, '00:00:30')) / 1000),
       maxDequeueCount: Number(q.maxDequeueCount ?? 5),
       messageEncoding: q.messageEncoding === 'none' ? 'none' : 'base64',
     };
@@ -136,13 +136,13 @@ export class LocalFunctionsHost {
   describe(): string[] {
     return this.functions.map((f) => {
       const t = triggerOf(f);
-      const detail = t.queueName ?? t.path ?? t.schedule ?? t.route ?? '';
-      return `${f.name} (${t.type}${detail ? `: ${String(detail)}` : ''})`;
+      const detail = str(t.queueName ?? t.path ?? t.schedule ?? t.route, '');
+      return `${f.name} (${t.type}${detail ? `: ${detail}` : ''})`;
     });
   }
 
   private connection(binding: BindingMetadata): string {
-    const name = String(binding.connection ?? 'AzureWebJobsStorage');
+    const name = str(binding.connection, 'AzureWebJobsStorage');
     const value = this.options.env[name];
     if (!value) throw new Error(`connection setting ${name} is not set`);
     return value;
@@ -350,7 +350,7 @@ export class LocalFunctionsHost {
   private async startHttp(functions: RegisteredFunction[]): Promise<void> {
     const routes = functions.map((fn) => {
       const t = triggerOf(fn);
-      const template = String(t.route ?? fn.name);
+      const template = str(t.route, fn.name);
       const names: string[] = [];
       const pattern = new RegExp(
         `^/api/${template.replace(/\{(\w+)\??\}/g, (_m, n: string) => {
@@ -360,7 +360,7 @@ export class LocalFunctionsHost {
         'i',
       );
       const methods = (t.methods as string[] | undefined)?.map((m) => m.toUpperCase());
-      return { fn, pattern, names, methods, authLevel: String(t.authLevel ?? 'anonymous') };
+      return { fn, pattern, names, methods, authLevel: str(t.authLevel, 'anonymous') };
     });
     const server = http.createServer((req, res) => {
       void (async () => {
@@ -407,6 +407,11 @@ export class LocalFunctionsHost {
     await new Promise<void>((resolve) => server.listen(this.options.httpPort ?? 0, '127.0.0.1', resolve));
     this.httpPort = (server.address() as AddressInfo).port;
   }
+}
+
+/** A binding option as text (options arrive untyped from the registration metadata). */
+function str(value: unknown, fallback: string): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : fallback;
 }
 
 function parseJson(text: string): unknown {
