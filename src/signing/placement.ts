@@ -60,7 +60,9 @@ export function findHtmlQuote(html: string): number {
   // Only the last stretch before the marker is looked at, so that the backward patterns stay cheap.
   const windowStart = Math.max(0, at - 600);
   const before = html.slice(windowStart, at);
-  const moved = HTML_RULE_BEFORE.exec(before) ?? HTML_ATTRIBUTION_BEFORE.exec(before);
+  // The attribution scan is the costly one and only Apple's cite quote needs it.
+  const cite = html.startsWith('<blockquote', at);
+  const moved = HTML_RULE_BEFORE.exec(before) ?? (cite ? HTML_ATTRIBUTION_BEFORE.exec(before) : null);
   return moved ? windowStart + moved.index : at;
 }
 
