@@ -86,7 +86,8 @@ export class Azurite {
       '--loose',
       '--disableTelemetry',
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const extra = (process.env.SIGRELAY_NODE_ARGS_AZURITE ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...extra, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {

@@ -163,7 +163,7 @@ export class LocalStack {
     const out = fs.openSync(path.join(this.logDir, `${name}.log`), 'a');
     const child = isCommand
       ? spawn(file, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', out, out] })
-      : spawn(process.execPath, [file, ...args], {
+      : spawn(process.execPath, [...childNodeArgs(name), file, ...args], {
           cwd: projectRoot,
           env: { ...process.env, ...env },
           stdio: ['ignore', out, out],
@@ -182,6 +182,15 @@ export class LocalStack {
       }
     });
   }
+}
+
+/**
+ * Extra node flags for one child, for profiling: SIGRELAY_NODE_ARGS_FUNCTIONS="--cpu-prof" and so on
+ * (NODE_OPTIONS refuses --cpu-prof).
+ */
+function childNodeArgs(name: string): string[] {
+  const value = process.env[`SIGRELAY_NODE_ARGS_${name.toUpperCase()}`];
+  return value ? value.split(/\s+/).filter(Boolean) : [];
 }
 
 export async function waitForPort(port: number, timeoutMs = 30_000, host = '127.0.0.1'): Promise<void> {

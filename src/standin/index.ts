@@ -165,8 +165,9 @@ export class ExchangeStandin {
       JSON.stringify({ ...envelope, clientCertName: cert?.name, size: data.length }),
     );
     await fs.rename(`${file}.tmp`, file);
-    // One line per accepted transaction, so tests in other processes can count duplicates.
-    await fs.appendFile(path.join(this.options.outbox, 'received.log'), `${id}\n`);
+    // One line per accepted transaction (id, time), so tests and benchmarks in other processes can
+    // count duplicates and measure latency.
+    await fs.appendFile(path.join(this.options.outbox, 'received.log'), `${id}\t${Date.now()}\n`);
     this.received.push({ file, id, ...envelope, clientCertName: cert?.name, size: data.length });
     return `2.6.0 <${id}> Queued mail for delivery (stand-in)`;
   }

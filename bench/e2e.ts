@@ -1,0 +1,149 @@
+/**
+ * `npm run bench:e2e`: messages through the whole local loop (front → Azurite → functions → stand-in),
+ * as separate processes on this machine. Prints throughput and receive→delivered latency and writes
+ * them to docs/benchmarks.md. Options: --messages N (2000), --sessions N (10), --rate N (50),
+ * --rate-seconds N (20).
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import nodemailer from 'nodemailer';
+import { LocalStack } from '../src/local/stack.js';
+import { outlookReply } from '../src/samples/outlook-reply.js';
+import { percentile, writeBenchmarkSection } from './report.js';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '2000' },
+    sessions: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '50' },
+    'rate-seconds': { type: 'string', default: '20' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const total = Number(values.messages);
+const sessions = Number(values.sessions);
+const rate = Number(values.rate);
+const rateSeconds = Number(values['rate-seconds']);
+
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sigrelay-bench-'));
+const stack = new LocalStack({ dataDir, functionsRuntime: 'local', env: { SIGRELAY_LOG_LEVEL: 'warn' } });
+await stack.start();
+const ca = await fs.readFile(stack.pki.caCert);
+const raw = outlookReply({ from: 'alice@contoso.com', to: 'megan@fabrikam.example', htmlBytes: 20_000 });
+const accepted = new Map<string, number>();
+
+function transport() {
+  return nodemailer.createTransport({
+    pool: true,
+    maxConnections: sessions,
+    maxMessages: Infinity,
+    host: '127.0.0.1',
+    port: stack.ports.smtp,
+    secure: false,
+    requireTLS: true,
+    tls: { ca, servername: 'localhost' },
+  });
+}
+
+async function sendOne(t: ReturnType<typeof transport>): Promise<void> {
+  const info = await t.sendMail({
+    envelope: { from: 'alice@contoso.com', to: ['megan@fabrikam.example'] },
+    raw,
+  });
+  const id = /^250 2\.0\.0 (\S+) queued/.exec(info.response)?.[1];
+  if (!id) throw new Error(`unexpected reply ${info.response}`);
+  accepted.set(id, Date.now());
+}
+
+async function delivered(): Promise<Map<string, number>> {
+  const text = await fs.readFile(path.join(stack.outbox, 'received.log'), 'utf8').catch(() => '');
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [id, at] = line.split('\t');
+    if (id && at) out.set(id, Number(at));
+  }
+  return out;
+}
+
+async function waitDelivered(ids: string[], timeoutMs: number): Promise<Map<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await delivered();
+    if (ids.every((id) => got.has(id))) return got;
+    if (Date.now() > deadline)
+      throw new Error(`only ${ids.filter((id) => got.has(id)).length} of ${ids.length} delivered`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function latencies(ids: string[], got: Map<string, number>): number[] {
+  return ids.map((id) => (got.get(id) ?? NaN) - (accepted.get(id) ?? NaN)).sort((a, b) => a - b);
+}
+
+try {
+  const t = transport();
+  // Warm-up: TLS pools, content load, JIT.
+  await Promise.all(Array.from({ length: 20 }, () => sendOne(t)));
+  await waitDelivered([...accepted.keys()], 60_000);
+  accepted.clear();
+
+  // 1. Sustained throughput: `total` messages from `sessions` concurrent SMTP sessions.
+  const started = Date.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: sessions }, async () => {
+      while (next < total) {
+        next++;
+        await sendOne(t);
+      }
+    }),
+  );
+  const sentAt = Date.now();
+  const ids = [...accepted.keys()];
+  const got = await waitDelivered(ids, 600_000);
+  const lastDelivered = Math.max(...ids.map((id) => got.get(id) ?? 0));
+  const throughput = (total / (lastDelivered - started)) * 1000;
+  const acceptRate = (total / (sentAt - started)) * 1000;
+  const lat = latencies(ids, got);
+
+  // 2. Latency at a steady rate.
+  accepted.clear();
+  const steadyIds: Promise<void>[] = [];
+  const steadyCount = rate * rateSeconds;
+  const steadyStart = Date.now();
+  for (let i = 0; i < steadyCount; i++) {
+    const due = steadyStart + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    steadyIds.push(sendOne(t));
+  }
+  await Promise.all(steadyIds);
+  const sids = [...accepted.keys()];
+  const sgot = await waitDelivered(sids, 120_000);
+  const slat = latencies(sids, sgot);
+  t.close();
+
+  const dupes =
+    (await fs.readFile(path.join(stack.outbox, 'received.log'), 'utf8')).split('\n').filter(Boolean).length -
+    (20 + total + steadyCount);
+  const f = (n: number) => n.toFixed(0);
+  const md = `
+### End to end (\`npm run bench:e2e\`)
+
+${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}; front, functions (in-process host), stand-in and Azurite as separate processes on one machine; 20 KB Outlook-style HTML replies, STARTTLS on both legs, signed by the Contoso sample config.
+
+| run | messages | result |
+|---|---|---|
+| sustained, ${sessions} concurrent sessions | ${total} | **${throughput.toFixed(0)} messages/s** delivered (front accepted ${acceptRate.toFixed(0)}/s); latency p50 ${f(percentile(lat, 50))} ms, p95 ${f(percentile(lat, 95))} ms, p99 ${f(percentile(lat, 99))} ms |
+| steady ${rate} messages/s for ${rateSeconds} s | ${steadyCount} | receive→delivered p50 **${f(percentile(slat, 50))} ms**, p95 ${f(percentile(slat, 95))} ms, p99 ${f(percentile(slat, 99))} ms |
+
+Duplicates at the endpoint: ${dupes}. Latency is measured from the front's 250 to the stand-in's acceptance.
+`;
+  console.log(md);
+  await writeBenchmarkSection('e2e', md);
+} finally {
+  await stack.stop();
+  if (!values.keep) await fs.rm(dataDir, { recursive: true, force: true });
+}
