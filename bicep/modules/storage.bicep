@@ -35,6 +35,8 @@ var otherContainers = [
 var tableNames = [
   'sigrelaytrace'
   'sigrelaystate'
+  // Per-sender message counters shared by every SMTP front replica (rate limits).
+  'sigrelaylimits'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -42,6 +42,35 @@ export const settingsSchema = z.object({
       .default(150 * 1024 * 1024),
     maxRecipients: z.coerce.number().int().positive().default(1000),
     healthPort: port.optional(),
+    /** Comma-separated CIDRs allowed to connect; unset = Exchange Online (production) or loopback (local). */
+    allowedClients: z.string().optional(),
+    /** Ask for and verify the client certificate (EXO presents `mail.protection.outlook.com`). */
+    requireClientCert: bool.default(false),
+    clientCertName: z.string().min(1).default('mail.protection.outlook.com'),
+    /** CA bundle for client certificates; unset = Node's public root store (EXO's issuer is public). */
+    clientCaFile: z.string().optional(),
+    /** 256 KiB: Exchange Online's own header limit, so no genuine EXO message is refused for it. */
+    maxHeaderBytes: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024),
+    /** RFC 5321 allows 1,000 octets; the slack avoids bouncing sloppy but harmless mail. */
+    maxLineBytes: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .default(16 * 1024),
+    /** RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command. */
+    idleTimeoutMs: z.coerce.number().int().positive().default(300_000),
+    /** A command line must be complete this long after its first byte (slowloris). */
+    commandTimeoutMs: z.coerce.number().int().positive().default(60_000),
+    /** The whole DATA phase must finish within this (RFC 5321's 10-minute data termination wait). */
+    dataTimeoutMs: z.coerce.number().int().positive().default(600_000),
+    maxConnections: z.coerce.number().int().positive().default(1000),
+    maxConnectionsPerAddress: z.coerce.number().int().positive().default(100),
+    /** How often the certificate and key files are checked for a new version (Key Vault rotation). */
+    certReloadIntervalMs: z.coerce.number().int().positive().default(30_000),
   }),
   delivery: z.object({
     override: hostPort.optional(),
@@ -79,6 +108,18 @@ export function loadSettings(env: Env = process.env): Settings {
       maxMessageBytes: env.SIGRELAY_MAX_MESSAGE_BYTES,
       maxRecipients: env.SIGRELAY_MAX_RECIPIENTS,
       healthPort: env.SIGRELAY_HEALTH_PORT,
+      allowedClients: env.SIGRELAY_ALLOWED_CLIENTS,
+      requireClientCert: env.SIGRELAY_REQUIRE_CLIENT_CERT,
+      clientCertName: env.SIGRELAY_CLIENT_CERT_NAME,
+      clientCaFile: env.SIGRELAY_CLIENT_CA,
+      maxHeaderBytes: env.SIGRELAY_MAX_HEADER_BYTES,
+      maxLineBytes: env.SIGRELAY_MAX_LINE_BYTES,
+      idleTimeoutMs: env.SIGRELAY_SMTP_IDLE_TIMEOUT_MS,
+      commandTimeoutMs: env.SIGRELAY_SMTP_COMMAND_TIMEOUT_MS,
+      dataTimeoutMs: env.SIGRELAY_SMTP_DATA_TIMEOUT_MS,
+      maxConnections: env.SIGRELAY_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: env.SIGRELAY_MAX_CONNECTIONS_PER_ADDRESS,
+      certReloadIntervalMs: env.SIGRELAY_TLS_RELOAD_INTERVAL_MS,
     },
     delivery: {
       override: env.SIGRELAY_DELIVERY_HOST,
@@ -120,6 +161,18 @@ const envNames: Record<string, string> = {
   'smtp.maxMessageBytes': 'SIGRELAY_MAX_MESSAGE_BYTES',
   'smtp.maxRecipients': 'SIGRELAY_MAX_RECIPIENTS',
   'smtp.healthPort': 'SIGRELAY_HEALTH_PORT',
+  'smtp.allowedClients': 'SIGRELAY_ALLOWED_CLIENTS',
+  'smtp.requireClientCert': 'SIGRELAY_REQUIRE_CLIENT_CERT',
+  'smtp.clientCertName': 'SIGRELAY_CLIENT_CERT_NAME',
+  'smtp.clientCaFile': 'SIGRELAY_CLIENT_CA',
+  'smtp.maxHeaderBytes': 'SIGRELAY_MAX_HEADER_BYTES',
+  'smtp.maxLineBytes': 'SIGRELAY_MAX_LINE_BYTES',
+  'smtp.idleTimeoutMs': 'SIGRELAY_SMTP_IDLE_TIMEOUT_MS',
+  'smtp.commandTimeoutMs': 'SIGRELAY_SMTP_COMMAND_TIMEOUT_MS',
+  'smtp.dataTimeoutMs': 'SIGRELAY_SMTP_DATA_TIMEOUT_MS',
+  'smtp.maxConnections': 'SIGRELAY_MAX_CONNECTIONS',
+  'smtp.maxConnectionsPerAddress': 'SIGRELAY_MAX_CONNECTIONS_PER_ADDRESS',
+  'smtp.certReloadIntervalMs': 'SIGRELAY_TLS_RELOAD_INTERVAL_MS',
   'delivery.override': 'SIGRELAY_DELIVERY_HOST',
   'delivery.tls': 'SIGRELAY_DELIVERY_TLS',
   'delivery.timeoutMs': 'SIGRELAY_DELIVERY_TIMEOUT_MS',

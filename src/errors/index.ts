@@ -38,6 +38,18 @@ export const replies = {
   dailyLimit: (why: string) => new SmtpError(550, '5.7.1', `Daily limit reached: ${why}`),
   bareLineEnding: () =>
     new SmtpError(550, '5.6.0', 'Bare CR or LF in message data is not allowed (use CRLF line endings)'),
+  lineTooLong: (limit: number) => new SmtpError(550, '5.6.0', `Line longer than ${limit} octets`),
+  headerTooBig: (limit: number) =>
+    new SmtpError(552, '5.3.4', `Message header block exceeds the limit of ${limit} octets`),
+  addressNotAccepted: (why: string) => new SmtpError(550, '5.7.1', `Address not accepted: ${why}`),
+  clientCertificateRejected: (why: string) =>
+    new SmtpError(554, '5.7.1', `Client certificate not accepted: ${why}`),
+  tooManyConnections: () => new SmtpError(421, '4.3.2', 'Too many connections, please retry later'),
+  tooManyConnectionsFromAddress: () =>
+    new SmtpError(421, '4.7.0', 'Too many connections from your address, please retry later'),
+  dnsUnavailable: () =>
+    new SmtpError(451, '4.4.3', 'DNS lookup failed while checking the message, please retry later'),
+  timeout: (what: string) => new SmtpError(421, '4.4.2', `Timeout (${what}), closing connection`),
 };
 
 /** Normalises anything thrown into an Error, keeping SmtpErrors as they are. */

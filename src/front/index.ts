@@ -1,4 +1,20 @@
-export { FrontServer, type AcceptedMessage, type FrontOptions } from './front-server.js';
+export { Allowlist, allowlistFor, exchangeOnlineRanges, loopbackRanges } from './allowlist.js';
+export { CertificateFiles, type KeyPair } from './certificate.js';
+export {
+  FrontServer,
+  frontLimits,
+  type AcceptedMessage,
+  type ClientCertificatePolicy,
+  type FrontLimits,
+  type FrontOptions,
+} from './front-server.js';
 export { HeaderCapture, parseHeaderBlock } from './header-capture.js';
-export { basicPolicy, checkTenantHeaders, type FrontPolicy, type SessionFacts } from './policy.js';
+export {
+  addressProblem,
+  checkTenantHeaders,
+  frontPolicy,
+  type FrontPolicy,
+  type FrontPolicyOptions,
+  type SessionFacts,
+} from './policy.js';
 export { installReplyCodes } from './wire.js';

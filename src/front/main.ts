@@ -1,74 +1,83 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import { frontRequiresTls, loadSettings, loadTenants, type TenantDirectory } from '../config/index.js';
+import type http from 'node:http';
+import { frontRequiresTls, loadSettings } from '../config/index.js';
 import { describeError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
-import { createStorageClients, ensureStorage, MessageStore } from '../storage/index.js';
-import { FrontServer } from './front-server.js';
-import { basicPolicy } from './policy.js';
-import { installReplyCodes } from './wire.js';
+import { SenderRateLimiter } from '../ratelimit/index.js';
+import { createStorageClients, ensureStorage, MessageStore, names } from '../storage/index.js';
+import { allowlistFor } from './allowlist.js';
+import { CertificateFiles } from './certificate.js';
+import { FrontServer, frontLimits } from './front-server.js';
+import { startHealthServer } from './health.js';
+import { frontPolicy } from './policy.js';
+import { watchTenants } from './tenant-source.js';
 
 /** The SMTP front's process: config, logger, storage, server, health endpoints, signals. */
 async function main(): Promise<void> {
   const settings = loadSettings();
+  const smtp = settings.smtp;
   const log = createLogger('front');
-  installReplyCodes();
-  if (!settings.smtp.certFile || !settings.smtp.keyFile) {
+  if (!smtp.certFile || !smtp.keyFile) {
     throw new Error('SIGRELAY_TLS_CERT and SIGRELAY_TLS_KEY must name the certificate and key files');
   }
-  let tenants: TenantDirectory = await loadTenants(settings.configDir);
+  const allowlist = allowlistFor(settings.profile, smtp.allowedClients);
+  const certificate = new CertificateFiles({ certFile: smtp.certFile, keyFile: smtp.keyFile });
+  const pair = await certificate.load();
   const storage = createStorageClients(settings.storage);
   if (settings.profile === 'local') await ensureStorage(storage);
+  const tenants = await watchTenants(settings.configDir, storage, log);
+  const requireTls = frontRequiresTls(settings);
   const front = new FrontServer({
-    hostname: settings.smtp.hostname,
-    tls: { cert: fs.readFileSync(settings.smtp.certFile), key: fs.readFileSync(settings.smtp.keyFile) },
-    maxMessageBytes: settings.smtp.maxMessageBytes,
-    maxRecipients: settings.smtp.maxRecipients,
-    policy: basicPolicy({ tenants: () => tenants, requireTls: frontRequiresTls(settings) }),
+    hostname: smtp.hostname,
+    tls: pair,
+    clientCertificate: smtp.requireClientCert
+      ? {
+          name: smtp.clientCertName,
+          ...(smtp.clientCaFile ? { ca: fs.readFileSync(smtp.clientCaFile) } : {}),
+        }
+      : undefined,
+    limits: frontLimits(smtp),
+    policy: frontPolicy({
+      tenants: () => tenants.current(),
+      allowlist,
+      requireTls,
+      rateLimiter: new SenderRateLimiter(storage.table(names.limitsTable)),
+    }),
     store: new MessageStore(storage),
     storage,
     logger: log,
   });
-  const port = await front.listen(settings.smtp.port, settings.smtp.host);
+  certificate.watch(smtp.certReloadIntervalMs, log, (next) => front.updateCertificate(next));
+  const port = await front.listen(smtp.port, smtp.host);
   log.info(
-    { host: settings.smtp.host, port, requireTls: frontRequiresTls(settings), profile: settings.profile },
+    {
+      host: smtp.host,
+      port,
+      requireTls,
+      requireClientCert: smtp.requireClientCert,
+      allowedClients: allowlist.cidrs,
+      profile: settings.profile,
+    },
     'smtp front listening',
   );
 
-  // A bad edit of tenants.json must not take the front down: keep the last good directory.
-  fs.watchFile(`${settings.configDir}/tenants.json`, { interval: 2000 }, () => {
-    loadTenants(settings.configDir).then(
-      (next) => {
-        tenants = next;
-        log.info({ tenants: next.tenants.length }, 'tenants reloaded');
-      },
-      (err: unknown) =>
-        log.error({ err: describeError(err) }, 'tenants.json is invalid; keeping the previous tenants'),
-    );
-  });
-
   let health: http.Server | undefined;
-  if (settings.smtp.healthPort !== undefined) {
-    health = http
-      .createServer((req, res) => {
-        if (req.url === '/healthz') return void res.writeHead(200).end('ok');
-        if (req.url === '/readyz') {
-          storage.inbound.exists().then(
-            (ok) => res.writeHead(ok ? 200 : 503).end(ok ? 'ready' : 'storage container missing'),
-            () => res.writeHead(503).end('storage unreachable'),
-          );
-          return;
-        }
-        res.writeHead(404).end();
-      })
-      .listen(settings.smtp.healthPort, settings.smtp.host);
+  if (smtp.healthPort !== undefined) {
+    health = await startHealthServer(smtp.healthPort, smtp.host, {
+      draining: () => Promise.resolve(front.draining ? 'shutting down' : undefined),
+      storage: async () => ((await storage.inbound.exists()) ? undefined : 'inbound container missing'),
+      certificate: () => Promise.resolve(certificate.pair ? undefined : 'no certificate loaded'),
+      config: () =>
+        Promise.resolve(tenants.current().tenants.length > 0 ? undefined : 'no tenants configured'),
+    });
   }
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down: no new connections, finishing transactions in flight');
-    fs.unwatchFile(`${settings.configDir}/tenants.json`);
-    health?.close();
+    tenants.stop();
+    certificate.stop();
     void front.close().then(() => {
+      health?.close();
       log.info('smtp front stopped');
       process.exit(0);
     });

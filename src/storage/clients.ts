@@ -14,6 +14,7 @@ export const names = {
   inboundQueue: 'inbound',
   traceTable: 'sigrelaytrace',
   stateTable: 'sigrelaystate',
+  limitsTable: 'sigrelaylimits',
 } as const;
 
 export interface StorageClients {
@@ -87,5 +88,6 @@ export async function ensureStorage(clients: StorageClients): Promise<void> {
     clients.inboundQueue.createIfNotExists(),
     clients.table(names.traceTable).createTable(),
     clients.table(names.stateTable).createTable(),
+    clients.table(names.limitsTable).createTable(),
   ]);
 }
