@@ -15,8 +15,8 @@ export interface SignOutcome {
   /** Deliver `signed/<id>` (true) or the original `inbound/<id>` (false). */
   useSigned: boolean;
   tenantId?: string;
-  /** True when the delivery record says every recipient was already handled. */
-  alreadyDelivered: boolean;
+  /** The recipient list is stored beside the message (`envelopes/<id>.json`). */
+  envelopeBlob?: boolean;
   policy?: {
     signingFailure: 'fail-open' | 'fail-closed';
     permanentFailure: 'dsn' | 'alert';
@@ -50,12 +50,16 @@ export class TemporaryDeliveryError extends Error {
 export async function signActivity(input: { id: string }): Promise<SignOutcome> {
   const rt = runtime();
   const log = rt.logger.child({ messageId: input.id, step: 'sign' });
-  const meta = await rt.store.readMeta(input.id);
-  if (!meta) return { id: input.id, found: false, useSigned: false, alreadyDelivered: false };
-  const progress = await rt.state.get(input.id);
-  const handled = new Set([...(progress?.delivered ?? []), ...Object.keys(progress?.rejected ?? {})]);
-  const alreadyDelivered = meta.envelope.rcptTo.every((r) => handled.has(r));
-  const content = await rt.content();
+  const opened = await rt.store.openWithMeta(input.id);
+  if (!opened) return { id: input.id, found: false, useSigned: false };
+  const { stream: source, meta } = opened;
+  let content;
+  try {
+    content = await rt.content();
+  } catch (err) {
+    source.destroy();
+    throw err;
+  }
   const tenant = content.tenants.byTenantId(meta.tenantId);
   const policy = tenant
     ? {
@@ -64,13 +68,17 @@ export async function signActivity(input: { id: string }): Promise<SignOutcome> 
         retry: tenant.settings.deliveryRetry,
       }
     : undefined;
-  const base = { id: input.id, found: true, tenantId: meta.tenantId, alreadyDelivered, policy };
-  if (alreadyDelivered) return { ...base, useSigned: false };
+  const base = {
+    id: input.id,
+    found: true,
+    tenantId: meta.tenantId,
+    envelopeBlob: meta.envelopeBlob === true,
+    policy,
+  };
 
   const started = Date.now();
-  const source = await rt.store.open(input.id);
   const sink = new PassThrough();
-  const upload = rt.store.writeSigned(input.id, sink);
+  const upload = rt.store.writeSigned(input.id, sink, meta);
   let decision;
   try {
     decision = await runEngine(source, sink, content.resolve, {
@@ -79,20 +87,18 @@ export async function signActivity(input: { id: string }): Promise<SignOutcome> 
       processedHeader: rt.settings.processedHeader,
     });
   } catch (err) {
-    // The engine promises not to throw; if it does anyway, fail open like any other engine failure.
-    decision = {
-      action: 'failed' as const,
-      reason: `engine-error: ${describeError(err)}`,
-      bytesIn: 0,
-      bytesOut: 0,
-    };
+    // The engine rejects only when its input, output or the resolver failed: a storage or directory
+    // problem worth a retry. Stop the half-written signed copy and let RetryOptions try again.
+    sink.destroy();
+    await upload.catch(() => undefined);
+    throw err;
   }
   if (!sink.writableEnded) sink.end();
   if (decision.action === 'signed') {
     await upload;
   } else {
+    sink.destroy();
     await upload.catch(() => undefined);
-    await rt.store.deleteSigned(input.id);
   }
   log.info(
     {
@@ -119,32 +125,45 @@ export async function signActivity(input: { id: string }): Promise<SignOutcome> 
 export async function deliverActivity(input: DeliverInput): Promise<DeliverResult> {
   const rt = runtime();
   const log = rt.logger.child({ messageId: input.id, step: 'deliver' });
-  const meta = await rt.store.readMeta(input.id);
-  const progress = (await rt.state.get(input.id)) ?? {
+  const [opened, recorded] = await Promise.all([
+    rt.store.openWithMeta(input.id, input.useSigned ? 'signed' : 'inbound'),
+    rt.state.get(input.id),
+  ]);
+  const progress = recorded ?? {
     delivered: [],
     rejected: {},
     lastResponse: '',
     attempts: 0,
     updatedAt: new Date().toISOString(),
   };
-  if (!meta) {
+  if (!opened) {
     if (progress.attempts > 0) return summarise(progress);
     throw new Error(`message ${input.id} is not in storage`);
   }
+  const { stream: message, meta } = opened;
   const remaining = meta.envelope.rcptTo.filter(
     (r) => !progress.delivered.includes(r) && !(r in progress.rejected),
   );
-  if (remaining.length === 0) return summarise(progress);
-
-  const content = await rt.content();
-  const tenant = content.tenants.byTenantId(meta.tenantId);
-  if (!tenant) throw new TemporaryDeliveryError(`tenant ${meta.tenantId} is not configured`);
+  if (remaining.length === 0) {
+    message.destroy();
+    return summarise(progress);
+  }
+  let tenant;
+  try {
+    tenant = (await rt.content()).tenants.byTenantId(meta.tenantId);
+  } catch (err) {
+    message.destroy();
+    throw err;
+  }
+  if (!tenant) {
+    message.destroy();
+    throw new TemporaryDeliveryError(`tenant ${meta.tenantId} is not configured`);
+  }
   const target = targetFor(tenant, rt.settings);
   // The engine stamps the loop-prevention header on what it signs; the original needs it here.
   const headers = input.useSigned ? [] : [`${rt.settings.processedHeader}: true`];
   headers.push(`X-Sigrelay-Id: ${input.id}`);
   if (input.result) headers.push(`X-Sigrelay-Result: ${input.result}`);
-  const message = await rt.store.open(input.id, input.useSigned ? 'signed' : 'inbound');
   const started = Date.now();
   const outcome = await deliver(target, {
     mailFrom: meta.envelope.mailFrom,
@@ -195,9 +214,13 @@ function summarise(progress: {
 }
 
 /** Deletes every stored copy. Called only after the endpoint has answered 250 (or after dead-lettering). */
-export async function deleteActivity(input: { id: string }): Promise<void> {
+export async function deleteActivity(input: {
+  id: string;
+  signed?: boolean;
+  envelopeBlob?: boolean;
+}): Promise<void> {
   const rt = runtime();
-  await rt.store.deleteAll(input.id);
+  await rt.store.deleteAll(input.id, { signed: input.signed, envelopeBlob: input.envelopeBlob });
   rt.logger.info({ messageId: input.id, step: 'delete' }, 'stored copies deleted');
 }
 

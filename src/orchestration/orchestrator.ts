@@ -14,7 +14,7 @@ export const orchestratorName = 'processMessage';
 /** What the orchestration returns: visible in its status, never message content. */
 export interface ProcessResult {
   id: string;
-  outcome: 'delivered' | 'partial' | 'dead-lettered' | 'missing' | 'already-delivered';
+  outcome: 'delivered' | 'partial' | 'dead-lettered' | 'missing';
   signing?: { action?: string; reason?: string; template?: string };
   response?: string;
 }
@@ -52,17 +52,12 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
       id,
       found: true,
       useSigned: false,
-      alreadyDelivered: false,
       action: 'failed',
       reason: `sign-activity: ${message(err)}`,
     };
   }
   if (!signed.found) return { id, outcome: 'missing' } satisfies ProcessResult;
   const signing = { action: signed.action, reason: signed.reason, template: signed.template };
-  if (signed.alreadyDelivered) {
-    yield context.df.callActivity(activityNames.delete, { id });
-    return { id, outcome: 'already-delivered', signing } satisfies ProcessResult;
-  }
   const result = signed.useSigned ? undefined : `unsigned; reason=${signed.reason ?? 'unknown'}`;
   let delivery: DeliverResult;
   try {
@@ -81,7 +76,11 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
     yield context.df.callActivity(activityNames.deadLetter, { id, reason, history: { signing, delivery } });
     return { id, outcome: 'dead-lettered', signing, response: delivery.response } satisfies ProcessResult;
   }
-  yield context.df.callActivity(activityNames.delete, { id });
+  yield context.df.callActivity(activityNames.delete, {
+    id,
+    signed: signed.useSigned,
+    envelopeBlob: signed.envelopeBlob,
+  });
   return {
     id,
     outcome: delivery.status === 'partial' ? 'partial' : 'delivered',

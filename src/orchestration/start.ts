@@ -10,7 +10,10 @@ import { orchestratorName } from './orchestrator.js';
 export async function startProcessing(client: DurableClient, id: string): Promise<'started' | 'exists'> {
   try {
     const status = await client.getStatus(id);
-    const restartable: OrchestrationRuntimeStatus[] = [OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
+    const restartable: OrchestrationRuntimeStatus[] = [
+      OrchestrationRuntimeStatus.Failed,
+      OrchestrationRuntimeStatus.Terminated,
+    ];
     if (!restartable.includes(status.runtimeStatus)) return 'exists';
   } catch (err) {
     if (!/404/.test(String(err))) throw err;

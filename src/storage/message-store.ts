@@ -21,9 +21,11 @@ export interface MessageMeta {
   tlsCipher?: string;
   size: number;
   sha256: string;
+  /** True when the recipient list is in `envelopes/<id>.json` rather than in the metadata. */
+  envelopeBlob?: boolean;
 }
 
-export type MessageMetaInput = Omit<MessageMeta, 'size' | 'sha256'>;
+export type MessageMetaInput = Omit<MessageMeta, 'size' | 'sha256' | 'envelopeBlob'>;
 
 /** Blob metadata is limited to 8 KB in all; a longer recipient list goes to the `envelopes` container. */
 const inlineRecipientsLimit = 4096;
@@ -88,16 +90,50 @@ export class MessageStore {
 
   /** A stream of `inbound/<id>` (or `signed/<id>`). */
   async open(id: string, which: 'inbound' | 'signed' = 'inbound'): Promise<Readable> {
-    const container = which === 'inbound' ? this.clients.inbound : this.clients.signed;
-    const response = await container.getBlobClient(id).download();
-    const body = response.readableStreamBody;
-    if (!body) throw new Error(`blob ${which}/${id} has no body`);
-    return body as Readable;
+    const opened = await this.openWithMeta(id, which);
+    if (!opened) throw new Error(`blob ${which}/${id} does not exist`);
+    return opened.stream;
   }
 
-  /** Streams `source` into `signed/<id>`, overwriting an earlier attempt. */
-  async writeSigned(id: string, source: Readable): Promise<{ size: number; sha256: string }> {
-    return streamToBlockBlob(source, this.clients.signed.getBlockBlobClient(id), () => Promise.resolve({}));
+  /**
+   * A stream of the message and its stored facts from one request (the download response carries
+   * the metadata), or undefined when the blob does not exist. One storage operation instead of two
+   * matters: storage round trips are most of the per-message cost.
+   */
+  async openWithMeta(
+    id: string,
+    which: 'inbound' | 'signed' = 'inbound',
+  ): Promise<{ stream: Readable; meta: MessageMeta } | undefined> {
+    const container = which === 'inbound' ? this.clients.inbound : this.clients.signed;
+    let response;
+    try {
+      response = await container.getBlobClient(id).download();
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    const body = response.readableStreamBody as Readable | undefined;
+    if (!body) throw new Error(`blob ${which}/${id} has no body`);
+    try {
+      return { stream: body, meta: await this.fromMetadata(id, response.metadata ?? {}) };
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
+  }
+
+  /** Streams `source` into `signed/<id>` with the original's metadata, overwriting an earlier attempt. */
+  async writeSigned(
+    id: string,
+    source: Readable,
+    meta: MessageMeta,
+  ): Promise<{ size: number; sha256: string }> {
+    const overflow =
+      meta.envelope.rcptTo.length > 0 &&
+      encodeURIComponent(JSON.stringify(meta.envelope.rcptTo)).length > inlineRecipientsLimit;
+    return streamToBlockBlob(source, this.clients.signed.getBlockBlobClient(id), () =>
+      Promise.resolve(toMetadata(meta, overflow)),
+    );
   }
 
   async exists(id: string, which: 'inbound' | 'signed'): Promise<boolean> {
@@ -109,11 +145,18 @@ export class MessageStore {
     await this.clients.signed.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
   }
 
-  /** Deletes every stored copy of a message. Idempotent: already-deleted copies are fine. */
-  async deleteAll(id: string): Promise<void> {
+  /**
+   * Deletes every stored copy of a message. Idempotent: already-deleted copies are fine. `known`
+   * skips deletions that cannot be needed (no signed copy, recipients inline) to save round trips.
+   */
+  async deleteAll(id: string, known: { signed?: boolean; envelopeBlob?: boolean } = {}): Promise<void> {
     await Promise.all([
-      this.clients.signed.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound),
-      this.clients.envelopes.deleteBlob(`${id}.json`).catch(ignoreNotFound),
+      known.signed === false
+        ? undefined
+        : this.clients.signed.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound),
+      known.envelopeBlob === false
+        ? undefined
+        : this.clients.envelopes.deleteBlob(`${id}.json`).catch(ignoreNotFound),
     ]);
     // The inbound copy goes last: while it exists, the sweeper can still find and finish the message.
     await this.clients.inbound.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
@@ -138,6 +181,7 @@ export class MessageStore {
       tlsCipher: md.tlscipher,
       size: Number(md.size ?? 0),
       sha256: md.sha256 ?? '',
+      envelopeBlob: md.rcptblob === '1',
     };
   }
 }

@@ -65,7 +65,7 @@ const signed: SignOutcome = {
   template: 'corporate',
   useSigned: true,
   tenantId: 't',
-  alreadyDelivered: false,
+  envelopeBlob: false,
   policy: {
     signingFailure: 'fail-open',
     permanentFailure: 'dsn',
@@ -168,7 +168,7 @@ describe('processMessage orchestrator', () => {
   });
 
   it('a message already gone from storage ends without delivering', async () => {
-    const gone: SignOutcome = { id: 'msg-1', found: false, useSigned: false, alreadyDelivered: false };
+    const gone: SignOutcome = { id: 'msg-1', found: false, useSigned: false };
     const state = await replay(new History({ id: 'msg-1' }).completed('signMessage', gone));
     assert.equal(state.isDone, true);
     assert.deepEqual(state.output, { id: 'msg-1', outcome: 'missing' });

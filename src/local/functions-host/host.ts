@@ -33,7 +33,7 @@ export interface HostOptions {
   /** HTTP triggers listen here (0 = any free port); the key protects function/admin-level routes. */
   httpPort?: number;
   functionKey?: string;
-  /** Blob triggers fire for blobs at least this old (the queue normally gets there first). */
+  /** Blob triggers fire for blobs at least this old (default 30 s): the queue normally gets there first. */
   blobGraceMs?: number;
   blobScanIntervalMs?: number;
 }
@@ -289,7 +289,7 @@ export class LocalFunctionsHost {
       containerName ?? '',
     );
     const receipts = new Map<string, string>();
-    const grace = this.options.blobGraceMs ?? 5000;
+    const grace = this.options.blobGraceMs ?? 30_000;
     const interval = this.options.blobScanIntervalMs ?? 2000;
     while (!this.stopped) {
       try {
