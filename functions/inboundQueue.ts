@@ -18,13 +18,16 @@ app.storageQueue('inboundQueue', {
   handler: async (message, context) => {
     const log = runtime().logger.child({ fn: 'inboundQueue', invocation: context.invocationId });
     let id: string;
+    let replay = false;
     try {
-      id = decodeClaimCheck(message).id;
+      const claim = decodeClaimCheck(message);
+      id = claim.id;
+      replay = claim.replay === true;
     } catch (err) {
       log.error({ err: describeError(err) }, 'undecodable claim-check');
       throw err;
     }
-    const result = await startProcessing(df.getClient(context), id);
+    const result = await startProcessing(df.getClient(context), id, { force: replay });
     log.info({ messageId: id, result }, 'claim-check handled');
   },
 });

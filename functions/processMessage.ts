@@ -4,6 +4,7 @@ import {
   deadLetterActivity,
   deleteActivity,
   deliverActivity,
+  notifySenderActivity,
   orchestratorName,
   processMessageOrchestrator,
   signActivity,
@@ -12,5 +13,6 @@ import {
 df.app.orchestration(orchestratorName, processMessageOrchestrator);
 df.app.activity(activityNames.sign, { handler: signActivity });
 df.app.activity(activityNames.deliver, { handler: deliverActivity });
+df.app.activity(activityNames.notify, { handler: notifySenderActivity });
 df.app.activity(activityNames.delete, { handler: deleteActivity });
 df.app.activity(activityNames.deadLetter, { handler: deadLetterActivity });

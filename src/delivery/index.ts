@@ -6,3 +6,4 @@ export {
   type DeliveryRequest,
   type DeliveryTarget,
 } from './deliver.js';
+export { buildDsn, type DsnRecipient, type DsnRequest } from './dsn.js';

@@ -2,19 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import { createRequire } from 'node:module';
+import { azuriteConnectionString, defaultAzuritePorts } from '../storage/index.js';
 
 const require = createRequire(import.meta.url);
 const azuriteMain = require.resolve('azurite/dist/src/azurite.js');
 
-/** Azurite's well-known development account (public, documented by Microsoft). */
-const devAccount = 'devstoreaccount1';
-const devKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export { azuriteConnectionString, defaultAzuritePorts };
 
-export interface AzuritePorts {
-  blob: number;
-  queue: number;
-  table: number;
-}
+export type { AzuritePorts } from '../storage/index.js';
+import type { AzuritePorts } from '../storage/index.js';
 
 export interface AzuriteOptions {
   /** Workspace directory (data survives restarts of the process). */
@@ -39,15 +35,7 @@ export class Azurite {
   }
 
   get connectionString(): string {
-    const base = `http://${this.host}`;
-    return [
-      'DefaultEndpointsProtocol=http',
-      `AccountName=${devAccount}`,
-      `AccountKey=${devKey}`,
-      `BlobEndpoint=${base}:${this.ports.blob}/${devAccount}`,
-      `QueueEndpoint=${base}:${this.ports.queue}/${devAccount}`,
-      `TableEndpoint=${base}:${this.ports.table}/${devAccount}`,
-    ].join(';');
+    return azuriteConnectionString(this.ports, this.host);
   }
 
   get running(): boolean {

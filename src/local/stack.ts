@@ -14,6 +14,8 @@ export interface StackOptions {
   functionsPort?: number;
   /** Extra environment for every process (e.g. SIGRELAY_REQUIRE_TLS, log level). */
   env?: Record<string, string>;
+  /** Azurite's ports; free ports when absent (tests), the standard 10000–10002 for `npm start`. */
+  azuritePorts?: { blob: number; queue: number; table: number };
   /** `local` (in-process host, default when `func` is absent) or `func` (Core Tools). */
   functionsRuntime?: 'local' | 'func';
   /** Where child output goes: a log file per process (default) or inherited. */
@@ -49,7 +51,10 @@ export class LocalStack {
 
   constructor(options: StackOptions) {
     this.options = options;
-    this.azurite = new Azurite({ location: path.join(options.dataDir, 'azurite') });
+    this.azurite = new Azurite({
+      location: path.join(options.dataDir, 'azurite'),
+      ports: options.azuritePorts,
+    });
     this.outbox = path.join(options.dataDir, 'outbox');
     this.logDir = options.logDir ?? path.join(options.dataDir, 'logs');
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { projectRoot } from '../config/index.js';
+import { defaultAzuritePorts } from './azurite.js';
 import { LocalStack } from './stack.js';
 
 /** `npm start`: the whole loop on this machine, on fixed, documented ports. */
@@ -11,6 +12,8 @@ async function main(): Promise<void> {
     smtpPort: Number(process.env.SIGRELAY_SMTP_PORT ?? 2525),
     standinPort: 2526,
     functionsPort: Number(process.env.SIGRELAY_FUNCTIONS_PORT ?? 7071),
+    // Azurite's standard ports, so `npx sigrelay trace …` and Storage Explorer find it without setup.
+    azuritePorts: defaultAzuritePorts,
     functionsRuntime: process.env.SIGRELAY_FUNCTIONS_RUNTIME === 'local' ? 'local' : undefined,
   });
   console.log('sigrelay: starting the local loop…');

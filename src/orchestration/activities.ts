@@ -1,8 +1,18 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { buildDsn, deliver, targetFor } from '../delivery/index.js';
 import { describeError } from '../errors/index.js';
-import { deliver, targetFor } from '../delivery/index.js';
-import { signMessage as runEngine } from '../signing/index.js';
+import { signMessage as runEngine, type ResolveSignature } from '../signing/index.js';
+import type { MessageMeta } from '../storage/index.js';
+import type { TraceEvent } from '../trace/index.js';
+import type { DeliveryProgress } from './delivery-state.js';
 import { runtime } from './runtime.js';
+
+/** The tenant policy the orchestration needs, resolved once by the sign activity. */
+export interface MessagePolicy {
+  signingFailure: 'fail-open' | 'fail-closed';
+  permanentFailure: 'dsn' | 'alert';
+  retry: { firstIntervalSeconds: number; maxIntervalSeconds: number; giveUpAfterHours: number };
+}
 
 /** The orchestration's view of a message after signing: small, serialisable, no content. */
 export interface SignOutcome {
@@ -15,13 +25,10 @@ export interface SignOutcome {
   /** Deliver `signed/<id>` (true) or the original `inbound/<id>` (false). */
   useSigned: boolean;
   tenantId?: string;
+  sender?: string;
   /** The recipient list is stored beside the message (`envelopes/<id>.json`). */
   envelopeBlob?: boolean;
-  policy?: {
-    signingFailure: 'fail-open' | 'fail-closed';
-    permanentFailure: 'dsn' | 'alert';
-    retry: { firstIntervalSeconds: number; maxIntervalSeconds: number; giveUpAfterHours: number };
-  };
+  policy?: MessagePolicy;
 }
 
 export interface DeliverInput {
@@ -43,15 +50,42 @@ export class TemporaryDeliveryError extends Error {
   override readonly name = 'TemporaryDeliveryError';
 }
 
+const emptyProgress = (): DeliveryProgress => ({
+  delivered: [],
+  rejected: {},
+  lastResponse: '',
+  attempts: 0,
+  updatedAt: new Date().toISOString(),
+  notified: [],
+});
+
+function receivedEvent(meta: MessageMeta): TraceEvent {
+  return {
+    event: 'received',
+    size: meta.size,
+    sender: meta.envelope.mailFrom,
+    recipients: meta.envelope.rcptTo.length,
+    tenantId: meta.tenantId,
+    client: meta.clientAddress,
+    tls: meta.tlsProtocol,
+  };
+}
+
 /**
- * Reads `inbound/<id>`, runs the engine, and stores `signed/<id>` when it signed. Engine problems
- * never throw (the engine fails open and reports why); only storage problems throw, to be retried.
+ * Reads `inbound/<id>`, runs the engine, and stores `signed/<id>` when it signed. A message the
+ * engine cannot sign comes back as `failed` with the reason (the orchestration applies the tenant's
+ * fail-open/fail-closed policy); only storage problems throw, to be retried.
  */
 export async function signActivity(input: { id: string }): Promise<SignOutcome> {
   const rt = runtime();
   const log = rt.logger.child({ messageId: input.id, step: 'sign' });
   const opened = await rt.store.openWithMeta(input.id);
-  if (!opened) return { id: input.id, found: false, useSigned: false };
+  if (!opened) {
+    await rt.trace.record(input.id, [
+      { event: 'missing', reason: 'not in inbound (already finished, or never committed)' },
+    ]);
+    return { id: input.id, found: false, useSigned: false };
+  }
   const { stream: source, meta } = opened;
   let content;
   try {
@@ -61,19 +95,30 @@ export async function signActivity(input: { id: string }): Promise<SignOutcome> 
     throw err;
   }
   const tenant = content.tenants.byTenantId(meta.tenantId);
-  const policy = tenant
-    ? {
-        signingFailure: tenant.settings.signingFailure,
-        permanentFailure: tenant.settings.permanentFailure,
-        retry: tenant.settings.deliveryRetry,
-      }
-    : undefined;
+  const policy: MessagePolicy | undefined = tenant && {
+    signingFailure: tenant.settings.signingFailure,
+    permanentFailure: tenant.settings.permanentFailure,
+    retry: tenant.settings.deliveryRetry,
+  };
   const base = {
     id: input.id,
     found: true,
     tenantId: meta.tenantId,
+    sender: meta.envelope.mailFrom,
     envelopeBlob: meta.envelopeBlob === true,
     policy,
+  };
+
+  // A template that throws is a property of the configuration, not of storage: retrying would not
+  // help, so it becomes a signing failure that the tenant's policy decides about.
+  let templateError: string | undefined;
+  const resolve: ResolveSignature = async (facts) => {
+    try {
+      return await content.resolve(facts);
+    } catch (err) {
+      templateError = describeError(err);
+      return { action: 'skip', reason: 'template-error' };
+    }
   };
 
   const started = Date.now();
@@ -81,22 +126,23 @@ export async function signActivity(input: { id: string }): Promise<SignOutcome> 
   const upload = rt.store.writeSigned(input.id, sink, meta);
   let decision;
   try {
-    decision = await runEngine(source, sink, content.resolve, {
+    decision = await runEngine(source, sink, resolve, {
       sender: meta.envelope.mailFrom,
       recipients: meta.envelope.rcptTo,
       processedHeader: rt.settings.processedHeader,
     });
   } catch (err) {
-    // The engine rejects only when its input, output or the resolver failed: a storage or directory
-    // problem worth a retry. Stop the half-written signed copy and let RetryOptions try again.
+    // The engine rejects only when its input or output failed: a storage problem worth a retry.
     sink.destroy();
     await upload.catch(() => undefined);
     throw err;
   }
+  if (templateError !== undefined) {
+    decision = { ...decision, action: 'failed' as const, reason: `template-error: ${templateError}` };
+  }
   if (!sink.writableEnded) sink.end();
-  if (decision.action === 'signed') {
-    await upload;
-  } else {
+  if (decision.action === 'signed') await upload;
+  else {
     sink.destroy();
     await upload.catch(() => undefined);
   }
@@ -109,6 +155,14 @@ export async function signActivity(input: { id: string }): Promise<SignOutcome> 
     },
     'signing decision',
   );
+  const signEvent: TraceEvent = {
+    event:
+      decision.action === 'signed' ? 'signed' : decision.action === 'skipped' ? 'skipped' : 'sign-failed',
+    reason: decision.reason,
+    template: decision.template,
+    rule: decision.rule,
+  };
+  await rt.trace.record(input.id, [receivedEvent(meta), signEvent], meta.envelope.mailFrom);
   return {
     ...base,
     action: decision.action,
@@ -129,13 +183,7 @@ export async function deliverActivity(input: DeliverInput): Promise<DeliverResul
     rt.store.openWithMeta(input.id, input.useSigned ? 'signed' : 'inbound'),
     rt.state.get(input.id),
   ]);
-  const progress = recorded ?? {
-    delivered: [],
-    rejected: {},
-    lastResponse: '',
-    attempts: 0,
-    updatedAt: new Date().toISOString(),
-  };
+  const progress = recorded ?? emptyProgress();
   if (!opened) {
     if (progress.attempts > 0) return summarise(progress);
     throw new Error(`message ${input.id} is not in storage`);
@@ -176,10 +224,12 @@ export async function deliverActivity(input: DeliverInput): Promise<DeliverResul
   progress.lastResponse = outcome.response;
   progress.attempts += 1;
   progress.updatedAt = new Date().toISOString();
+  // The record is written before anything else happens: from here on, a replay never resends.
   await rt.state.put(input.id, progress);
+  const endpoint = `${target.host}:${target.port}`;
   log.info(
     {
-      endpoint: `${target.host}:${target.port}`,
+      endpoint,
       status: outcome.status,
       code: outcome.code,
       accepted: outcome.accepted.length,
@@ -190,7 +240,23 @@ export async function deliverActivity(input: DeliverInput): Promise<DeliverResul
     },
     'delivery attempt',
   );
-  if (outcome.deferred.length > 0) {
+  const events: TraceEvent[] = [
+    {
+      event: 'delivery-attempt',
+      endpoint,
+      status: outcome.status,
+      response: outcome.response,
+      accepted: outcome.accepted.length,
+      deferred: outcome.deferred.length,
+      rejected: outcome.rejected.length,
+    },
+  ];
+  const done = outcome.deferred.length === 0;
+  if (done && progress.delivered.length > 0) {
+    events.push({ event: 'delivered', response: outcome.response, recipients: progress.delivered.length });
+  }
+  await rt.trace.record(input.id, events, meta.envelope.mailFrom);
+  if (!done) {
     throw new TemporaryDeliveryError(
       `temporary failure for ${outcome.deferred.length} recipient(s): ${outcome.response}`,
     );
@@ -198,11 +264,7 @@ export async function deliverActivity(input: DeliverInput): Promise<DeliverResul
   return summarise(progress);
 }
 
-function summarise(progress: {
-  delivered: string[];
-  rejected: Record<string, string>;
-  lastResponse: string;
-}): DeliverResult {
+function summarise(progress: DeliveryProgress): DeliverResult {
   const rejectedCount = Object.keys(progress.rejected).length;
   const status = rejectedCount === 0 ? 'delivered' : progress.delivered.length > 0 ? 'partial' : 'permanent';
   return {
@@ -213,14 +275,108 @@ function summarise(progress: {
   };
 }
 
+/**
+ * Tells the sender (RFC 3464 DSN, through the tenant's own endpoint) which recipients did not get the
+ * message: those refused permanently and, when `final`, those still deferred when delivery gave up.
+ * Recipients already reported are skipped, so a replay never sends a second notification.
+ */
+export async function notifySenderActivity(input: {
+  id: string;
+  final: boolean;
+  reason: string;
+}): Promise<{ notified: number }> {
+  const rt = runtime();
+  const log = rt.logger.child({ messageId: input.id, step: 'notify' });
+  const [opened, recorded] = await Promise.all([rt.store.openWithMeta(input.id), rt.state.get(input.id)]);
+  if (!opened) return { notified: 0 };
+  const { stream, meta } = opened;
+  const headerBlock = await readHeaderBlock(stream);
+  const progress = recorded ?? emptyProgress();
+  const notified = new Set(progress.notified ?? []);
+  const recipients = [
+    ...Object.entries(progress.rejected).map(([address, reply]) => ({
+      address,
+      reply,
+      action: 'failed' as const,
+    })),
+    ...(input.final
+      ? meta.envelope.rcptTo
+          .filter((r) => !progress.delivered.includes(r) && !(r in progress.rejected))
+          .map((address) => ({
+            address,
+            reply: `${progress.lastResponse || input.reason}`,
+            action: 'failed' as const,
+          }))
+      : []),
+  ].filter((r) => !notified.has(r.address));
+  // Never answer a bounce with a bounce.
+  if (recipients.length === 0 || !meta.envelope.mailFrom) return { notified: 0 };
+  const tenant = (await rt.content()).tenants.byTenantId(meta.tenantId);
+  if (!tenant) throw new TemporaryDeliveryError(`tenant ${meta.tenantId} is not configured`);
+  const target = targetFor(tenant, rt.settings);
+  const dsn = buildDsn(
+    {
+      sender: meta.envelope.mailFrom,
+      reportingMta: rt.settings.smtp.hostname,
+      remoteMta: tenant.delivery.host,
+      receivedAt: meta.receivedAt,
+      recipients,
+      originalHeaders: headerBlock,
+      messageId: input.id,
+    },
+    rt.settings.processedHeader,
+  );
+  const outcome = await deliver(target, {
+    mailFrom: '',
+    rcptTo: [meta.envelope.mailFrom],
+    prependHeaders: [],
+    message: Readable.from([dsn]),
+  });
+  if (outcome.status !== 'delivered') {
+    log.warn({ response: outcome.response }, 'the delivery status notification was not accepted');
+    if (outcome.status === 'temporary') throw new TemporaryDeliveryError(`DSN deferred: ${outcome.response}`);
+    return { notified: 0 };
+  }
+  progress.notified = [...notified, ...recipients.map((r) => r.address)];
+  await rt.state.put(input.id, progress);
+  await rt.trace.record(
+    input.id,
+    [{ event: 'dsn-sent', to: meta.envelope.mailFrom, response: outcome.response }],
+    meta.envelope.mailFrom,
+  );
+  log.info({ recipients: recipients.length }, 'delivery status notification sent to the sender');
+  return { notified: recipients.length };
+}
+
+/** The raw header block of a message stream (up to the first empty line), then the stream is closed. */
+async function readHeaderBlock(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    const joined = Buffer.concat(chunks, size);
+    const end = joined.indexOf('\r\n\r\n');
+    const endLf = joined.indexOf('\n\n');
+    const cut = end >= 0 ? end + 2 : endLf >= 0 ? endLf + 1 : -1;
+    if (cut >= 0 || size > 256 * 1024) {
+      stream.destroy();
+      return joined.subarray(0, cut >= 0 ? cut : 256 * 1024);
+    }
+  }
+  return Buffer.concat(chunks, size);
+}
+
 /** Deletes every stored copy. Called only after the endpoint has answered 250 (or after dead-lettering). */
 export async function deleteActivity(input: {
   id: string;
   signed?: boolean;
   envelopeBlob?: boolean;
+  sender?: string;
 }): Promise<void> {
   const rt = runtime();
   await rt.store.deleteAll(input.id, { signed: input.signed, envelopeBlob: input.envelopeBlob });
+  await rt.trace.record(input.id, [{ event: 'deleted' }], input.sender);
   rt.logger.info({ messageId: input.id, step: 'delete' }, 'stored copies deleted');
 }
 
@@ -229,27 +385,15 @@ export async function deadLetterActivity(input: {
   id: string;
   reason: string;
   history: unknown;
+  sender?: string;
 }): Promise<void> {
   const rt = runtime();
-  const meta = await rt.store.readMeta(input.id);
-  if (meta) {
-    // A streamed copy, not a server-side one: with managed identity a same-account copy would need
-    // extra source authorisation, and messages are at most 150 MB.
-    const props = await rt.storage.inbound.getBlobClient(input.id).getProperties();
-    const target = rt.storage.deadletter.getBlockBlobClient(input.id);
-    await target.uploadStream(await rt.store.open(input.id), 4 * 1024 * 1024, 2, {
-      metadata: { ...(props.metadata ?? {}), deadreason: encodeURIComponent(input.reason.slice(0, 1000)) },
-    });
-    const history = JSON.stringify({
-      id: input.id,
-      reason: input.reason,
-      history: input.history,
-      at: new Date().toISOString(),
-    });
-    await rt.storage.deadletter
-      .getBlockBlobClient(`${input.id}.history.json`)
-      .upload(history, Buffer.byteLength(history));
-  }
+  await rt.deadLetters.bury(input.id, input.reason, input.history);
   await rt.store.deleteAll(input.id);
-  rt.logger.warn({ messageId: input.id, step: 'deadletter', reason: input.reason }, 'message dead-lettered');
+  await rt.trace.record(
+    input.id,
+    [{ event: 'dead-lettered', reason: input.reason }, { event: 'deleted' }],
+    input.sender,
+  );
+  rt.logger.error({ messageId: input.id, step: 'deadletter', reason: input.reason }, 'message dead-lettered');
 }

@@ -11,6 +11,8 @@ export interface DeliveryProgress {
   lastResponse: string;
   attempts: number;
   updatedAt: string;
+  /** Recipients the sender has already been told about (DSN), so a replay never reports twice. */
+  notified?: string[];
 }
 
 interface Entity {
@@ -21,6 +23,7 @@ interface Entity {
   lastResponse: string;
   attempts: number;
   updatedAt: string;
+  notified?: string;
 }
 
 /**
@@ -39,6 +42,7 @@ export class DeliveryState {
         lastResponse: e.lastResponse,
         attempts: e.attempts,
         updatedAt: e.updatedAt,
+        notified: e.notified ? (JSON.parse(e.notified) as string[]) : [],
       };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -56,9 +60,25 @@ export class DeliveryState {
         lastResponse: progress.lastResponse.slice(0, 4000),
         attempts: progress.attempts,
         updatedAt: progress.updatedAt,
+        notified: JSON.stringify(progress.notified ?? []),
       },
       'Replace',
     );
+  }
+
+  /** Deletes delivery records last updated before `before` (retention); returns how many. */
+  async purgeBefore(before: Date): Promise<number> {
+    let count = 0;
+    const filter = `updatedAt lt '${before.toISOString()}'`;
+    for await (const e of this.table.listEntities<Entity>({
+      queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
+    })) {
+      await this.table.deleteEntity(e.partitionKey, e.rowKey).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+      count++;
+    }
+    return count;
   }
 
   async remove(id: string): Promise<void> {

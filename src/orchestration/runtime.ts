@@ -2,6 +2,8 @@ import { openContent, type ContentStore } from '../content/index.js';
 import { loadSettings, type Settings } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { createStorageClients, MessageStore, names, type StorageClients } from '../storage/index.js';
+import { MessageTrace } from '../trace/index.js';
+import { DeadLetters } from './dead-letters.js';
 import { DeliveryState } from './delivery-state.js';
 
 /**
@@ -13,6 +15,8 @@ export interface Runtime {
   storage: StorageClients;
   store: MessageStore;
   state: DeliveryState;
+  trace: MessageTrace;
+  deadLetters: DeadLetters;
   logger: Logger;
   content(): Promise<ContentStore>;
 }
@@ -25,11 +29,15 @@ export function runtime(): Runtime {
   const storage = createStorageClients(settings.storage);
   let content: Promise<ContentStore> | undefined;
   const logger = createLogger('functions');
+  const store = new MessageStore(storage);
+  const state = new DeliveryState(storage.table(names.stateTable));
   current = {
     settings,
     storage,
-    store: new MessageStore(storage),
-    state: new DeliveryState(storage.table(names.stateTable)),
+    store,
+    state,
+    deadLetters: new DeadLetters(storage, store, state),
+    trace: new MessageTrace(storage.table(names.traceTable), logger),
     logger,
     content: () => {
       // Local folder or, in production, the Blob `config` container; reloads keep the last good config.

@@ -14,6 +14,8 @@ export const claimCheckSchema = z.object({
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   receivedAt: z.string(),
+  /** Set by a dead-letter replay: start a new orchestration even if one with this id completed. */
+  replay: z.boolean().optional(),
 });
 
 export type ClaimCheck = z.infer<typeof claimCheckSchema>;

@@ -3,6 +3,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/index.js';
+import { azuriteConnectionString } from './dev-storage.js';
 
 /** Names of every storage resource the product uses (Bicep creates the same ones). */
 export const names = {
@@ -46,7 +47,10 @@ export function createStorageClients(connection: StorageConnection): StorageClie
   let queues: QueueServiceClient;
   let table: (name: string) => TableClient;
   if (connection.connectionString) {
-    const cs = connection.connectionString;
+    // The shorthand local.settings.json uses; the Tables SDK does not understand it, so expand it.
+    const cs = /^UseDevelopmentStorage=true/i.test(connection.connectionString)
+      ? azuriteConnectionString()
+      : connection.connectionString;
     blobs = BlobServiceClient.fromConnectionString(cs, pipeline);
     queues = QueueServiceClient.fromConnectionString(cs, pipeline);
     table = (name) =>

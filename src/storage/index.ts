@@ -19,3 +19,4 @@ export {
   type MessageMeta,
   type MessageMetaInput,
 } from './message-store.js';
+export { azuriteConnectionString, defaultAzuritePorts, type AzuritePorts } from './dev-storage.js';

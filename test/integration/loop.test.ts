@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
+import { names } from '../../src/storage/index.js';
+import { MessageTrace } from '../../src/trace/index.js';
 import { eventually, inboundBlobCount, queueLength, startLoop } from '../helpers/loop.js';
 
 describe('the whole loop on one machine', { timeout: 120_000 }, () => {
@@ -54,6 +56,18 @@ describe('the whole loop on one machine', { timeout: 120_000 }, () => {
     const storage = loop.storage();
     await eventually('inbound to be empty', async () => (await inboundBlobCount(storage)) === 0);
     await eventually('the queue to be empty', async () => (await queueLength(storage)) === 0);
+    const trace = new MessageTrace(storage.table(names.traceTable));
+    await eventually('the trace to be complete', async () =>
+      (await trace.forMessage(id)).some((e) => e.event === 'deleted'),
+    );
+    const events = (await trace.forMessage(id)).map((e) => e.event);
+    assert.deepEqual(events, ['received', 'signed', 'delivery-attempt', 'delivered', 'deleted']);
+    const received = (await trace.forMessage(id))[0];
+    assert.equal(received?.details.recipients, 2);
+    assert.ok(
+      !JSON.stringify(await trace.forMessage(id)).includes('Q3 order'),
+      'the trace never holds the subject',
+    );
   });
 
   it('refuses a sender whose domain no tenant owns, with 550 5.7.1 (never an open relay)', async () => {

@@ -148,7 +148,7 @@ describe('processMessage orchestrator', () => {
     assert.equal(state.actions.filter((a) => a.functionName === 'deleteMessage').length, 1);
   });
 
-  it('permanent refusal (5xx): dead-letters instead of deleting', async () => {
+  it('permanent refusal (5xx): tells the sender (DSN) and dead-letters instead of deleting', async () => {
     const refused: DeliverResult = {
       status: 'permanent',
       response: '550 5.7.64 TenantAttribution',
@@ -158,13 +158,68 @@ describe('processMessage orchestrator', () => {
     const h = new History({ id: 'msg-1' })
       .completed('signMessage', signed)
       .completed('deliverMessage', refused)
+      .completed('notifySender', { notified: 1 })
+      .completed('deadLetterMessage', null);
+    const state = await replay(h);
+    assert.deepEqual(
+      state.actions.map((a) => a.functionName),
+      ['signMessage', 'deliverMessage', 'notifySender', 'deadLetterMessage'],
+    );
+    assert.deepEqual(state.actions[2]?.input, {
+      id: 'msg-1',
+      final: false,
+      reason: '550 5.7.64 TenantAttribution',
+    });
+    assert.equal((state.output as { outcome: string }).outcome, 'dead-lettered');
+  });
+
+  it('permanent refusal with the alert-only policy: no DSN, still dead-lettered', async () => {
+    const refused: DeliverResult = {
+      status: 'permanent',
+      response: '550 5.1.1 unknown',
+      delivered: [],
+      rejected: { 'b@x.example': '550' },
+    };
+    const alertOnly = { ...signed, policy: { ...signed.policy!, permanentFailure: 'alert' as const } };
+    const h = new History({ id: 'msg-1' })
+      .completed('signMessage', alertOnly)
+      .completed('deliverMessage', refused)
       .completed('deadLetterMessage', null);
     const state = await replay(h);
     assert.deepEqual(
       state.actions.map((a) => a.functionName),
       ['signMessage', 'deliverMessage', 'deadLetterMessage'],
     );
-    assert.equal((state.output as { outcome: string }).outcome, 'dead-lettered');
+  });
+
+  it('partial: some recipients refused permanently — DSN for those, then the message is deleted', async () => {
+    const partial: DeliverResult = {
+      status: 'partial',
+      response: '250 ok',
+      delivered: ['a@x.example'],
+      rejected: { 'b@x.example': '550 5.1.1' },
+    };
+    const h = new History({ id: 'msg-1' })
+      .completed('signMessage', signed)
+      .completed('deliverMessage', partial)
+      .completed('notifySender', { notified: 1 })
+      .completed('deleteMessage', null);
+    const state = await replay(h);
+    assert.deepEqual(
+      state.actions.map((a) => a.functionName),
+      ['signMessage', 'deliverMessage', 'notifySender', 'deleteMessage'],
+    );
+    assert.equal((state.output as { outcome: string }).outcome, 'partial');
+  });
+
+  it('fail-closed tenant: a signing failure is retried after a durable timer, never delivered unsigned', async () => {
+    const failed = { ...signed, action: 'failed', reason: 'template-error: x', useSigned: false };
+    const closed = { ...failed, policy: { ...signed.policy!, signingFailure: 'fail-closed' as const } };
+    const state = await replay(new History({ id: 'msg-1' }).completed('signMessage', closed));
+    assert.equal(state.isDone, false);
+    assert.equal(state.actions.length, 2);
+    assert.equal(state.actions[1]?.functionName, undefined, 'the second action is a timer, not a delivery');
+    assert.ok(!state.actions.some((a) => a.functionName === 'deliverMessage'));
   });
 
   it('a message already gone from storage ends without delivering', async () => {

@@ -36,6 +36,8 @@ export interface HostOptions {
   /** Blob triggers fire for blobs at least this old (default 30 s): the queue normally gets there first. */
   blobGraceMs?: number;
   blobScanIntervalMs?: number;
+  /** How long a queue message stays invisible per lease (renewed while its orchestration runs). */
+  queueLeaseSeconds?: number;
 }
 
 interface QueueSettings {
@@ -196,7 +198,7 @@ export class LocalFunctionsHost {
       try {
         const res = await queue.receiveMessages({
           numberOfMessages: Math.min(32, this.queue.batchSize),
-          visibilityTimeout: Math.max(60, this.queue.visibilityTimeoutSec),
+          visibilityTimeout: this.lease(),
         });
         messages = res.receivedMessageItems;
       } catch (err) {
@@ -264,7 +266,7 @@ export class LocalFunctionsHost {
         return;
       }
       // Keep the message (invisible) until every orchestration it started has finished.
-      const lease = Math.max(60, this.queue.visibilityTimeoutSec);
+      const lease = this.lease();
       for (const id of this.api.takeTouched(context.invocationId)) {
         for (;;) {
           const done = await Promise.race([
@@ -281,6 +283,11 @@ export class LocalFunctionsHost {
       // Storage trouble: the message becomes visible again after its lease and is processed then.
       log.warn({ err: describeError(err) }, 'queue message handling interrupted; it will be redelivered');
     }
+  }
+
+  /** After a crash, a message reappears within one lease: long enough to renew, short enough to recover. */
+  private lease(): number {
+    return this.options.queueLeaseSeconds ?? Math.max(60, this.queue.visibilityTimeoutSec);
   }
 
   private async blobLoop(fn: RegisteredFunction, trigger: BindingMetadata): Promise<void> {

@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { loadSettings } from '../../config/index.js';
+import { createStorageClients, names } from '../../storage/index.js';
+import { MessageTrace, type TraceRecord } from '../../trace/index.js';
+
+export const summary = 'trace: what happened to a message (by id, or by sender and time)';
+
+/** `sigrelay trace <message-id>` or `sigrelay trace --sender addr [--since 1h] [--json]` */
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      sender: { type: 'string' },
+      since: { type: 'string', default: '1h' },
+      json: { type: 'boolean' },
+    },
+  });
+  const id = positionals[0];
+  if (!id && !values.sender) {
+    console.error('usage: sigrelay trace <message-id> | --sender <addr> [--since 1h|30m|2d] [--json]');
+    return 2;
+  }
+  const settings = loadSettings();
+  const trace = new MessageTrace(createStorageClients(cliStorage(settings.storage)).table(names.traceTable));
+  if (id) {
+    const events = await trace.forMessage(id);
+    if (values.json) console.log(JSON.stringify({ id, events }, null, 2));
+    else print(id, events);
+    if (events.length === 0)
+      console.error(
+        `no trace for ${id} (retention is ${process.env.SIGRELAY_TRACE_RETENTION_DAYS ?? 7} days)`,
+      );
+    return events.length === 0 ? 1 : 0;
+  }
+  const since = parseSince(values.since);
+  if (!since) {
+    console.error(`sigrelay trace: --since must look like 30m, 1h or 2d (got "${values.since}")`);
+    return 2;
+  }
+  const byMessage = await trace.forSender(values.sender ?? '', since);
+  if (values.json) console.log(JSON.stringify(Object.fromEntries(byMessage), null, 2));
+  else for (const [messageId, events] of byMessage) print(messageId, events);
+  if (byMessage.size === 0) console.error(`no messages from ${values.sender} since ${since.toISOString()}`);
+  return 0;
+}
+
+/** The local stack's Azurite when nothing is configured (what `npm start` runs). */
+export function cliStorage(storage: { connectionString?: string; accountName?: string }) {
+  return storage.connectionString || storage.accountName
+    ? storage
+    : { connectionString: 'UseDevelopmentStorage=true' };
+}
+
+function parseSince(value: string | undefined): Date | undefined {
+  const m = /^(\d+)\s*([mhd])$/.exec(value ?? '');
+  if (!m) return undefined;
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+  return new Date(Date.now() - Number(m[1]) * unit);
+}
+
+function print(id: string, events: TraceRecord[]): void {
+  console.log(`message ${id}`);
+  for (const e of events) {
+    const details = Object.entries(e.details)
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    console.log(`  ${e.at}  ${e.event.padEnd(16)} ${details}`);
+  }
+}

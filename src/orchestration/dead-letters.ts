@@ -1,0 +1,118 @@
+import type { Readable } from 'node:stream';
+import { encodeClaimCheck, isNotFound, type MessageStore, type StorageClients } from '../storage/index.js';
+import type { DeliveryState } from './delivery-state.js';
+
+export interface DeadLetter {
+  id: string;
+  reason: string;
+  tenantId: string;
+  sender: string;
+  recipients: number;
+  receivedAt: string;
+  deadAt: string;
+  size: number;
+}
+
+/**
+ * The `deadletter` container: messages we gave up on, kept with their failure history until an
+ * operator replays or deletes them. Replay puts the message back into `inbound` and queues it again;
+ * recipients that already have it are not sent to again (the delivery record survives).
+ */
+export class DeadLetters {
+  constructor(
+    private readonly clients: StorageClients,
+    private readonly store: MessageStore,
+    private readonly state: DeliveryState,
+  ) {}
+
+  /** Copies `inbound/<id>` (streamed, with its metadata) and writes `<id>.history.json` beside it. */
+  async bury(id: string, reason: string, history: unknown): Promise<void> {
+    const opened = await this.store.openWithMeta(id);
+    if (opened) {
+      const props = await this.clients.inbound.getBlobClient(id).getProperties();
+      await this.clients.deadletter.getBlockBlobClient(id).uploadStream(opened.stream, 4 * 1024 * 1024, 2, {
+        metadata: {
+          ...(props.metadata ?? {}),
+          deadreason: encodeURIComponent(reason.slice(0, 1000)),
+          deadat: new Date().toISOString(),
+        },
+      });
+    }
+    const record = JSON.stringify({ id, reason, history, at: new Date().toISOString() }, null, 2);
+    await this.clients.deadletter
+      .getBlockBlobClient(`${id}.history.json`)
+      .upload(record, Buffer.byteLength(record));
+  }
+
+  async list(): Promise<DeadLetter[]> {
+    const out: DeadLetter[] = [];
+    for await (const blob of this.clients.deadletter.listBlobsFlat({ includeMetadata: true })) {
+      if (blob.name.endsWith('.history.json')) continue;
+      const md = blob.metadata ?? {};
+      out.push({
+        id: blob.name,
+        reason: decodeURIComponent(md.deadreason ?? ''),
+        tenantId: md.tenant ?? '',
+        sender: decodeURIComponent(md.mailfrom ?? ''),
+        recipients: Number(md.rcptcount ?? 0),
+        receivedAt: md.receivedat ?? '',
+        deadAt: md.deadat ?? '',
+        size: Number(md.size ?? blob.properties.contentLength ?? 0),
+      });
+    }
+    return out.sort((a, b) => a.deadAt.localeCompare(b.deadAt));
+  }
+
+  /** The failure history written when the message was dead-lettered, or undefined. */
+  async history(id: string): Promise<unknown> {
+    try {
+      const buf = await this.clients.deadletter.getBlobClient(`${id}.history.json`).downloadToBuffer();
+      return JSON.parse(buf.toString('utf8')) as unknown;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Puts a dead letter back into the loop: `inbound/<id>` again (same id, same metadata), a fresh
+   * claim-check marked as a replay, and the permanent refusals forgotten so they are tried again.
+   */
+  async replay(id: string): Promise<boolean> {
+    const source = this.clients.deadletter.getBlobClient(id);
+    let props;
+    try {
+      props = await source.getProperties();
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    const { deadreason: _reason, deadat: _at, ...metadata } = props.metadata ?? {};
+    const download = await source.download();
+    await this.clients.inbound
+      .getBlockBlobClient(id)
+      .uploadStream(download.readableStreamBody as Readable, 4 * 1024 * 1024, 2, { metadata });
+    const progress = await this.state.get(id);
+    if (progress)
+      await this.state.put(id, {
+        ...progress,
+        rejected: {},
+        notified: [],
+        updatedAt: new Date().toISOString(),
+      });
+    await this.clients.inboundQueue.sendMessage(
+      encodeClaimCheck({
+        v: 1,
+        id,
+        tenantId: metadata.tenant ?? '',
+        size: Number(metadata.size ?? 0),
+        sha256: metadata.sha256 ?? '0'.repeat(64),
+        receivedAt: metadata.receivedat ?? new Date().toISOString(),
+        replay: true,
+      }),
+    );
+    await this.clients.deadletter.deleteBlob(id).catch(() => undefined);
+    await this.clients.deadletter.deleteBlob(`${id}.history.json`).catch(() => undefined);
+    return true;
+  }
+}
