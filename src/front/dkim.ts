@@ -24,7 +24,8 @@ export function startDkimVerification(resolver?: DNSResolver): {
  * set up). A signature by anyone else proves nothing, and a broken one proves less.
  */
 export function checkDkim(tenant: Tenant, verified: DKIMVerifyResult): SmtpError | undefined {
-  const results = verified.results;
+  // An unsigned message still yields one result (status none) without a signing domain.
+  const results = verified.results.filter((r) => typeof r.signingDomain === 'string');
   const ours = results.filter((r) => tenant.domains.includes(r.signingDomain.toLowerCase()));
   if (ours.some((r) => r.status.result === 'pass')) return undefined;
   if (ours.length === 0)
