@@ -7,7 +7,7 @@ import { createCa, createDevPki, issueCertificate, type DevPki } from '../../src
 import { Allowlist, allowlistFor, CertificateFiles } from '../../src/front/index.js';
 import { startHealthServer } from '../../src/front/health.js';
 import { silentLogger } from '../../src/log/index.js';
-import type { StorageClients } from '../../src/storage/index.js';
+import { MessageStore, type StorageClients } from '../../src/storage/index.js';
 import {
   contosoId,
   dkimKey,
@@ -275,7 +275,10 @@ describe('sender and tenant proof', () => {
     assertReply(notOptedIn.end, 550, '5.7.1', 'tenant not opted in');
     const after = await inboundBlobNames(storage);
     assert.equal(after.length, before.length + 1, 'only the opted-in message is stored');
-    assert.equal(main.accepted.at(-1)?.tenantId, woodgroveId);
+    const nullSenderMessage = main.accepted.at(-1);
+    assert.equal(nullSenderMessage?.tenantId, woodgroveId);
+    const meta = await new MessageStore(storage).readMeta(nullSenderMessage?.id ?? '');
+    assert.equal(meta?.tenantId, woodgroveId, 'the stored copy names the tenant found in the message');
     client.close();
   });
 
