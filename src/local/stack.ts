@@ -100,13 +100,14 @@ export class LocalStack {
     await this.startFunctions();
   }
 
-  async startStandin(): Promise<void> {
+  /** Starts the stand-in; `tls` replaces its certificate files (e.g. one from a CA we do not trust). */
+  async startStandin(tls?: { cert: string; key: string; ca: string }): Promise<void> {
     await this.spawn('standin', entry.standin, {
       SIGRELAY_STANDIN_PORT: String(this.ports.standin),
       SIGRELAY_STANDIN_CONTROL_PORT: String(this.ports.standinControl),
-      SIGRELAY_STANDIN_CERT: this.pki.standinCert,
-      SIGRELAY_STANDIN_KEY: this.pki.standinKey,
-      SIGRELAY_STANDIN_CA: this.pki.caCert,
+      SIGRELAY_STANDIN_CERT: tls?.cert ?? this.pki.standinCert,
+      SIGRELAY_STANDIN_KEY: tls?.key ?? this.pki.standinKey,
+      SIGRELAY_STANDIN_CA: tls?.ca ?? this.pki.caCert,
       SIGRELAY_OUTBOX: this.outbox,
     });
     await waitForPort(this.ports.standin);
@@ -149,8 +150,12 @@ export class LocalStack {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
+    // A graceful stop gets 15 s to drain; then it is a crash like any other.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited;
-    this.children.delete(name);
+    clearTimeout(timer);
+    // A replacement may have been started meanwhile; only forget the process we stopped.
+    if (this.children.get(name) === child) this.children.delete(name);
   }
 
   async stop(): Promise<void> {

@@ -8,8 +8,11 @@ import { installReplyCodes } from '../front/wire.js';
 
 /** How the stand-in answers; tests change it at run time to inject faults. */
 export interface StandinBehaviour {
-  /** Reply to DATA instead of 250, for the next `times` messages (all when absent). */
-  dataReply?: { code: number; text: string; times?: number };
+  /**
+   * Reply to DATA instead of 250: for the next `times` messages (all when absent), or at random
+   * with `probability` (0–1) per message.
+   */
+  dataReply?: { code: number; text: string; times?: number; probability?: number };
   /** Per-recipient replies (address → code/text) instead of 250. */
   rcptReplies?: Record<string, { code: number; text: string }>;
   /** Refuse the connection at once (closes the socket before the greeting). */
@@ -147,7 +150,8 @@ export class ExchangeStandin {
     const data = Buffer.concat(chunks);
     if (this.behaviour.stallMs) await new Promise((r) => setTimeout(r, this.behaviour.stallMs));
     const reply = this.behaviour.dataReply;
-    if (reply && (reply.times === undefined || reply.times > 0)) {
+    const chosen = reply?.probability === undefined || Math.random() < reply.probability;
+    if (reply && chosen && (reply.times === undefined || reply.times > 0)) {
       if (reply.times !== undefined) reply.times -= 1;
       throw new SmtpError(reply.code, reply.code >= 500 ? '5.0.0' : '4.0.0', reply.text);
     }

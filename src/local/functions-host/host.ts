@@ -126,8 +126,9 @@ export class LocalFunctionsHost {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
-    await Promise.allSettled(this.loops);
-    await Promise.race([Promise.allSettled([...this.inFlight]), sleep(5000)]);
+    // Invocations still waiting for their orchestrations are abandoned: their queue messages are not
+    // deleted, so they reappear when the lease runs out and are finished by the next host.
+    await Promise.race([Promise.allSettled([...this.loops, ...this.inFlight]), sleep(5000)]);
     await this.api.close();
     if (this.httpServer) {
       this.httpServer.closeAllConnections();

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { LocalStack } from '../../src/local/stack.js';
+import { createStorageClients, names } from '../../src/storage/index.js';
+import { MessageTrace } from '../../src/trace/index.js';
+import { eventually, inboundBlobCount } from './loop.js';
+
+/** How many times the endpoint accepted message `id` (one line per accepted transaction). */
+export async function acceptedCount(stack: LocalStack, id: string): Promise<number> {
+  const log = await fs.readFile(path.join(stack.outbox, 'received.log'), 'utf8').catch(() => '');
+  return log.split('\n').filter((line) => line.split('\t')[0] === id).length;
+}
+
+export function idFromReply(reply: string): string {
+  const id = /^250 2\.0\.0 (\S+) queued/.exec(reply)?.[1];
+  assert.ok(id, `expected "250 2.0.0 <id> queued", got ${reply}`);
+  return id;
+}
+
+/**
+ * The final state every fault case asserts: the message at the endpoint exactly once, nothing left
+ * in `inbound`, and a complete trace (it ends with the copies deleted).
+ */
+export async function assertDeliveredOnce(stack: LocalStack, id: string, timeoutMs = 60_000): Promise<void> {
+  await eventually(
+    `message ${id} at the endpoint`,
+    async () => (await acceptedCount(stack, id)) >= 1,
+    timeoutMs,
+  );
+  const storage = createStorageClients({ connectionString: stack.azurite.connectionString });
+  await eventually('inbound to be empty', async () => (await inboundBlobCount(storage)) === 0, timeoutMs);
+  const trace = new MessageTrace(storage.table(names.traceTable));
+  await eventually(
+    `the trace of ${id} to be complete`,
+    async () => (await trace.forMessage(id)).some((e) => e.event === 'deleted'),
+    timeoutMs,
+  );
+  const events = (await trace.forMessage(id)).map((e) => e.event);
+  assert.ok(events.includes('received') && events.includes('delivered'), `trace: ${events.join(', ')}`);
+  // Give a late duplicate the chance to show itself before counting.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(await acceptedCount(stack, id), 1, `message ${id} must reach the endpoint exactly once`);
+}
+
+export async function traceEvents(stack: LocalStack, id: string) {
+  const storage = createStorageClients({ connectionString: stack.azurite.connectionString });
+  return new MessageTrace(storage.table(names.traceTable)).forMessage(id);
+}
