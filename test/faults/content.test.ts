@@ -38,7 +38,7 @@ describe('content faults fail open', { timeout: 180_000 }, () => {
     );
     await assertDeliveredOnce(loop.stack, id);
     const delivered = await simpleParser(await fs.readFile(path.join(loop.stack.outbox, `${id}.eml`)));
-    assert.match(String(delivered.headers.get('x-sigrelay-result')), /^unsigned; reason=template-error/);
+    assert.match(delivered.headers.get('x-sigrelay-result') as string, /^unsigned; reason=template-error/);
     assert.equal(delivered.headers.get('x-sigrelay-processed'), 'true');
     assert.ok(!String(delivered.html).includes('sigrelay-signature'));
     assert.ok((await traceEvents(loop.stack, id)).some((e) => e.event === 'sign-failed'));
