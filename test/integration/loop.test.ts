@@ -3,14 +3,15 @@ import fs from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
-import { names } from '../../src/storage/index.js';
+import { Readable } from 'node:stream';
+import { MessageStore, names, newMessageId } from '../../src/storage/index.js';
 import { MessageTrace } from '../../src/trace/index.js';
 import { eventually, inboundBlobCount, queueLength, startLoop } from '../helpers/loop.js';
 
 describe('the whole loop on one machine', { timeout: 120_000 }, () => {
   let loop: Awaited<ReturnType<typeof startLoop>>;
   before(async () => {
-    loop = await startLoop();
+    loop = await startLoop({ env: { SIGRELAY_BLOB_GRACE_MS: '1000', SIGRELAY_BLOB_SCAN_MS: '1000' } });
   });
   after(async () => {
     await loop?.dispose();
@@ -68,6 +69,29 @@ describe('the whole loop on one machine', { timeout: 120_000 }, () => {
       !JSON.stringify(await trace.forMessage(id)).includes('Q3 order'),
       'the trace never holds the subject',
     );
+  });
+
+  it('processes a stored message whose queue entry was lost (blob trigger)', async () => {
+    const storage = loop.storage();
+    const store = new MessageStore(storage);
+    const id = newMessageId();
+    await store.writeInbound(Readable.from([outlookReply()]), {
+      id,
+      envelope: { mailFrom: 'alice@contoso.com', rcptTo: ['megan@fabrikam.example'] },
+      tenantId: '6f1c2e3a-8b4d-4c5e-9f60-1a2b3c4d5e6f',
+      receivedAt: new Date().toISOString(),
+      clientAddress: '127.0.0.1',
+      sessionId: 'no-queue',
+    });
+    await eventually(
+      'the blob-triggered delivery',
+      async () => {
+        const files = await fs.readdir(loop.stack.outbox);
+        return files.includes(`${id}.eml`);
+      },
+      30_000,
+    );
+    await eventually('inbound to be empty', async () => (await inboundBlobCount(storage)) === 0);
   });
 
   it('refuses a sender whose domain no tenant owns, with 550 5.7.1 (never an open relay)', async () => {

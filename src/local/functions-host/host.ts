@@ -298,7 +298,7 @@ export class LocalFunctionsHost {
     );
     const receipts = new Map<string, string>();
     const grace = this.options.blobGraceMs ?? 30_000;
-    const interval = this.options.blobScanIntervalMs ?? 2000;
+    const interval = this.options.blobScanIntervalMs ?? 10_000;
     while (!this.stopped) {
       try {
         const present = new Set<string>();
