@@ -19,7 +19,9 @@ async function main(): Promise<void> {
     httpPort: Number(process.env.SIGRELAY_FUNCTIONS_PORT ?? 7071),
     functionKey: process.env.SIGRELAY_FUNCTIONS_KEY,
     blobGraceMs: process.env.SIGRELAY_BLOB_GRACE_MS ? Number(process.env.SIGRELAY_BLOB_GRACE_MS) : undefined,
-    blobScanIntervalMs: process.env.SIGRELAY_BLOB_SCAN_MS ? Number(process.env.SIGRELAY_BLOB_SCAN_MS) : undefined,
+    blobScanIntervalMs: process.env.SIGRELAY_BLOB_SCAN_MS
+      ? Number(process.env.SIGRELAY_BLOB_SCAN_MS)
+      : undefined,
     queueLeaseSeconds: process.env.SIGRELAY_QUEUE_LEASE_SECONDS
       ? Number(process.env.SIGRELAY_QUEUE_LEASE_SECONDS)
       : undefined,
