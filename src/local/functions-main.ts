@@ -22,6 +22,9 @@ async function main(): Promise<void> {
     blobScanIntervalMs: process.env.SIGRELAY_BLOB_SCAN_MS
       ? Number(process.env.SIGRELAY_BLOB_SCAN_MS)
       : undefined,
+    queueRetrySeconds: process.env.SIGRELAY_QUEUE_RETRY_SECONDS
+      ? Number(process.env.SIGRELAY_QUEUE_RETRY_SECONDS)
+      : undefined,
     queueLeaseSeconds: process.env.SIGRELAY_QUEUE_LEASE_SECONDS
       ? Number(process.env.SIGRELAY_QUEUE_LEASE_SECONDS)
       : undefined,

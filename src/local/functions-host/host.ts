@@ -38,6 +38,8 @@ export interface HostOptions {
   blobScanIntervalMs?: number;
   /** How long a queue message stays invisible per lease (renewed while its orchestration runs). */
   queueLeaseSeconds?: number;
+  /** Overrides host.json's `visibilityTimeout`: the wait before a failed queue message is tried again. */
+  queueRetrySeconds?: number;
 }
 
 interface QueueSettings {
@@ -103,7 +105,8 @@ export class LocalFunctionsHost {
       batchSize: Number(q.batchSize ?? 16),
       newBatchThreshold: Number(q.newBatchThreshold ?? 8),
       maxPollingIntervalMs: timeSpanMs(str(q.maxPollingInterval, '00:00:01')),
-      visibilityTimeoutSec: Math.max(1, timeSpanMs(str(q.visibilityTimeout, '00:00:30')) / 1000),
+      visibilityTimeoutSec:
+        options.queueRetrySeconds ?? Math.max(1, timeSpanMs(str(q.visibilityTimeout, '00:00:30')) / 1000),
       maxDequeueCount: Number(q.maxDequeueCount ?? 5),
       messageEncoding: q.messageEncoding === 'none' ? 'none' : 'base64',
     };
