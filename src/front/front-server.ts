@@ -10,6 +10,7 @@ import type { KeyPair } from './certificate.js';
 import { DataGuard } from './data-guard.js';
 import { startDkimVerification, type DNSResolver } from './dkim.js';
 import { HeaderCapture } from './header-capture.js';
+import { listenSmtp } from './listen.js';
 import type { FrontPolicy, MessageEvidence, SessionFacts, Transaction } from './policy.js';
 import { installReplyCodes, installSourceRouteFlag, liveConnection, type LiveConnection } from './wire.js';
 
@@ -155,14 +156,7 @@ export class FrontServer {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
+    return listenSmtp(this.server, port, host);
   }
 
   /** New connections get the new certificate; sessions already in TLS keep theirs. */

@@ -18,3 +18,4 @@ export {
   type SessionFacts,
 } from './policy.js';
 export { installReplyCodes } from './wire.js';
+export { listenSmtp } from './listen.js';

@@ -86,7 +86,7 @@ export class Azurite {
     );
     await Promise.race([
       Promise.all(
-        [this.ports.blob, this.ports.queue, this.ports.table].map((p) => waitForPort(this.host, p, 30_000)),
+        [this.ports.blob, this.ports.queue, this.ports.table].map((p) => waitForPort(p, 30_000, this.host)),
       ),
       exited,
     ]);
@@ -118,7 +118,8 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+/** Resolves once something accepts TCP connections on host:port. */
+export async function waitForPort(port: number, timeoutMs = 30_000, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { projectRoot, sampleConfigDir } from '../config/index.js';
 import { ensureDevPki, type DevPkiFiles } from '../devtls/index.js';
-import { Azurite, freePort } from './azurite.js';
+import { Azurite, freePort, waitForPort } from './azurite.js';
+
+export { waitForPort };
 
 export interface StackOptions {
   dataDir: string;
@@ -201,21 +202,4 @@ export class LocalStack {
 function childNodeArgs(name: string): string[] {
   const value = process.env[`SIGRELAY_NODE_ARGS_${name.toUpperCase()}`];
   return value ? value.split(/\s+/).filter(Boolean) : [];
-}
-
-export async function waitForPort(port: number, timeoutMs = 30_000, host = '127.0.0.1'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, host);
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { SmtpError } from '../errors/index.js';
-import { installReplyCodes } from '../front/wire.js';
+import { installReplyCodes, listenSmtp } from '../front/index.js';
 
 /** How the stand-in answers; tests change it at run time to inject faults. */
 export interface StandinBehaviour {
@@ -130,14 +130,7 @@ export class ExchangeStandin {
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
+    return listenSmtp(this.server, port, host);
   }
 
   close(): Promise<void> {

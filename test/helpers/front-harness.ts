@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -355,4 +356,14 @@ export function dkimKey(domain: string, selector = 'selector1') {
     return result.signatures + raw;
   };
   return { resolver, sign };
+}
+
+/** Asserts a reply's code and enhanced status code, naming what was being tested. */
+export function assertReply(reply: Reply | undefined, code: number, enhanced: string, what = ''): void {
+  assert.ok(reply, `${what}: no reply`);
+  assert.equal(
+    `${reply.code} ${reply.enhanced}`,
+    `${code} ${enhanced}`,
+    `${what}: ${reply.code} ${reply.text}`,
+  );
 }

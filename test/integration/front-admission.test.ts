@@ -23,18 +23,9 @@ import {
   transaction,
   woodgroveId,
   fabrikamId,
-  type Reply,
+  assertReply,
   type RunningFront,
 } from '../helpers/front-harness.js';
-
-function assertReply(reply: Reply | undefined, code: number, enhanced: string, what = ''): void {
-  assert.ok(reply, `${what}: no reply`);
-  assert.equal(
-    `${reply.code} ${reply.enhanced}`,
-    `${code} ${enhanced}`,
-    `${what}: ${reply.code} ${reply.text}`,
-  );
-}
 
 let storage: StorageClients;
 let disposeStorage: () => Promise<void>;

@@ -12,18 +12,9 @@ import {
   startFront,
   startStorage,
   transaction,
-  type Reply,
+  assertReply,
   type RunningFront,
 } from '../helpers/front-harness.js';
-
-function assertReply(reply: Reply | undefined, code: number, enhanced: string, what = ''): void {
-  assert.ok(reply, `${what}: no reply`);
-  assert.equal(
-    `${reply.code} ${reply.enhanced}`,
-    `${code} ${enhanced}`,
-    `${what}: ${reply.code} ${reply.text}`,
-  );
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
