@@ -41,7 +41,7 @@ export class ContentStore {
   private failedFingerprint: string | undefined;
   private readonly files: ConfigFiles;
   private readonly options: StoreOptions;
-  /** The most recent load failure, cleared by the next successful load. */
+  /** The most recent failure, cleared by the next successful load or when the source matches what is in service. */
   lastError: Error | undefined;
 
   private constructor(
@@ -115,7 +115,13 @@ export class ContentStore {
     let fingerprint: string | undefined;
     try {
       fingerprint = await this.files.fingerprint();
-      if (fingerprint === this.fingerprint || fingerprint === this.failedFingerprint) return;
+      if (fingerprint === this.fingerprint) {
+        // The source holds what is in service again (a bad file deleted, storage reachable again),
+        // so an earlier failure no longer describes it.
+        this.lastError = undefined;
+        return;
+      }
+      if (fingerprint === this.failedFingerprint) return;
       this.snapshot = await loadSnapshot(this.files, this.options.baseDir ?? process.cwd());
       this.fingerprint = fingerprint;
       this.lastError = undefined;

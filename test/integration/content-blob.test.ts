@@ -19,7 +19,10 @@ function facts(from: string, to: string[], subject = 'Q3 order', inReplyTo?: str
 
 /** One message per path through the rules, plus the two ways a sender can be unknown. */
 const samples: [string, MessageFacts][] = [
-  ['a Sales user writing outside (rule, banner, image)', facts('alice@contoso.com', ['megan@fabrikam.example'])],
+  [
+    'a Sales user writing outside (rule, banner, image)',
+    facts('alice@contoso.com', ['megan@fabrikam.example']),
+  ],
   [
     'a Sales user replying outside (short variant)',
     facts('alice@contoso.com', ['megan@fabrikam.example'], 'RE: Q3 order', '<a@fabrikam.example>'),
@@ -128,7 +131,10 @@ describe('content from the Blob config container (Azurite)', { timeout: 40_000 }
       checkIntervalMs + 5000,
     );
     const tookMs = Date.now() - uploadedAt;
-    assert.ok(tookMs < checkIntervalMs + 2000, `picked up after ${tookMs} ms (interval ${checkIntervalMs} ms)`);
+    assert.ok(
+      tookMs < checkIntervalMs + 2000,
+      `picked up after ${tookMs} ms (interval ${checkIntervalMs} ms)`,
+    );
     assert.ok(!before.includes('Edited in Blob storage'));
     assert.match(html, /<p>Edited in Blob storage<\/p>/);
     assert.equal(reloads.length, 1);
@@ -151,7 +157,10 @@ describe('content from the Blob config container (Azurite)', { timeout: 40_000 }
         'config/rules.json: [0].recipients: Invalid option: expected one of "any"|"internal"|"external"',
       ],
       [
-        JSON.stringify([{ name: 'corporate', template: 'corporate' }, { name: 'typo', template: 'corprate' }]),
+        JSON.stringify([
+          { name: 'corporate', template: 'corporate' },
+          { name: 'typo', template: 'corprate' },
+        ]),
         'config/rules.json: [1].template: template "corprate" not found (expected templates/corprate.html)',
       ],
       ['[{"name": "corporate",', 'config/rules.json: invalid JSON:'],
@@ -181,5 +190,23 @@ describe('content from the Blob config container (Azurite)', { timeout: 40_000 }
     assert.equal(reloads.length, reloadsBefore + 1, 'a fixed rules.json is taken into service');
     assert.equal(fromBlob.lastError, undefined);
     assert.equal(await signedHtml(fromBlob), good);
+  });
+
+  it('stops reporting the error once the bad blob is deleted and the listing is as before', async () => {
+    const errorsBefore = errors.length;
+    const reloadsBefore = reloads.length;
+    await uploadText(storage.config, 'templates/broken.html', '<p>{% if user.mail %}unclosed</p>\n');
+    await fromBlob.refresh();
+    assert.equal(errors.length, errorsBefore + 1);
+    assert.equal(
+      fromBlob.lastError?.message,
+      'config/templates/broken.html: line 1: tag {% if user.mail %} not closed',
+    );
+
+    await storage.config.deleteBlob('templates/broken.html');
+    await fromBlob.refresh();
+    assert.equal(fromBlob.lastError, undefined, 'the configuration in service is what the container holds');
+    assert.equal(reloads.length, reloadsBefore, 'nothing new to load');
+    assert.equal(errors.length, errorsBefore + 1);
   });
 });
