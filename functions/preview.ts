@@ -6,7 +6,7 @@ const { app } = azureFunctions;
 
 let content: Promise<ContentStore> | undefined;
 
-/** `GET /api/preview?sender=…&recipient=…&type=reply`: the signature a sender would get, and why. */
+/** `GET /api/preview?sender=…&recipient=…[,…]&type=reply`: the signature a sender would get, and why. */
 app.http('preview', {
   methods: ['GET'],
   authLevel: 'function',
@@ -27,7 +27,7 @@ app.http('preview', {
       const store = await content;
       const explanation = await store.preview({
         sender,
-        recipients: request.query.getAll('recipient'),
+        recipients: recipientsOf(request.query),
         messageType: type,
       });
       // A broken newer configuration is reported beside the answer the last good one gives.
@@ -42,3 +42,16 @@ app.http('preview', {
     }
   },
 });
+
+/**
+ * The Functions host hands a repeated query key to the worker as one comma-joined value
+ * (`recipient=a&recipient=b` arrives as `a,b`, azure-functions-nodejs-library#168), so a list is
+ * split on commas; `recipient=a,b` is accepted for the same reason.
+ */
+function recipientsOf(query: URLSearchParams): string[] {
+  return query
+    .getAll('recipient')
+    .flatMap((value) => value.split(','))
+    .map((address) => address.trim())
+    .filter(Boolean);
+}

@@ -47,7 +47,14 @@ describe('the preview HTTP function in the functions host', { timeout: 60_000 },
       messageType: string;
       audience: string;
       rules: unknown[];
-      result: { action: string; rule: string; template: string; html: string; text: string; images: unknown[] };
+      result: {
+        action: string;
+        rule: string;
+        template: string;
+        html: string;
+        text: string;
+        images: unknown[];
+      };
     };
     assert.deepEqual(body, await expected('alice@contoso.com', ['x@example.com'], 'new'));
     assert.equal(body.tenant, 'Contoso Ltd');
@@ -83,7 +90,9 @@ describe('the preview HTTP function in the functions host', { timeout: 60_000 },
 
   it('treats a comma-separated recipient list (how Azure passes repeated keys) as several recipients', async () => {
     // An external recipient first: read as one address, the domain after the last "@" said "internal".
-    const answer = await get('sender=zoe.mueller@contoso.com&recipient=megan@fabrikam.example,bob@contoso.com');
+    const answer = await get(
+      'sender=zoe.mueller@contoso.com&recipient=megan@fabrikam.example,bob@contoso.com',
+    );
     assert.equal(answer.status, 200, answer.body);
     const body = JSON.parse(answer.body) as { audience: string; result: { rule: string } };
     assert.deepEqual(
@@ -125,7 +134,11 @@ describe('the preview HTTP function in the functions host', { timeout: 60_000 },
       error: 'expected ?sender=<address>[&recipient=<address>…][&type=new|reply|forward]',
     });
     for (const query of ['recipient=x@example.com', 'sender=alice@contoso.com&type=draft']) {
-      assert.deepEqual(await get(query), { status: 400, contentType: 'application/json', body: usage }, query);
+      assert.deepEqual(
+        await get(query),
+        { status: 400, contentType: 'application/json', body: usage },
+        query,
+      );
     }
   });
 });
