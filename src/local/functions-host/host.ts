@@ -393,7 +393,10 @@ export class LocalFunctionsHost {
           method: req.method ?? 'GET',
           url: url.href,
           headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-          query: Object.fromEntries(url.searchParams),
+          // Azure hands a repeated query key over joined by commas; do the same.
+          query: Object.fromEntries(
+            [...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')]),
+          ),
           params,
           body: chunks.length ? { string: Buffer.concat(chunks).toString('utf8') } : undefined,
         });
