@@ -11,6 +11,8 @@ const { app } = azureFunctions;
 app.storageBlob('inboundBlob', {
   path: 'inbound/{name}',
   connection: 'AzureWebJobsStorage',
+  // Flex Consumption only runs Event Grid-based blob triggers (see docs/deploy.md for the subscription).
+  source: 'EventGrid',
   extraInputs: [df.input.durableClient()],
   handler: async (_blob, context) => {
     const name = context.triggerMetadata?.name;
