@@ -128,21 +128,10 @@ export class MessageStore {
     source: Readable,
     meta: MessageMeta,
   ): Promise<{ size: number; sha256: string }> {
-    const overflow =
-      meta.envelope.rcptTo.length > 0 &&
-      encodeURIComponent(JSON.stringify(meta.envelope.rcptTo)).length > inlineRecipientsLimit;
+    // Same envelope placement as the original: the recipient list stays where the front put it.
     return streamToBlockBlob(source, this.clients.signed.getBlockBlobClient(id), () =>
-      Promise.resolve(toMetadata(meta, overflow)),
+      Promise.resolve(toMetadata(meta, meta.envelopeBlob === true)),
     );
-  }
-
-  async exists(id: string, which: 'inbound' | 'signed'): Promise<boolean> {
-    const container = which === 'inbound' ? this.clients.inbound : this.clients.signed;
-    return container.getBlobClient(id).exists();
-  }
-
-  async deleteSigned(id: string): Promise<void> {
-    await this.clients.signed.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
   }
 
   /**
