@@ -114,12 +114,6 @@ function transportFor(target: DeliveryTarget): Transporter<SMTPTransport.SentMes
   return transport;
 }
 
-/** Closes every pooled connection (shutdown, tests). */
-export function closeDeliveryPools(): void {
-  for (const t of transports.values()) t.close();
-  transports.clear();
-}
-
 /**
  * Sends the stored message with the stored envelope (never the headers' addresses), prepending our
  * headers. Never throws for an SMTP outcome: the caller decides retry vs dead-letter from `status`.
@@ -134,17 +128,10 @@ export async function deliver(target: DeliveryTarget, request: DeliveryRequest):
       raw,
     });
     const accepted = (info.accepted ?? []).map(String);
-    const refused = (info.rejected ?? []).map(String);
-    const replies: Record<string, string> = {};
-    const deferred: string[] = [];
-    const rejected: string[] = [];
-    for (const err of (info as { rejectedErrors?: unknown[] }).rejectedErrors ?? []) {
-      const e = err as { recipient?: string; response?: string; responseCode?: number };
-      if (!e.recipient) continue;
-      replies[e.recipient] = e.response ?? describeError(err);
-      ((e.responseCode ?? 450) >= 500 ? rejected : deferred).push(e.recipient);
-    }
-    for (const r of refused) if (!deferred.includes(r) && !rejected.includes(r)) deferred.push(r);
+    const { deferred, rejected, replies } = classifyRecipients(
+      (info as { rejectedErrors?: unknown[] }).rejectedErrors,
+      (info.rejected ?? []).map(String),
+    );
     return {
       status: deferred.length + rejected.length > 0 ? 'partial' : 'delivered',
       response: info.response,
@@ -168,22 +155,35 @@ async function* prepend(head: Buffer, body: Readable): AsyncGenerator<Buffer> {
 function failureOutcome(err: unknown, rcptTo: string[]): DeliveryOutcome {
   const code = replyCodeOf(err);
   const response = (err as { response?: string }).response ?? describeError(err);
+  const perRecipient = (err as { rejectedErrors?: unknown[] }).rejectedErrors;
+  let classified: Pick<DeliveryOutcome, 'deferred' | 'rejected'> & { replies: Record<string, string> };
+  if (Array.isArray(perRecipient) && perRecipient.length > 0)
+    classified = classifyRecipients(perRecipient, rcptTo);
+  else if (code !== undefined && code >= 500)
+    classified = { deferred: [], rejected: [...rcptTo], replies: {} };
+  else classified = { deferred: [...rcptTo], rejected: [], replies: {} };
+  const { deferred, rejected, replies } = classified;
+  const status = deferred.length === 0 ? 'permanent' : 'temporary';
+  return { status, response, code, accepted: [], deferred, rejected, recipientReplies: replies };
+}
+
+/**
+ * Sorts the recipients nodemailer reports as refused: 5xx → rejected (report them), anything else →
+ * deferred (retry them). `unresolved` recipients without a per-recipient reply count as deferred.
+ */
+function classifyRecipients(
+  errors: unknown[] | undefined,
+  unresolved: string[],
+): { deferred: string[]; rejected: string[]; replies: Record<string, string> } {
   const replies: Record<string, string> = {};
   const deferred: string[] = [];
   const rejected: string[] = [];
-  const perRecipient = (err as { rejectedErrors?: unknown[] }).rejectedErrors;
-  if (Array.isArray(perRecipient) && perRecipient.length > 0) {
-    for (const e of perRecipient as { recipient?: string; response?: string; responseCode?: number }[]) {
-      if (!e.recipient) continue;
-      replies[e.recipient] = e.response ?? '';
-      ((e.responseCode ?? 450) >= 500 ? rejected : deferred).push(e.recipient);
-    }
-    for (const r of rcptTo) if (!deferred.includes(r) && !rejected.includes(r)) deferred.push(r);
-  } else if (code !== undefined && code >= 500) {
-    rejected.push(...rcptTo);
-  } else {
-    deferred.push(...rcptTo);
+  for (const err of errors ?? []) {
+    const e = err as { recipient?: string; response?: string; responseCode?: number };
+    if (!e.recipient) continue;
+    replies[e.recipient] = e.response ?? describeError(err);
+    ((e.responseCode ?? 450) >= 500 ? rejected : deferred).push(e.recipient);
   }
-  const status = deferred.length === 0 ? 'permanent' : 'temporary';
-  return { status, response, code, accepted: [], deferred, rejected, recipientReplies: replies };
+  for (const r of unresolved) if (!deferred.includes(r) && !rejected.includes(r)) deferred.push(r);
+  return { deferred, rejected, replies };
 }

@@ -1,5 +1,4 @@
 export {
-  closeDeliveryPools,
   deliver,
   targetFor,
   type DeliveryOutcome,

@@ -55,7 +55,8 @@ export class HeaderCapture extends Transform {
   }
 }
 
-function headerEnd(buf: Buffer): number {
+/** Index just after the header block's last line (before the empty line), or -1 if not complete yet. */
+export function headerEnd(buf: Buffer): number {
   const crlf = buf.indexOf('\r\n\r\n');
   const lf = buf.indexOf('\n\n');
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 2;

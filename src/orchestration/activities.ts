@@ -1,5 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { buildDsn, deliver, targetFor } from '../delivery/index.js';
+import { headerEnd } from '../front/header-capture.js';
 import { describeError } from '../errors/index.js';
 import { signMessage as runEngine, type ResolveSignature } from '../signing/index.js';
 import type { MessageMeta } from '../storage/index.js';
@@ -356,9 +357,7 @@ async function readHeaderBlock(stream: Readable): Promise<Buffer> {
     chunks.push(chunk);
     size += chunk.length;
     const joined = Buffer.concat(chunks, size);
-    const end = joined.indexOf('\r\n\r\n');
-    const endLf = joined.indexOf('\n\n');
-    const cut = end >= 0 ? end + 2 : endLf >= 0 ? endLf + 1 : -1;
+    const cut = headerEnd(joined);
     if (cut >= 0 || size > 256 * 1024) {
       stream.destroy();
       return joined.subarray(0, cut >= 0 ? cut : 256 * 1024);

@@ -80,10 +80,4 @@ export class DeliveryState {
     }
     return count;
   }
-
-  async remove(id: string): Promise<void> {
-    await this.table.deleteEntity(id, 'delivery').catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
-  }
 }

@@ -15,6 +15,6 @@ export {
   processMessageOrchestrator,
   type ProcessResult,
 } from './orchestrator.js';
-export { resetRuntime, runtime } from './runtime.js';
+export { runtime } from './runtime.js';
 export { startProcessing } from './start.js';
 export { sweep, sweepOptionsFromEnv, type SweepOptions } from './sweeper.js';

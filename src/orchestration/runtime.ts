@@ -53,8 +53,3 @@ export function runtime(): Runtime {
   };
   return current;
 }
-
-/** Forgets the shared runtime (tests that change the environment between cases). */
-export function resetRuntime(): void {
-  current = undefined;
-}

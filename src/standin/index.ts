@@ -29,15 +29,6 @@ export interface StandinOptions {
   hostname?: string;
 }
 
-export interface ReceivedMessage {
-  file: string;
-  id: string;
-  mailFrom: string;
-  rcptTo: string[];
-  clientCertName?: string;
-  size: number;
-}
-
 interface SessionCert {
   authorized: boolean;
   name?: string;
@@ -52,7 +43,6 @@ interface SessionCert {
 export class ExchangeStandin {
   readonly server: SMTPServer;
   behaviour: StandinBehaviour = {};
-  readonly received: ReceivedMessage[] = [];
   private readonly certs = new Map<string, SessionCert>();
   private readonly options: StandinOptions;
 
@@ -165,7 +155,6 @@ export class ExchangeStandin {
     // One line per accepted transaction (id, time), so tests and benchmarks in other processes can
     // count duplicates and measure latency.
     await fs.appendFile(path.join(this.options.outbox, 'received.log'), `${id}\t${Date.now()}\n`);
-    this.received.push({ file, id, ...envelope, clientCertName: cert?.name, size: data.length });
     return `2.6.0 <${id}> Queued mail for delivery (stand-in)`;
   }
 }

@@ -43,11 +43,6 @@ async function main(): Promise<void> {
             log.info({ behaviour: standin.behaviour }, 'behaviour changed');
             return void res.writeHead(204).end();
           }
-          if (req.method === 'GET' && req.url === '/received') {
-            return void res
-              .writeHead(200, { 'content-type': 'application/json' })
-              .end(JSON.stringify(standin.received));
-          }
           res.writeHead(404).end();
         });
       })

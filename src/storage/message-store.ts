@@ -88,13 +88,6 @@ export class MessageStore {
     }
   }
 
-  /** A stream of `inbound/<id>` (or `signed/<id>`). */
-  async open(id: string, which: 'inbound' | 'signed' = 'inbound'): Promise<Readable> {
-    const opened = await this.openWithMeta(id, which);
-    if (!opened) throw new Error(`blob ${which}/${id} does not exist`);
-    return opened.stream;
-  }
-
   /**
    * A stream of the message and its stored facts from one request (the download response carries
    * the metadata), or undefined when the blob does not exist. One storage operation instead of two
