@@ -45,7 +45,11 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) console.error(`sigrelay: configuration error: ${err.message}`);
-    else console.error(`sigrelay: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    else if ((err as { code?: unknown }).code === 'ECONNREFUSED') {
+      console.error(
+        `sigrelay: storage is not reachable (${(err as Error).message}). Is the local loop running (npm start), or AzureWebJobsStorage set?`,
+      );
+    } else console.error(`sigrelay: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exitCode = 2;
   },
 );
