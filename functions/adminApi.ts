@@ -1,5 +1,5 @@
 import azureFunctions from '@azure/functions';
-import { runtime } from '../src/orchestration/index.js';
+import { runtimeFromEnv as runtime } from '../src/processing/index.js';
 
 const { app } = azureFunctions;
 

@@ -1,33 +1,35 @@
 import azureFunctions from '@azure/functions';
 import * as df from 'durable-functions';
+import { decodeClaimCheck } from '../src/contracts/index.js';
 import { describeError } from '../src/errors/index.js';
-import { runtime, startProcessing } from '../src/orchestration/index.js';
-import { decodeClaimCheck } from '../src/storage/index.js';
+import { startProcessing } from '../src/orchestration/index.js';
+import { DirectPath, runtimeFromEnv } from '../src/processing/index.js';
 
 const { app } = azureFunctions;
 
 /**
- * Queue trigger on `inbound`: one claim-check → one orchestration (instance id = message id).
- * An undecodable claim-check is logged and dropped after the host's retries (poison queue); the
- * blob trigger and the sweeper still find the message itself, so nothing that exists is skipped.
+ * Queue trigger on `inbound`: one claim-check → the direct path (sign, deliver, delete). Only what
+ * it cannot finish starts an orchestration (instance id = message id). An undecodable claim-check
+ * fails until the host moves it to the poison queue; the sweeper still finds the message itself.
  */
 app.storageQueue('inboundQueue', {
   queueName: 'inbound',
   connection: 'AzureWebJobsStorage',
   extraInputs: [df.input.durableClient()],
   handler: async (message, context) => {
-    const log = runtime().logger.child({ fn: 'inboundQueue', invocation: context.invocationId });
-    let id: string;
-    let replay = false;
+    const rt = runtimeFromEnv();
+    const log = rt.logger.child({ fn: 'inboundQueue', invocation: context.invocationId });
+    let claim;
     try {
-      const claim = decodeClaimCheck(message);
-      id = claim.id;
-      replay = claim.replay === true;
+      claim = decodeClaimCheck(message);
     } catch (err) {
       log.error({ err: describeError(err) }, 'undecodable claim-check');
       throw err;
     }
-    const result = await startProcessing(df.getClient(context), id, { force: replay });
-    log.info({ messageId: id, result }, 'claim-check handled');
+    const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+    const result = await new DirectPath(rt).handle(claim, { dequeueCount }, (input, options) =>
+      startProcessing(df.getClient(context), input, options),
+    );
+    log.info({ messageId: claim.id, ...result }, 'claim-check handled');
   },
 });

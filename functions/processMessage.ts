@@ -1,18 +1,23 @@
 import * as df from 'durable-functions';
 import {
   activityNames,
-  deadLetterActivity,
-  deleteActivity,
-  deliverActivity,
-  notifySenderActivity,
   orchestratorName,
-  processMessageOrchestrator,
-  signActivity,
-} from '../src/orchestration/index.js';
+  type DeadLetterInput,
+  type DeleteInput,
+  type DeliverInput,
+  type NotifyInput,
+  type SignInput,
+} from '../src/contracts/index.js';
+import { createActivities, processMessageOrchestrator, type Activities } from '../src/orchestration/index.js';
+import { runtimeFromEnv } from '../src/processing/index.js';
+
+/** The orchestration that handles what the direct path could not finish, and its activities. */
+let activities: Activities | undefined;
+const built = (): Activities => (activities ??= createActivities(runtimeFromEnv()));
 
 df.app.orchestration(orchestratorName, processMessageOrchestrator);
-df.app.activity(activityNames.sign, { handler: signActivity });
-df.app.activity(activityNames.deliver, { handler: deliverActivity });
-df.app.activity(activityNames.notify, { handler: notifySenderActivity });
-df.app.activity(activityNames.delete, { handler: deleteActivity });
-df.app.activity(activityNames.deadLetter, { handler: deadLetterActivity });
+df.app.activity(activityNames.sign, { handler: (input: SignInput) => built().sign(input) });
+df.app.activity(activityNames.deliver, { handler: (input: DeliverInput) => built().deliver(input) });
+df.app.activity(activityNames.notify, { handler: (input: NotifyInput) => built().notify(input) });
+df.app.activity(activityNames.delete, { handler: (input: DeleteInput) => built().delete(input) });
+df.app.activity(activityNames.deadLetter, { handler: (input: DeadLetterInput) => built().deadLetter(input) });

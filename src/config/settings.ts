@@ -84,6 +84,21 @@ export const settingsSchema = z.object({
     connectionString: z.string().optional(),
     accountName: z.string().optional(),
   }),
+  processing: z.object({
+    /**
+     * Messages up to this size are signed in memory and delivered straight from the queue trigger;
+     * larger ones are signed into `signed/<id>` and streamed from there, so memory stays bounded.
+     */
+    directMaxBytes: z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .default(4 * 1024 * 1024),
+    /** Trace events of messages finishing within this window share one Table transaction. */
+    traceLingerMs: z.coerce.number().int().nonnegative().default(20),
+    /** Fault injection for tests: wait this long between the endpoint's 250 and the delete. */
+    faultPauseAfterAcceptedMs: z.coerce.number().int().nonnegative().default(0),
+  }),
   outbox: z.string().optional(),
   processedHeader: z.string().min(1).default('X-Sigrelay-Processed'),
 });
@@ -133,6 +148,11 @@ export function loadSettings(env: Env = process.env): Settings {
       connectionString: env.SIGRELAY_STORAGE_CONNECTION ?? env.AzureWebJobsStorage,
       accountName: env.AzureWebJobsStorage__accountName,
     },
+    processing: {
+      directMaxBytes: env.SIGRELAY_DIRECT_MAX_BYTES,
+      traceLingerMs: env.SIGRELAY_TRACE_LINGER_MS,
+      faultPauseAfterAcceptedMs: env.SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS,
+    },
     outbox: env.SIGRELAY_OUTBOX,
     processedHeader: env.SIGRELAY_PROCESSED_HEADER,
   };
@@ -176,6 +196,9 @@ const envNames: Record<string, string> = {
   'delivery.override': 'SIGRELAY_DELIVERY_HOST',
   'delivery.tls': 'SIGRELAY_DELIVERY_TLS',
   'delivery.timeoutMs': 'SIGRELAY_DELIVERY_TIMEOUT_MS',
+  'processing.directMaxBytes': 'SIGRELAY_DIRECT_MAX_BYTES',
+  'processing.traceLingerMs': 'SIGRELAY_TRACE_LINGER_MS',
+  'processing.faultPauseAfterAcceptedMs': 'SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS',
   processedHeader: 'SIGRELAY_PROCESSED_HEADER',
 };
 

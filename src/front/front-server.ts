@@ -5,7 +5,8 @@ import { SMTPServer } from 'smtp-server';
 import type { Settings } from '../config/index.js';
 import { describeError, replies, SmtpError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { encodeClaimCheck, newMessageId, type MessageStore, type StorageClients } from '../storage/index.js';
+import { newMessageId } from '../contracts/index.js';
+import type { MessageIntake } from '../storage/index.js';
 import type { KeyPair } from './certificate.js';
 import { DataGuard } from './data-guard.js';
 import { startDkimVerification, type DNSResolver } from './dkim.js';
@@ -57,8 +58,8 @@ export interface FrontOptions {
   clientCertificate?: ClientCertificatePolicy;
   limits: FrontLimits;
   policy: FrontPolicy;
-  store: MessageStore;
-  storage: StorageClients;
+  /** Stores each accepted message and queues its claim-check (with rollback). */
+  intake: MessageIntake;
   logger: Logger;
   /** DNS for DKIM key lookups (tests inject their own keys). */
   dkimResolver?: DNSResolver;
@@ -307,7 +308,7 @@ export class FrontServer {
     let tenantId = transaction.tenant?.id ?? '';
     let meta;
     try {
-      meta = await this.options.store.writeInbound(
+      meta = await this.options.intake.accept(
         capture,
         {
           id,
@@ -334,46 +335,7 @@ export class FrontServer {
     } catch (err) {
       stream.resume();
       done();
-      if (state.abandoned) {
-        log.info(
-          { ...context, reason: state.abandoned },
-          'message abandoned: connection closed by the front',
-        );
-        throw replies.timeout(state.abandoned);
-      }
-      if (err instanceof SmtpError) {
-        log.info({ ...context, ...decision(err) }, 'message refused');
-        throw err;
-      }
-      if ((err as { code?: unknown }).code === 'ECONNECTION') {
-        log.info(context, 'message abandoned: client closed the connection during DATA');
-        throw replies.storageUnavailable();
-      }
-      log.error({ ...context, err: describeError(err) }, 'storing the message failed');
-      throw replies.storageUnavailable();
-    }
-    try {
-      await this.options.storage.inboundQueue.sendMessage(
-        encodeClaimCheck({
-          v: 1,
-          id,
-          tenantId,
-          size: meta.size,
-          sha256: meta.sha256,
-          receivedAt: meta.receivedAt,
-        }),
-      );
-    } catch (err) {
-      log.error(
-        { ...context, err: describeError(err) },
-        'queueing the claim-check failed; removing the stored copy',
-      );
-      await this.options.store.deleteAll(id).catch((cleanupErr: unknown) =>
-        // The blob trigger and the sweeper would still process it, so EXO's retry could deliver twice;
-        // we log loudly so an operator can see it, and still answer 451 (never lose beats never duplicate).
-        log.error({ err: describeError(cleanupErr) }, 'removing the stored copy failed'),
-      );
-      throw replies.storageUnavailable();
+      throw this.refusal(err, state, log, context);
     }
     log.info(
       {
@@ -396,6 +358,29 @@ export class FrontServer {
       sessionId: session.id,
     });
     return `2.0.0 ${id} queued`;
+  }
+
+  /** The reply for a message that could not be taken in, logged once with why. */
+  private refusal(
+    err: unknown,
+    state: SessionState,
+    log: Logger,
+    context: Record<string, unknown>,
+  ): SmtpError {
+    if (state.abandoned) {
+      log.info({ ...context, reason: state.abandoned }, 'message abandoned: connection closed by the front');
+      return replies.timeout(state.abandoned);
+    }
+    if (err instanceof SmtpError) {
+      log.info({ ...context, ...decision(err) }, 'message refused');
+      return err;
+    }
+    if ((err as { code?: unknown }).code === 'ECONNECTION') {
+      log.info(context, 'message abandoned: client closed the connection during DATA');
+    } else {
+      log.error({ ...context, err: describeError(err) }, 'storing the message failed');
+    }
+    return replies.storageUnavailable();
   }
 
   /** Runs a policy step; anything but an SmtpError (storage, DNS, a bug) is logged and becomes a 4xx. */

@@ -4,7 +4,7 @@ import { frontRequiresTls, loadSettings } from '../config/index.js';
 import { describeError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { SenderRateLimiter } from '../ratelimit/index.js';
-import { createStorageClients, ensureStorage, MessageStore, names } from '../storage/index.js';
+import { createStorageClients, ensureStorage, MessageIntake, MessageStore, names } from '../storage/index.js';
 import { allowlistFor } from './allowlist.js';
 import { CertificateFiles } from './certificate.js';
 import { FrontServer, frontLimits } from './front-server.js';
@@ -43,8 +43,7 @@ async function main(): Promise<void> {
       requireTls,
       rateLimiter: new SenderRateLimiter(storage.table(names.limitsTable)),
     }),
-    store: new MessageStore(storage),
-    storage,
+    intake: new MessageIntake(new MessageStore(storage), storage.inboundQueue, log),
     logger: log,
   });
   certificate.watch(smtp.certReloadIntervalMs, log, (next) => front.updateCertificate(next));

@@ -18,10 +18,6 @@ async function main(): Promise<void> {
     logger: log,
     httpPort: Number(process.env.SIGRELAY_FUNCTIONS_PORT ?? 7071),
     functionKey: process.env.SIGRELAY_FUNCTIONS_KEY,
-    blobGraceMs: process.env.SIGRELAY_BLOB_GRACE_MS ? Number(process.env.SIGRELAY_BLOB_GRACE_MS) : undefined,
-    blobScanIntervalMs: process.env.SIGRELAY_BLOB_SCAN_MS
-      ? Number(process.env.SIGRELAY_BLOB_SCAN_MS)
-      : undefined,
     queueRetrySeconds: process.env.SIGRELAY_QUEUE_RETRY_SECONDS
       ? Number(process.env.SIGRELAY_QUEUE_RETRY_SECONDS)
       : undefined,

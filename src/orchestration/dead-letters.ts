@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { encodeClaimCheck, isNotFound, type MessageStore, type StorageClients } from '../storage/index.js';
+import { encodeClaimCheck } from '../contracts/index.js';
+import { isNotFound, type MessageStore, type StorageClients } from '../storage/index.js';
 import type { DeliveryState } from './delivery-state.js';
 
 export interface DeadLetter {

@@ -1,19 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
+import type { DeliveryProgress } from '../contracts/index.js';
 import { isNotFound } from '../storage/index.js';
 
-/** Per-message delivery progress, recorded durably after every attempt and before any deletion. */
-export interface DeliveryProgress {
-  /** Recipients the endpoint accepted (250): never sent to again. */
-  delivered: string[];
-  /** Recipients the endpoint refused permanently (5xx), with its reply. */
-  rejected: Record<string, string>;
-  /** The endpoint's last reply text. */
-  lastResponse: string;
-  attempts: number;
-  updatedAt: string;
-  /** Recipients the sender has already been told about (DSN), so a replay never reports twice. */
-  notified?: string[];
-}
+export type { DeliveryProgress };
 
 interface Entity {
   partitionKey: string;

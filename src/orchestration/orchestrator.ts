@@ -1,24 +1,15 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import type { DeliverResult, MessagePolicy, SignOutcome } from './activities.js';
-
-export const activityNames = {
-  sign: 'signMessage',
-  deliver: 'deliverMessage',
-  notify: 'notifySender',
-  delete: 'deleteMessage',
-  deadLetter: 'deadLetterMessage',
-} as const;
-
-export const orchestratorName = 'processMessage';
-
-/** What the orchestration returns: visible in its status, never message content. */
-export interface ProcessResult {
-  id: string;
-  outcome: 'delivered' | 'partial' | 'dead-lettered' | 'missing';
-  signing?: { action?: string; reason?: string; template?: string };
-  response?: string;
-}
+import {
+  activityNames,
+  type DeliverResult,
+  type MessagePolicy,
+  type ProcessInput,
+  type ProcessResult,
+  type SignOutcome,
+} from '../contracts/index.js';
+import { describeError } from '../errors/index.js';
+import { mayDeliverUnsigned } from '../processing/policy.js';
 
 const defaultRetry: MessagePolicy['retry'] = {
   firstIntervalSeconds: 30,
@@ -26,12 +17,21 @@ const defaultRetry: MessagePolicy['retry'] = {
   giveUpAfterHours: 48,
 };
 
-/** Signing retries are quick: they only cover storage hiccups; the engine itself reports failures. */
-function signRetry(): df.RetryOptions {
-  const options = new df.RetryOptions(1000, 5);
+/** The one recipe for Durable retries: exponential from `firstMs`, capped, optionally time-boxed. */
+export function retryOptions(
+  firstMs: number,
+  attempts: number,
+  limits: { capMs?: number; timeoutMs?: number } = {},
+): df.RetryOptions {
+  const options = new df.RetryOptions(Math.max(1, Math.round(firstMs)), attempts);
   options.backoffCoefficient = 2;
+  if (limits.capMs !== undefined) options.maxRetryIntervalInMilliseconds = Math.round(limits.capMs);
+  if (limits.timeoutMs !== undefined) options.retryTimeoutInMilliseconds = Math.round(limits.timeoutMs);
   return options;
 }
+
+/** Signing retries are quick: they only cover storage hiccups; the engine itself reports failures. */
+const signRetry = () => retryOptions(1000, 5);
 
 /**
  * Delivery backs off exponentially (default 30 s doubling to 1 h) until the tenant's give-up time.
@@ -47,78 +47,73 @@ export function deliveryRetry(policy: MessagePolicy | undefined): df.RetryOption
     waited += wait;
     wait = Math.min(wait * 2, cap);
   }
-  const options = new df.RetryOptions(first, attempts);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = cap;
-  options.retryTimeoutInMilliseconds = giveUp;
-  return options;
+  return retryOptions(first, attempts, { capMs: cap, timeoutMs: giveUp });
 }
 
-/** How often a fail-closed tenant's message is signed again before it is dead-lettered. */
+/** How often a message whose signing failed is signed again before it is dead-lettered. */
 const failClosedAttempts = 5;
 
 /**
- * One orchestration per message (instance id = message id): sign → deliver → delete. The stored
+ * The orchestration for a message the direct path could not finish (instance id = message id):
+ * sign → deliver → delete, with retries on durable timers, DSNs and dead-lettering. The stored
  * copies are deleted only after the endpoint accepted every recipient, or after the message was
- * moved to the dead-letter container; nothing here ever drops a message.
+ * moved to the dead-letter container; nothing here ever drops a message. A message is delivered
+ * unsigned only for a tenant known to be fail-open.
  */
 export const processMessageOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const { id } = context.df.getInput<{ id: string }>();
-  let signed: SignOutcome;
-  try {
-    signed = (yield context.df.callActivityWithRetry(activityNames.sign, signRetry(), { id })) as SignOutcome;
-  } catch (err) {
-    // Storage kept failing while signing: deliver the original (fail-open); delivery retries for days.
-    signed = {
-      id,
-      found: true,
-      useSigned: false,
-      action: 'failed',
-      reason: `sign-activity: ${message(err)}`,
-    };
-  }
-  if (!signed.found) return { id, outcome: 'missing' } satisfies ProcessResult;
-  const policy = signed.policy;
-  const sender = signed.sender;
-
-  if (signed.action === 'failed' && policy?.signingFailure === 'fail-closed') {
-    // Fail-closed: never deliver unsigned. Try again later (durable timers), then give up.
-    for (let attempt = 1; attempt <= failClosedAttempts && signed.action === 'failed'; attempt++) {
-      const wait =
-        Math.min(policy.retry.firstIntervalSeconds * 2 ** (attempt - 1), policy.retry.maxIntervalSeconds) *
-        1000;
-      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + wait));
+  const input = context.df.getInput<ProcessInput>();
+  const { id } = input;
+  let policy = input.policy;
+  let signed: SignOutcome | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
       signed = (yield context.df.callActivityWithRetry(activityNames.sign, signRetry(), {
         id,
+        traced: input.reason !== 'orphan' && input.reason !== 'redelivered',
       })) as SignOutcome;
+    } catch (err) {
+      // Storage kept failing while signing: the message stays; whether it may go out unsigned is
+      // the tenant's call, and an unknown policy counts as fail-closed.
+      signed = {
+        id,
+        found: true,
+        useSigned: false,
+        signing: { action: 'failed', reason: `sign-activity: ${describeError(err)}` },
+      };
     }
-    if (signed.action === 'failed') {
-      const reason = `signing failed and the tenant is fail-closed: ${signed.reason ?? 'unknown'}`;
+    policy ??= signed.policy;
+    if (!signed.found) return { id, outcome: 'missing' } satisfies ProcessResult;
+    if (signed.signing?.action !== 'failed' || mayDeliverUnsigned(policy)) break;
+    if (attempt + 1 >= failClosedAttempts) {
+      const reason = `signing failed and the message may not go out unsigned: ${signed.signing.reason}`;
       yield context.df.callActivity(activityNames.deadLetter, {
         id,
         reason,
-        history: { signing: signed },
-        sender,
+        history: { signing: signed.signing, firstAttempt: input.firstAttempt },
+        sender: signed.sender ?? input.sender,
       });
       return {
         id,
         outcome: 'dead-lettered',
-        signing: summary(signed),
+        signing: signed.signing,
         response: reason,
       } satisfies ProcessResult;
     }
+    const retry = policy?.retry ?? defaultRetry;
+    const wait = Math.min(retry.firstIntervalSeconds * 2 ** attempt, retry.maxIntervalSeconds) * 1000;
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + wait));
   }
-  const signing = summary(signed);
-  const result = signed.useSigned ? undefined : `unsigned; reason=${signed.reason ?? 'unknown'}`;
+  const signing = signed.signing ?? { action: 'skipped' as const, reason: 'unknown' };
+  const sender = signed.sender ?? input.sender;
   let delivery: DeliverResult;
   try {
     delivery = (yield context.df.callActivityWithRetry(activityNames.deliver, deliveryRetry(policy), {
       id,
-      useSigned: signed.useSigned,
-      ...(result === undefined ? {} : { result }),
+      signing,
+      ...(input.firstAttempt?.delivery ? { firstAttempt: input.firstAttempt.delivery } : {}),
     })) as DeliverResult;
   } catch (err) {
-    const reason = `delivery gave up: ${message(err)}`;
+    const reason = `delivery gave up: ${describeError(err)}`;
     yield* notify(context, id, policy, true, reason);
     yield context.df.callActivity(activityNames.deadLetter, { id, reason, history: { signing }, sender });
     return { id, outcome: 'dead-lettered', signing, response: reason } satisfies ProcessResult;
@@ -159,19 +154,10 @@ function* notify(
   reason: string,
 ): Generator<df.Task, void, unknown> {
   if ((policy?.permanentFailure ?? 'dsn') !== 'dsn') return;
-  const retry = new df.RetryOptions(Math.max(1000, (policy?.retry.firstIntervalSeconds ?? 30) * 1000), 5);
-  retry.backoffCoefficient = 2;
+  const retry = retryOptions(Math.max(1000, (policy?.retry.firstIntervalSeconds ?? 30) * 1000), 5);
   try {
     yield context.df.callActivityWithRetry(activityNames.notify, retry, { id, final, reason });
   } catch {
     // Logged by the activity; the message itself is dead-lettered or delivered regardless.
   }
-}
-
-function summary(signed: SignOutcome): { action?: string; reason?: string; template?: string } {
-  return { action: signed.action, reason: signed.reason, template: signed.template };
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

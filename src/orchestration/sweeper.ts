@@ -1,39 +1,49 @@
-import type { DurableClient } from 'durable-functions';
+import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
 import { describeError } from '../errors/index.js';
-import { runtime } from './runtime.js';
+import type { Runtime } from '../processing/index.js';
 import { startProcessing } from './start.js';
 
 export interface SweepOptions {
-  /** Blobs in `inbound` older than this with no live orchestration are restarted. */
+  /**
+   * Blobs in `inbound` older than this with no live orchestration are started again. Longer than the
+   * function timeout (host.json, 10 min), so a direct attempt still running is never raced.
+   */
   orphanMinutes: number;
   /** Trace and delivery records older than this are deleted. */
   retentionDays: number;
+  /** Finished orchestrations' history (Durable's task hub) older than this is purged. */
+  historyRetentionDays: number;
 }
 
 export function sweepOptionsFromEnv(env: Record<string, string | undefined> = process.env): SweepOptions {
   return {
-    orphanMinutes: Number(env.SIGRELAY_ORPHAN_MINUTES ?? 10),
+    orphanMinutes: Number(env.SIGRELAY_ORPHAN_MINUTES ?? 15),
     retentionDays: Number(env.SIGRELAY_TRACE_RETENTION_DAYS ?? 7),
+    historyRetentionDays: Number(env.SIGRELAY_HISTORY_RETENTION_DAYS ?? 7),
   };
 }
 
 /**
- * The last line of defence before the lifecycle rule: any message still in `inbound` well after it
- * arrived, whose orchestration is missing, failed, terminated or completed without deleting it, is
- * started again (the delivery record prevents a second send). Also applies trace retention.
+ * The safety net: any message still in `inbound` well after it arrived, whose orchestration is
+ * missing, failed, terminated or completed without deleting it, is started again (the delivery
+ * record prevents a second send). It covers a claim-check lost after its blob was committed (the
+ * front's rollback failed) and a message whose handling died with its process. Also applies trace
+ * retention.
  */
 export async function sweep(
+  rt: Runtime,
   client: DurableClient,
   options: SweepOptions,
 ): Promise<{ restarted: string[]; purged: number }> {
-  const rt = runtime();
   const log = rt.logger.child({ step: 'sweep' });
   const cutoff = Date.now() - options.orphanMinutes * 60_000;
   const restarted: string[] = [];
-  for await (const blob of rt.storage.inbound.listBlobsFlat()) {
+  for await (const blob of rt.storage.inbound.listBlobsFlat({ includeMetadata: true })) {
     if ((blob.properties.lastModified?.getTime() ?? Date.now()) > cutoff) continue;
     try {
-      if ((await startProcessing(client, blob.name, { force: true })) === 'started') {
+      const tenantId = blob.metadata?.tenant;
+      const input = { id: blob.name, reason: 'orphan' as const, ...(tenantId ? { tenantId } : {}) };
+      if ((await startProcessing(client, input, { force: true })) === 'started') {
         restarted.push(blob.name);
         await rt.trace.record(blob.name, [{ event: 'restarted', by: 'sweeper' }]);
         log.warn({ messageId: blob.name }, 'orphaned message restarted');
@@ -46,4 +56,27 @@ export async function sweep(
   const purged = (await rt.trace.purgeBefore(before)) + (await rt.state.purgeBefore(before));
   if (restarted.length > 0 || purged > 0) log.info({ restarted: restarted.length, purged }, 'sweep done');
   return { restarted, purged };
+}
+
+/**
+ * Deletes the task hub's history of finished orchestrations older than the retention: the Azure
+ * Storage provider keeps every instance's History and Instances rows forever otherwise.
+ */
+export async function purgeHistory(
+  rt: Runtime,
+  client: DurableClient,
+  options: Pick<SweepOptions, 'historyRetentionDays'>,
+): Promise<number> {
+  const result = await client.purgeInstanceHistoryBy({
+    createdTimeFrom: new Date(0),
+    createdTimeTo: new Date(Date.now() - options.historyRetentionDays * 86_400_000),
+    runtimeStatus: [
+      OrchestrationRuntimeStatus.Completed,
+      OrchestrationRuntimeStatus.Failed,
+      OrchestrationRuntimeStatus.Terminated,
+    ],
+  });
+  if (result.instancesDeleted > 0)
+    rt.logger.info({ step: 'purge', instances: result.instancesDeleted }, 'orchestration history purged');
+  return result.instancesDeleted;
 }

@@ -6,13 +6,6 @@ export {
   type StorageConnection,
 } from './clients.js';
 export {
-  claimCheckSchema,
-  decodeClaimCheck,
-  encodeClaimCheck,
-  newMessageId,
-  type ClaimCheck,
-} from './claim-check.js';
-export {
   isNotFound,
   MessageStore,
   type Envelope,
@@ -20,3 +13,4 @@ export {
   type MessageMetaInput,
 } from './message-store.js';
 export { azuriteConnectionString, defaultAzuritePorts, type AzuritePorts } from './dev-storage.js';
+export { MessageIntake, type IntakeOptions } from './message-intake.js';

@@ -127,6 +127,11 @@ export class MessageStore {
     );
   }
 
+  /** Deletes `signed/<id>` (idempotent). */
+  async deleteSigned(id: string): Promise<void> {
+    await this.clients.signed.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
+  }
+
   /**
    * Deletes every stored copy of a message. Idempotent: already-deleted copies are fine. `known`
    * skips deletions that cannot be needed (no signed copy, recipients inline) to save round trips.

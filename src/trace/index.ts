@@ -1,4 +1,5 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { HandoverReason, SigningAction } from '../contracts/index.js';
 import type { Logger } from '../log/index.js';
 
 /** What happened to a message, step by step. Never a subject, a body or an attachment name. */
@@ -12,7 +13,7 @@ export type TraceEvent =
       client: string;
       tls?: string;
     }
-  | { event: 'signed' | 'skipped' | 'sign-failed'; reason: string; template?: string; rule?: string }
+  | { event: SigningAction; reason: string; template?: string; rule?: string }
   | {
       event: 'delivery-attempt';
       endpoint: string;
@@ -28,7 +29,8 @@ export type TraceEvent =
   | { event: 'deleted' }
   | { event: 'missing'; reason: string }
   | { event: 'replayed'; by: string }
-  | { event: 'restarted'; by: string };
+  | { event: 'restarted'; by: string }
+  | { event: 'handed-over'; reason: HandoverReason; response?: string };
 
 export interface TraceRecord {
   id: string;
@@ -56,13 +58,37 @@ type Entity = {
  * and "--sender x --since 1h" reads only the last hours' partitions. Retention deletes whole
  * partitions older than N days.
  */
+export interface TraceOptions {
+  /**
+   * Writes wait this long for other messages' events of the same partition and go out as one
+   * transaction (at most 100 entities). 0 writes each call at once.
+   */
+  lingerMs?: number;
+}
+
+/** Events of several messages waiting to go out as one transaction. */
+interface PendingBatch {
+  actions: TransactionAction[];
+  ids: Set<string>;
+  done: (() => void)[];
+  timer: NodeJS.Timeout;
+}
+
+/** An entity group transaction holds at most 100 entities. */
+const maxBatch = 100;
+
 export class MessageTrace {
   private seq = 0;
+  private readonly lingerMs: number;
+  private readonly pending = new Map<string, PendingBatch>();
 
   constructor(
     private readonly table: TableClient,
     private readonly log?: Logger,
-  ) {}
+    options: TraceOptions = {},
+  ) {
+    this.lingerMs = options.lingerMs ?? 0;
+  }
 
   static partitionOf(id: string): string {
     return /^\d{10}/.test(id) ? id.slice(0, 10) : 'other';
@@ -70,7 +96,8 @@ export class MessageTrace {
 
   /**
    * Records events for one message. Tracing never breaks mail flow: a failure is logged, not thrown.
-   * `sender` is stored on every event so sender queries need no second index.
+   * `sender` is stored on every event so sender queries need no second index. Resolves once the
+   * events are written (or the write failed and was logged).
    */
   async record(id: string, events: TraceEvent[], sender?: string): Promise<void> {
     if (events.length === 0) return;
@@ -91,11 +118,50 @@ export class MessageTrace {
       const action: TransactionAction = ['upsert', entity, 'Replace'];
       return action;
     });
+    if (this.lingerMs <= 0 || actions.length > maxBatch) return this.submit(actions, [id]);
+    const current = this.pending.get(partitionKey);
+    // flush never rejects: a failed write is logged and its waiters resolved.
+    if (current && current.actions.length + actions.length > maxBatch) void this.flush(partitionKey);
+    return new Promise((resolve) => {
+      let batch = this.pending.get(partitionKey);
+      if (!batch) {
+        batch = {
+          actions: [],
+          ids: new Set(),
+          done: [],
+          timer: setTimeout(() => void this.flush(partitionKey), this.lingerMs),
+        };
+        this.pending.set(partitionKey, batch);
+      }
+      batch.actions.push(...actions);
+      batch.ids.add(id);
+      batch.done.push(resolve);
+      if (batch.actions.length >= maxBatch) void this.flush(partitionKey);
+    });
+  }
+
+  /** Writes whatever is waiting now (shutdown, tests). */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.pending.keys()].map((p) => this.flush(p)));
+  }
+
+  private flush(partitionKey: string): Promise<void> {
+    const batch = this.pending.get(partitionKey);
+    if (!batch) return Promise.resolve();
+    this.pending.delete(partitionKey);
+    clearTimeout(batch.timer);
+    return this.submit(batch.actions, [...batch.ids]).then(() => {
+      for (const done of batch.done) done();
+    });
+  }
+
+  private async submit(actions: TransactionAction[], ids: string[]): Promise<void> {
     try {
-      await this.table.submitTransaction(actions);
+      for (let i = 0; i < actions.length; i += maxBatch)
+        await this.table.submitTransaction(actions.slice(i, i + maxBatch));
     } catch (err) {
       this.log?.warn(
-        { messageId: id, err: err instanceof Error ? err.message : String(err) },
+        { messageIds: ids, err: err instanceof Error ? err.message : String(err) },
         'trace write failed',
       );
     }

@@ -41,7 +41,7 @@ describe('content faults fail open', { timeout: 180_000 }, () => {
     assert.match(delivered.headers.get('x-sigrelay-result') as string, /^unsigned; reason=template-error/);
     assert.equal(delivered.headers.get('x-sigrelay-processed'), 'true');
     assert.ok(!String(delivered.html).includes('sigrelay-signature'));
-    assert.ok((await traceEvents(loop.stack, id)).some((e) => e.event === 'sign-failed'));
+    assert.ok((await traceEvents(loop.stack, id)).some((e) => e.event === 'failed'));
   });
 
   it('9b. a malformed MIME message → delivered, bytes intact after our headers', async () => {

@@ -25,6 +25,7 @@ import { SenderRateLimiter } from '../../src/ratelimit/index.js';
 import {
   createStorageClients,
   ensureStorage,
+  MessageIntake,
   MessageStore,
   names,
   type StorageClients,
@@ -115,6 +116,10 @@ export interface RunningFront {
 export async function startFront(setup: FrontSetup): Promise<RunningFront> {
   const tenants = parseTenants(setup.tenants ?? testTenants, 'test tenants', '.');
   const accepted: AcceptedMessage[] = [];
+  // SIGRELAY_TEST_LOG=debug shows the front's decisions while a test runs.
+  const logger = process.env.SIGRELAY_TEST_LOG
+    ? createLogger('front-test', { level: process.env.SIGRELAY_TEST_LOG })
+    : silentLogger;
   const front = new FrontServer({
     hostname: 'sigrelay.local',
     tls: setup.pki.front,
@@ -126,12 +131,8 @@ export async function startFront(setup: FrontSetup): Promise<RunningFront> {
       requireTls: setup.requireTls ?? true,
       rateLimiter: new SenderRateLimiter(setup.storage.table(names.limitsTable), { now: setup.now }),
     }),
-    store: new MessageStore(setup.storage),
-    storage: setup.storage,
-    // SIGRELAY_TEST_LOG=debug shows the front's decisions while a test runs.
-    logger: process.env.SIGRELAY_TEST_LOG
-      ? createLogger('front-test', { level: process.env.SIGRELAY_TEST_LOG })
-      : silentLogger,
+    intake: new MessageIntake(new MessageStore(setup.storage), setup.storage.inboundQueue, logger),
+    logger,
     dkimResolver: setup.dkimResolver,
     onAccepted: (m) => accepted.push(m),
   });

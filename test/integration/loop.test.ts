@@ -4,14 +4,18 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { Readable } from 'node:stream';
-import { MessageStore, names, newMessageId } from '../../src/storage/index.js';
+import { newMessageId } from '../../src/contracts/index.js';
+import { MessageStore, names } from '../../src/storage/index.js';
 import { MessageTrace } from '../../src/trace/index.js';
 import { eventually, inboundBlobCount, queueLength, startLoop } from '../helpers/loop.js';
 
 describe('the whole loop on one machine', { timeout: 120_000 }, () => {
   let loop: Awaited<ReturnType<typeof startLoop>>;
   before(async () => {
-    loop = await startLoop({ env: { SIGRELAY_BLOB_GRACE_MS: '1000', SIGRELAY_BLOB_SCAN_MS: '1000' } });
+    // A sweeper every two seconds that takes messages older than six seconds for orphans.
+    loop = await startLoop({
+      env: { SIGRELAY_SWEEP_SCHEDULE: '*/2 * * * * *', SIGRELAY_ORPHAN_MINUTES: '0.1' },
+    });
   });
   after(async () => {
     await loop?.dispose();
@@ -71,7 +75,7 @@ describe('the whole loop on one machine', { timeout: 120_000 }, () => {
     );
   });
 
-  it('processes a stored message whose queue entry was lost (blob trigger)', async () => {
+  it('processes a stored message whose queue entry was lost (the sweeper)', async () => {
     const storage = loop.storage();
     const store = new MessageStore(storage);
     const id = newMessageId();
@@ -84,7 +88,7 @@ describe('the whole loop on one machine', { timeout: 120_000 }, () => {
       sessionId: 'no-queue',
     });
     await eventually(
-      'the blob-triggered delivery',
+      'the sweeper-started delivery',
       async () => {
         const files = await fs.readdir(loop.stack.outbox);
         return files.includes(`${id}.eml`);

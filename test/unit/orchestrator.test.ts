@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
+import type { DeliverResult, MessagePolicy, ProcessInput, SignOutcome } from '../../src/contracts/index.js';
 import { processMessageOrchestrator } from '../../src/orchestration/orchestrator.js';
-import type { DeliverResult, SignOutcome } from '../../src/orchestration/index.js';
 
 /**
  * Drives the real orchestrator through durable-functions' own replay (DummyOrchestrationContext),
@@ -11,7 +11,7 @@ import type { DeliverResult, SignOutcome } from '../../src/orchestration/index.j
 class History {
   readonly events: Record<string, unknown>[] = [];
   private nextId = 0;
-  constructor(input: unknown) {
+  constructor(readonly input: ProcessInput) {
     this.add(12, {});
     this.add(0, { Name: 'processMessage', Input: JSON.stringify(input) });
   }
@@ -22,6 +22,12 @@ class History {
     const id = this.nextId++;
     this.add(4, { EventId: id, Name: name });
     this.add(5, { TaskScheduledId: id, Result: JSON.stringify(result) });
+    return this;
+  }
+  timer(): this {
+    const timer = this.nextId++;
+    this.add(10, { EventId: timer, FireAt: new Date() });
+    this.add(11, { TimerId: timer, FireAt: new Date() });
     return this;
   }
   /** A failed attempt of a retried activity, followed by the retry timer. */
@@ -51,27 +57,34 @@ const testUtils = createRequire(import.meta.url)('durable-functions/lib/src/util
 
 async function replay(history: History): Promise<{ isDone: boolean; output: unknown; actions: Action[] }> {
   const handler = testUtils.createOrchestrator(processMessageOrchestrator);
-  const input = new testUtils.DurableOrchestrationInput('msg-1', history.events, { id: 'msg-1' });
+  const input = new testUtils.DurableOrchestrationInput('msg-1', history.events, history.input);
   const context = new testUtils.DummyOrchestrationContext('processMessage', 'inv-1', () => undefined);
   const state = (await handler(input, context)) as { isDone: boolean; output: unknown; actions: Action[][] };
   return { isDone: state.isDone, output: state.output, actions: state.actions.flat() };
 }
 
+const failOpen: MessagePolicy = {
+  signingFailure: 'fail-open',
+  permanentFailure: 'dsn',
+  retry: { firstIntervalSeconds: 30, maxIntervalSeconds: 3600, giveUpAfterHours: 48 },
+};
+const failClosed: MessagePolicy = { ...failOpen, signingFailure: 'fail-closed' };
 const signed: SignOutcome = {
   id: 'msg-1',
   found: true,
-  action: 'signed',
-  reason: 'signed',
-  template: 'corporate',
+  signing: { action: 'signed', reason: 'signed', template: 'corporate' },
   useSigned: true,
   tenantId: 't',
   envelopeBlob: false,
-  policy: {
-    signingFailure: 'fail-open',
-    permanentFailure: 'dsn',
-    retry: { firstIntervalSeconds: 30, maxIntervalSeconds: 3600, giveUpAfterHours: 48 },
-  },
+  policy: failOpen,
 };
+/** The direct path's handover after a temporary failure, with the tenant's policy. */
+const handover = (policy?: MessagePolicy): ProcessInput => ({
+  id: 'msg-1',
+  reason: 'temporary-failure',
+  tenantId: 't',
+  ...(policy ? { policy } : {}),
+});
 const delivered: DeliverResult = {
   status: 'delivered',
   response: '250 2.6.0 queued',
@@ -81,7 +94,7 @@ const delivered: DeliverResult = {
 
 describe('processMessage orchestrator', () => {
   it('success: signs, delivers the signed copy, then deletes', async () => {
-    const h = new History({ id: 'msg-1' })
+    const h = new History(handover())
       .completed('signMessage', signed)
       .completed('deliverMessage', delivered)
       .completed('deleteMessage', null);
@@ -91,7 +104,7 @@ describe('processMessage orchestrator', () => {
       state.actions.map((a) => a.functionName),
       ['signMessage', 'deliverMessage', 'deleteMessage'],
     );
-    assert.deepEqual(state.actions[1]?.input, { id: 'msg-1', useSigned: true });
+    assert.deepEqual(state.actions[1]?.input, { id: 'msg-1', signing: signed.signing });
     assert.deepEqual(state.output, {
       id: 'msg-1',
       outcome: 'delivered',
@@ -101,7 +114,7 @@ describe('processMessage orchestrator', () => {
   });
 
   it('delivery uses the tenant retry policy: exponential backoff, capped, given up after the configured hours', async () => {
-    const state = await replay(new History({ id: 'msg-1' }).completed('signMessage', signed));
+    const state = await replay(new History(handover()).completed('signMessage', signed));
     const deliver = state.actions[1];
     assert.equal(deliver?.functionName, 'deliverMessage');
     assert.equal(deliver?.retryOptions?.firstRetryIntervalInMilliseconds, 30_000);
@@ -112,32 +125,75 @@ describe('processMessage orchestrator', () => {
   });
 
   it('sign failure (engine): delivers the original with an X-Sigrelay-Result reason (fail-open)', async () => {
-    const failed = { ...signed, action: 'failed', reason: 'engine-error: boom', useSigned: false };
-    const h = new History({ id: 'msg-1' })
+    const failure = { action: 'failed' as const, reason: 'engine-error: boom' };
+    const failed: SignOutcome = { ...signed, signing: failure, useSigned: false };
+    const h = new History(handover())
       .completed('signMessage', failed)
       .completed('deliverMessage', delivered)
       .completed('deleteMessage', null);
     const state = await replay(h);
-    assert.deepEqual(state.actions[1]?.input, {
-      id: 'msg-1',
-      useSigned: false,
-      result: 'unsigned; reason=engine-error: boom',
-    });
+    assert.deepEqual(state.actions[1]?.input, { id: 'msg-1', signing: failure });
     assert.equal((state.output as { outcome: string }).outcome, 'delivered');
   });
 
-  it('sign activity failing on every try (storage): still delivers the original', async () => {
-    const h = new History({ id: 'msg-1' });
+  it('sign activity failing on every try (storage), fail-open tenant: delivers the original', async () => {
+    const h = new History(handover(failOpen));
     for (let i = 0; i < 5; i++) h.failedThenTimer('signMessage', 'storage unavailable');
     const state = await replay(h);
     const deliver = state.actions.find((a) => a.functionName === 'deliverMessage');
     assert.ok(deliver, 'delivery is scheduled after the sign retries are exhausted');
-    assert.equal(deliver.input?.useSigned, false);
-    assert.match(String(deliver.input?.result), /^unsigned; reason=sign-activity: storage unavailable/);
+    const signing = deliver.input?.signing as { action: string; reason: string };
+    assert.equal(signing.action, 'failed');
+    assert.match(signing.reason, /^sign-activity: storage unavailable/);
+  });
+
+  it('sign activity failing on every try, fail-closed tenant (policy from the handover): never delivered unsigned', async () => {
+    const h = new History(handover(failClosed));
+    for (let i = 0; i < 5; i++) h.failedThenTimer('signMessage', 'storage unavailable');
+    const state = await replay(h);
+    assert.ok(!state.actions.some((a) => a.functionName === 'deliverMessage'), 'no delivery');
+    assert.equal(state.isDone, false, 'waits on a durable timer to sign again');
+  });
+
+  it('sign activity failing on every try with no known policy: treated as fail-closed', async () => {
+    const h = new History({ id: 'msg-1', reason: 'orphan' });
+    for (let i = 0; i < 5; i++) h.failedThenTimer('signMessage', 'storage unavailable');
+    const state = await replay(h);
+    assert.ok(!state.actions.some((a) => a.functionName === 'deliverMessage'), 'no delivery');
+  });
+
+  it('fail-closed: signing that keeps failing ends in the dead-letter container, never delivered', async () => {
+    const failed: SignOutcome = {
+      ...signed,
+      signing: { action: 'failed', reason: 'template-error: x' },
+      useSigned: false,
+      policy: failClosed,
+    };
+    const h = new History(handover(failClosed));
+    for (let i = 0; i < 4; i++) {
+      h.completed('signMessage', failed);
+      h.timer();
+    }
+    h.completed('signMessage', failed).completed('deadLetterMessage', null);
+    const state = await replay(h);
+    assert.equal(state.isDone, true);
+    assert.ok(!state.actions.some((a) => a.functionName === 'deliverMessage'), 'no delivery');
+    assert.equal((state.output as { outcome: string }).outcome, 'dead-lettered');
+  });
+
+  it("the direct path's first attempt travels to the delivery activity", async () => {
+    const firstAttempt = { delivered: ['a@x.example'], rejected: {}, lastResponse: '451 4.3.0 later' };
+    const input: ProcessInput = {
+      ...handover(failOpen),
+      reason: 'partial',
+      firstAttempt: { delivery: firstAttempt },
+    };
+    const state = await replay(new History(input).completed('signMessage', signed));
+    assert.deepEqual(state.actions[1]?.input, { id: 'msg-1', signing: signed.signing, firstAttempt });
   });
 
   it('delivery retry: a temporary failure, then success, then delete — the message is delivered once', async () => {
-    const h = new History({ id: 'msg-1' })
+    const h = new History(handover())
       .completed('signMessage', signed)
       .failedThenTimer('deliverMessage', 'temporary failure for 1 recipient(s): 451 4.3.0 try later')
       .completed('deliverMessage', delivered)
@@ -155,7 +211,7 @@ describe('processMessage orchestrator', () => {
       delivered: [],
       rejected: { 'b@x.example': '550' },
     };
-    const h = new History({ id: 'msg-1' })
+    const h = new History(handover())
       .completed('signMessage', signed)
       .completed('deliverMessage', refused)
       .completed('notifySender', { notified: 1 })
@@ -180,8 +236,8 @@ describe('processMessage orchestrator', () => {
       delivered: [],
       rejected: { 'b@x.example': '550' },
     };
-    const alertOnly = { ...signed, policy: { ...signed.policy!, permanentFailure: 'alert' as const } };
-    const h = new History({ id: 'msg-1' })
+    const alertOnly = { ...signed, policy: { ...failOpen, permanentFailure: 'alert' as const } };
+    const h = new History(handover())
       .completed('signMessage', alertOnly)
       .completed('deliverMessage', refused)
       .completed('deadLetterMessage', null);
@@ -199,7 +255,7 @@ describe('processMessage orchestrator', () => {
       delivered: ['a@x.example'],
       rejected: { 'b@x.example': '550 5.1.1' },
     };
-    const h = new History({ id: 'msg-1' })
+    const h = new History(handover())
       .completed('signMessage', signed)
       .completed('deliverMessage', partial)
       .completed('notifySender', { notified: 1 })
@@ -213,9 +269,13 @@ describe('processMessage orchestrator', () => {
   });
 
   it('fail-closed tenant: a signing failure is retried after a durable timer, never delivered unsigned', async () => {
-    const failed = { ...signed, action: 'failed', reason: 'template-error: x', useSigned: false };
-    const closed = { ...failed, policy: { ...signed.policy!, signingFailure: 'fail-closed' as const } };
-    const state = await replay(new History({ id: 'msg-1' }).completed('signMessage', closed));
+    const closed: SignOutcome = {
+      ...signed,
+      signing: { action: 'failed', reason: 'template-error: x' },
+      useSigned: false,
+      policy: failClosed,
+    };
+    const state = await replay(new History(handover()).completed('signMessage', closed));
     assert.equal(state.isDone, false);
     assert.equal(state.actions.length, 2);
     assert.equal(state.actions[1]?.functionName, undefined, 'the second action is a timer, not a delivery');
@@ -224,7 +284,7 @@ describe('processMessage orchestrator', () => {
 
   it('a message already gone from storage ends without delivering', async () => {
     const gone: SignOutcome = { id: 'msg-1', found: false, useSigned: false };
-    const state = await replay(new History({ id: 'msg-1' }).completed('signMessage', gone));
+    const state = await replay(new History(handover()).completed('signMessage', gone));
     assert.equal(state.isDone, true);
     assert.deepEqual(state.output, { id: 'msg-1', outcome: 'missing' });
   });

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, type DurableBackend } from './durable-bac
 
 /**
  * The subset of the Durable extension's HTTP API that `DurableClient` (durable-functions v3) calls
- * through `rpcBaseUrl`: start, status, list, terminate. Each function invocation gets its own base
+ * through `rpcBaseUrl`: start, status, list, terminate, purge. Each function invocation gets its own base
  * URL (`/inv/<invocationId>/`), so the host knows which instances an invocation started or looked
  * at — that is how a queue message is kept until its orchestration has finished.
  */
@@ -80,6 +80,16 @@ export class DurableApi {
         return status ? send(200, status) : send(404);
       }
       if (req.method === 'GET' && resource === 'instances') return send(200, this.backend.list());
+      if (req.method === 'DELETE' && resource === 'instances' && !a) {
+        const q = url.searchParams;
+        const statuses = new Set((q.get('runtimeStatus') ?? 'Completed,Failed,Terminated').split(','));
+        const deleted = this.backend.purge(
+          new Date(q.get('createdTimeFrom') ?? 0),
+          new Date(q.get('createdTimeTo') ?? Date.now()),
+          statuses,
+        );
+        return deleted > 0 ? send(200, { instancesDeleted: deleted }) : send(404);
+      }
       if (req.method === 'POST' && resource === 'instances' && a && b === 'terminate') {
         this.backend.terminate(a, url.searchParams.get('reason') ?? 'terminated');
         return send(202);

@@ -146,6 +146,20 @@ export class DurableBackend {
     return instance.status;
   }
 
+  /** Forgets finished instances created in [from, to] whose status is listed; returns how many. */
+  purge(from: Date, to: Date, statuses: ReadonlySet<string>): number {
+    let count = 0;
+    for (const [id, inst] of this.instances) {
+      const created = Date.parse(inst.status.createdTime);
+      const status = inst.status.runtimeStatus;
+      if (!terminal.has(status) || !statuses.has(status)) continue;
+      if (created < from.getTime() || created > to.getTime()) continue;
+      this.instances.delete(id);
+      count++;
+    }
+    return count;
+  }
+
   /** Resolves when the instance reaches a terminal state (immediately for unknown ids). */
   async waitFor(id: string): Promise<InstanceStatus | undefined> {
     const instance = this.instances.get(id);

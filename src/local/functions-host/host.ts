@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import azureFunctions from '@azure/functions';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { describeError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
@@ -33,9 +32,6 @@ export interface HostOptions {
   /** HTTP triggers listen here (0 = any free port); the key protects function/admin-level routes. */
   httpPort?: number;
   functionKey?: string;
-  /** Blob triggers fire for blobs at least this old (default 30 s): the queue normally gets there first. */
-  blobGraceMs?: number;
-  blobScanIntervalMs?: number;
   /** How long a queue message stays invisible per lease (renewed while its orchestration runs). */
   queueLeaseSeconds?: number;
   /** Overrides host.json's `visibilityTimeout`: the wait before a failed queue message is tried again. */
@@ -53,7 +49,7 @@ interface QueueSettings {
 
 /**
  * Runs the functions app without Azure Functions Core Tools: the same registered functions, the same
- * orchestrator and activities, with queue, blob, timer and HTTP triggers served against Azurite.
+ * orchestrator and activities, with queue, timer and HTTP triggers served against Azurite.
  * A queue message is deleted only after the orchestration it started has finished, so killing this
  * process means redelivery, not loss.
  */
@@ -120,7 +116,8 @@ export class LocalFunctionsHost {
     for (const fn of this.functions) {
       const trigger = triggerOf(fn);
       if (trigger.type === 'queueTrigger') this.loops.push(this.queueLoop(fn, trigger));
-      else if (trigger.type === 'blobTrigger') this.loops.push(this.blobLoop(fn, trigger));
+      else if (trigger.type === 'blobTrigger')
+        throw new Error(`${fn.name}: blob triggers are not served here`);
       else if (trigger.type === 'timerTrigger') this.scheduleTimer(fn, trigger);
     }
   }
@@ -292,50 +289,6 @@ export class LocalFunctionsHost {
   /** After a crash, a message reappears within one lease: long enough to renew, short enough to recover. */
   private lease(): number {
     return this.options.queueLeaseSeconds ?? Math.max(60, this.queue.visibilityTimeoutSec);
-  }
-
-  private async blobLoop(fn: RegisteredFunction, trigger: BindingMetadata): Promise<void> {
-    const [containerName] = String(trigger.path).split('/');
-    const container = BlobServiceClient.fromConnectionString(this.connection(trigger)).getContainerClient(
-      containerName ?? '',
-    );
-    const receipts = new Map<string, string>();
-    const grace = this.options.blobGraceMs ?? 30_000;
-    const interval = this.options.blobScanIntervalMs ?? 10_000;
-    while (!this.stopped) {
-      try {
-        const present = new Set<string>();
-        for await (const blob of container.listBlobsFlat()) {
-          present.add(blob.name);
-          const etag = blob.properties.etag ?? '';
-          if (receipts.get(blob.name) === etag) continue;
-          if (Date.now() - (blob.properties.lastModified?.getTime() ?? 0) < grace) continue;
-          receipts.set(blob.name, etag);
-          // The content is not downloaded: our blob functions only use the name, and a message can be 150 MB.
-          const context = this.context(fn, {
-            name: blob.name,
-            blobTrigger: `${containerName}/${blob.name}`,
-            uri: container.getBlobClient(blob.name).url,
-          });
-          const p = Promise.resolve(fn.handler(Buffer.alloc(0), context)).then(
-            () => void this.api.takeTouched(context.invocationId),
-            (err: unknown) => {
-              this.api.takeTouched(context.invocationId);
-              receipts.delete(blob.name);
-              this.log.warn(
-                { fn: fn.name, blob: blob.name, err: describeError(err) },
-                'blob function failed; will retry',
-              );
-            },
-          );
-          this.track(p);
-        }
-        for (const name of receipts.keys()) if (!present.has(name)) receipts.delete(name);
-      } catch (err) {
-        this.log.warn({ fn: fn.name, err: describeError(err) }, 'blob scan failed; retrying');
-      }
-      await sleep(interval);
-    }
   }
 
   private scheduleTimer(fn: RegisteredFunction, trigger: BindingMetadata): void {

@@ -16,6 +16,8 @@ export const claimCheckSchema = z.object({
   receivedAt: z.string(),
   /** Set by a dead-letter replay: start a new orchestration even if one with this id completed. */
   replay: z.boolean().optional(),
+  /** W3C trace context of the SMTP transaction, so one message's trace spans front and functions. */
+  traceparent: z.string().max(256).optional(),
 });
 
 export type ClaimCheck = z.infer<typeof claimCheckSchema>;

@@ -1,14 +1,15 @@
 import { openContent, type ContentStore } from '../content/index.js';
 import { loadSettings, type Settings } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
+import { DeadLetters } from '../orchestration/dead-letters.js';
+import { DeliveryState } from '../orchestration/delivery-state.js';
 import { createStorageClients, MessageStore, names, type StorageClients } from '../storage/index.js';
 import { MessageTrace } from '../trace/index.js';
-import { DeadLetters } from './dead-letters.js';
-import { DeliveryState } from './delivery-state.js';
 
 /**
- * What the activities share inside one functions process: settings, storage clients and the loaded
- * content. Built once on first use (not per message); content reloads are the content module's job.
+ * What the direct path and the activities share inside one functions process: settings, storage
+ * clients and the loaded content. Built once per process by the entry points and passed in, so a
+ * test builds its own and calls the same code.
  */
 export interface Runtime {
   settings: Settings;
@@ -21,23 +22,26 @@ export interface Runtime {
   content(): Promise<ContentStore>;
 }
 
-let current: Runtime | undefined;
+export interface RuntimeParts {
+  logger?: Logger;
+  storage?: StorageClients;
+}
 
-export function runtime(): Runtime {
-  if (current) return current;
-  const settings = loadSettings();
-  const storage = createStorageClients(settings.storage);
-  let content: Promise<ContentStore> | undefined;
-  const logger = createLogger('functions');
+export function createRuntime(settings: Settings, parts: RuntimeParts = {}): Runtime {
+  const logger = parts.logger ?? createLogger('functions');
+  const storage = parts.storage ?? createStorageClients(settings.storage);
   const store = new MessageStore(storage);
   const state = new DeliveryState(storage.table(names.stateTable));
-  current = {
+  let content: Promise<ContentStore> | undefined;
+  return {
     settings,
     storage,
     store,
     state,
     deadLetters: new DeadLetters(storage, store, state),
-    trace: new MessageTrace(storage.table(names.traceTable), logger),
+    trace: new MessageTrace(storage.table(names.traceTable), logger, {
+      lingerMs: settings.processing.traceLingerMs,
+    }),
     logger,
     content: () => {
       // Local folder or, in production, the Blob `config` container; reloads keep the last good config.
@@ -51,5 +55,12 @@ export function runtime(): Runtime {
       return content;
     },
   };
-  return current;
+}
+
+let fromEnv: Runtime | undefined;
+
+/** The functions app's runtime, from its environment; for the entry points in `functions/` only. */
+export function runtimeFromEnv(): Runtime {
+  fromEnv ??= createRuntime(loadSettings());
+  return fromEnv;
 }

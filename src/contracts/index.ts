@@ -1,0 +1,31 @@
+/**
+ * The contracts of the message path: the claim-check the front queues, the orchestration input, the
+ * activities' names with their inputs and outputs, delivery progress. Imported by the front,
+ * `functions/`, the direct path and the activities, so each side reads the same definitions.
+ */
+export {
+  claimCheckSchema,
+  decodeClaimCheck,
+  encodeClaimCheck,
+  newMessageId,
+  type ClaimCheck,
+} from './claim-check.js';
+export {
+  activityNames,
+  orchestratorName,
+  type DeadLetterInput,
+  type DeleteInput,
+  type DeliverInput,
+  type DeliverResult,
+  type DeliveryProgress,
+  type FirstAttempt,
+  type HandoverReason,
+  type MessagePolicy,
+  type NotifyInput,
+  type ProcessInput,
+  type ProcessResult,
+  type SignInput,
+  type SigningAction,
+  type SigningSummary,
+  type SignOutcome,
+} from './processing.js';

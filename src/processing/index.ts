@@ -1,0 +1,9 @@
+/**
+ * Handling one stored message in the functions app: the direct path (sign and deliver from the
+ * queue trigger) and the pieces it shares with the orchestration's activities.
+ */
+export { DirectPath, type DirectResult, type Handover } from './direct-path.js';
+export { afterAttempt, attemptEvent, receivedEvent, signingEvent, type AfterAttempt } from './outcome.js';
+export { mayDeliverUnsigned, policyOf } from './policy.js';
+export { createRuntime, runtimeFromEnv, type Runtime, type RuntimeParts } from './runtime.js';
+export { returnHeaders, signInto } from './signing.js';

@@ -1,0 +1,55 @@
+import type { Readable, Writable } from 'node:stream';
+import type { ContentStore } from '../content/index.js';
+import type { SigningSummary } from '../contracts/index.js';
+import { describeError } from '../errors/index.js';
+import { signMessage, type ResolveSignature } from '../signing/index.js';
+import type { MessageMeta } from '../storage/index.js';
+
+/**
+ * Runs the engine over one stored message into `sink`, with the content's signature. A template
+ * that throws is a property of the configuration, not of storage: retrying would not help, so it
+ * becomes a `failed` decision that the tenant's policy decides about. Rejects only when the input
+ * or the output failed (storage, worth a retry). `sink` holds the message only when `signed`.
+ */
+export async function signInto(
+  content: ContentStore,
+  source: Readable,
+  sink: Writable,
+  meta: MessageMeta,
+  processedHeader: string,
+): Promise<SigningSummary> {
+  let templateError: string | undefined;
+  const resolve: ResolveSignature = async (facts) => {
+    try {
+      return await content.resolve(facts);
+    } catch (err) {
+      templateError = describeError(err);
+      return { action: 'skip', reason: 'template-error' };
+    }
+  };
+  const decision = await signMessage(source, sink, resolve, {
+    sender: meta.envelope.mailFrom,
+    recipients: meta.envelope.rcptTo,
+    processedHeader,
+  });
+  if (templateError !== undefined) return { action: 'failed', reason: `template-error: ${templateError}` };
+  const summary: SigningSummary = { action: decision.action, reason: decision.reason };
+  if (decision.template !== undefined) summary.template = decision.template;
+  if (decision.rule !== undefined) summary.rule = decision.rule;
+  return summary;
+}
+
+/** The headers we put in front of a message on its way back: loop prevention, our id, the result. */
+export function returnHeaders(id: string, signing: SigningSummary, processedHeader: string): string[] {
+  // The engine stamps the loop-prevention header on what it signs; the original needs it here.
+  const headers = signing.action === 'signed' ? [] : [`${processedHeader}: true`];
+  headers.push(`X-Sigrelay-Id: ${id}`);
+  if (signing.action !== 'signed')
+    headers.push(`X-Sigrelay-Result: unsigned; reason=${oneLine(signing.reason)}`);
+  return headers;
+}
+
+/** A header value from text that may hold line breaks (a template error's message, say). */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\t]+/g, ' ').slice(0, 300);
+}
