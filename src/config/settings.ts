@@ -96,6 +96,8 @@ export const settingsSchema = z.object({
       .default(4 * 1024 * 1024),
     /** Trace events of messages finishing within this window share one Table transaction. */
     traceLingerMs: z.coerce.number().int().nonnegative().default(20),
+    /** How long the delete after a 250 is retried through a storage outage before giving up. */
+    deleteRetryMs: z.coerce.number().int().nonnegative().default(300_000),
     /** Fault injection for tests: wait this long between the endpoint's 250 and the delete. */
     faultPauseAfterAcceptedMs: z.coerce.number().int().nonnegative().default(0),
   }),
@@ -151,6 +153,7 @@ export function loadSettings(env: Env = process.env): Settings {
     processing: {
       directMaxBytes: env.SIGRELAY_DIRECT_MAX_BYTES,
       traceLingerMs: env.SIGRELAY_TRACE_LINGER_MS,
+      deleteRetryMs: env.SIGRELAY_DELETE_RETRY_MS,
       faultPauseAfterAcceptedMs: env.SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS,
     },
     outbox: env.SIGRELAY_OUTBOX,
@@ -198,6 +201,7 @@ const envNames: Record<string, string> = {
   'delivery.timeoutMs': 'SIGRELAY_DELIVERY_TIMEOUT_MS',
   'processing.directMaxBytes': 'SIGRELAY_DIRECT_MAX_BYTES',
   'processing.traceLingerMs': 'SIGRELAY_TRACE_LINGER_MS',
+  'processing.deleteRetryMs': 'SIGRELAY_DELETE_RETRY_MS',
   'processing.faultPauseAfterAcceptedMs': 'SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS',
   processedHeader: 'SIGRELAY_PROCESSED_HEADER',
 };

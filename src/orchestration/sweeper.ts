@@ -27,8 +27,12 @@ export function sweepOptionsFromEnv(env: Record<string, string | undefined> = pr
  * The safety net: any message still in `inbound` well after it arrived, whose orchestration is
  * missing, failed, terminated or completed without deleting it, is started again (the delivery
  * record prevents a second send). It covers a claim-check lost after its blob was committed (the
- * front's rollback failed) and a message whose handling died with its process. Also applies trace
- * retention.
+ * front's rollback failed) or moved to the poison queue. Also applies trace retention.
+ *
+ * The direct path keeps no per-message record, so while any claim-check is still in the queue
+ * (visible or leased) a stored message may be about to be handled there, and starting it here too
+ * could deliver it twice. Orphans are therefore looked for only when the queue is empty — its
+ * approximate count is never lower than the real one — and otherwise wait for the next quiet minute.
  */
 export async function sweep(
   rt: Runtime,
@@ -38,7 +42,9 @@ export async function sweep(
   const log = rt.logger.child({ step: 'sweep' });
   const cutoff = Date.now() - options.orphanMinutes * 60_000;
   const restarted: string[] = [];
-  for await (const blob of rt.storage.inbound.listBlobsFlat({ includeMetadata: true })) {
+  const waiting = (await rt.storage.inboundQueue.getProperties()).approximateMessagesCount ?? 0;
+  const blobs = waiting > 0 ? [] : rt.storage.inbound.listBlobsFlat({ includeMetadata: true });
+  for await (const blob of blobs) {
     if ((blob.properties.lastModified?.getTime() ?? Date.now()) > cutoff) continue;
     try {
       const tenantId = blob.metadata?.tenant;

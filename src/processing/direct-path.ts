@@ -1,6 +1,7 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import type { ClaimCheck, HandoverReason, ProcessInput, SigningSummary } from '../contracts/index.js';
 import { deliver, targetFor } from '../delivery/index.js';
+import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { MessageMeta } from '../storage/index.js';
 import type { TraceEvent } from '../trace/index.js';
@@ -130,13 +131,39 @@ export class DirectPath {
     // blob, and the redelivered claim-check sends the message once more.
     const pause = this.rt.settings.processing.faultPauseAfterAcceptedMs;
     if (pause > 0) await new Promise((r) => setTimeout(r, pause));
-    await this.rt.store.deleteAll(id, { signed: signedCopy, envelopeBlob: meta.envelopeBlob === true });
+    await this.deleteAfterDelivery(id, { signed: signedCopy, envelopeBlob: meta.envelopeBlob === true }, log);
     events.push(
       { event: 'delivered', response: outcome.response, recipients: outcome.accepted.length },
       { event: 'deleted' },
     );
     await this.rt.trace.record(id, events, sender);
     return { outcome: 'delivered' };
+  }
+
+  /**
+   * After a 250 the delete is what stands between this message and a duplicate, so it is retried
+   * through a storage outage (the queue message stays leased meanwhile) before giving up; giving up
+   * throws, the claim-check comes back, and the orchestration delivers once more.
+   */
+  private async deleteAfterDelivery(
+    id: string,
+    known: { signed: boolean; envelopeBlob: boolean },
+    log: Logger,
+  ): Promise<void> {
+    const deadline = Date.now() + this.rt.settings.processing.deleteRetryMs;
+    for (let wait = 200; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        await this.rt.store.deleteAll(id, known);
+        return;
+      } catch (err) {
+        if (Date.now() + wait > deadline) throw err;
+        log.warn(
+          { err: describeError(err), retryInMs: wait },
+          'deleting a delivered message failed; retrying',
+        );
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   /** A second dequeue: the previous attempt crashed or failed. The orchestration takes it from here. */

@@ -19,6 +19,10 @@ export interface StandinBehaviour {
   refuseConnections?: boolean;
   /** Wait this long before answering DATA (stall). */
   stallMs?: number;
+  /** Wait this long before the greeting (a slow endpoint; nothing has been sent yet). */
+  greetingDelayMs?: number;
+  /** Stop reading the message this long after DATA began (the sender is stuck mid-DATA). */
+  dataReadDelayMs?: number;
 }
 
 export interface StandinOptions {
@@ -65,7 +69,10 @@ export class ExchangeStandin {
       onConnect: (session, cb) => {
         if (this.behaviour.refuseConnections)
           return cb(new SmtpError(421, '4.3.2', 'Service not available (stand-in refusing)'));
-        cb();
+        void this.note('connect');
+        const delay = this.behaviour.greetingDelayMs;
+        if (delay) setTimeout(() => cb(), delay);
+        else cb();
       },
       onSecure: (socket, session, cb) => {
         const tls = socket as TLSSocket;
@@ -127,9 +134,20 @@ export class ExchangeStandin {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
+  /** One line per protocol event in `<outbox>/events.log`, so fault tests can time a kill. */
+  private async note(event: string): Promise<void> {
+    await fs.mkdir(this.options.outbox, { recursive: true });
+    await fs.appendFile(path.join(this.options.outbox, 'events.log'), `${Date.now()}\t${event}\n`);
+  }
+
   private async receive(stream: NodeJS.ReadableStream, session: SMTPServerSession): Promise<string> {
     const chunks: Buffer[] = [];
-    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    const readDelay = this.behaviour.dataReadDelayMs;
+    await this.note('data');
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (readDelay && chunks.length === 0) await new Promise((r) => setTimeout(r, readDelay));
+      chunks.push(chunk);
+    }
     const data = Buffer.concat(chunks);
     if (this.behaviour.stallMs) await new Promise((r) => setTimeout(r, this.behaviour.stallMs));
     const reply = this.behaviour.dataReply;

@@ -254,6 +254,21 @@ export class LocalFunctionsHost {
         dequeueCount: m.dequeueCount,
         insertionTime: m.insertedOn,
       });
+      // Like the Functions host, the message stays invisible while the function runs: its lease is
+      // renewed every half lease, so only a dead process lets it reappear.
+      const lease = this.lease();
+      let renewing = Promise.resolve();
+      const renewal = setInterval(
+        () => {
+          renewing = renewing.then(() =>
+            queue.updateMessage(m.messageId, popReceipt, undefined, lease).then(
+              (renewed) => void (popReceipt = renewed.popReceipt ?? popReceipt),
+              (err: unknown) => log.warn({ err: describeError(err) }, 'could not renew the queue lease'),
+            ),
+          );
+        },
+        (lease * 1000) / 2,
+      );
       try {
         await fn.handler(parseJson(text), context);
       } catch (err) {
@@ -265,9 +280,11 @@ export class LocalFunctionsHost {
           .updateMessage(m.messageId, popReceipt, undefined, this.queue.visibilityTimeoutSec)
           .catch(() => undefined);
         return;
+      } finally {
+        clearInterval(renewal);
+        await renewing;
       }
       // Keep the message (invisible) until every orchestration it started has finished.
-      const lease = this.lease();
       for (const id of this.api.takeTouched(context.invocationId)) {
         for (;;) {
           const done = await Promise.race([

@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { loadSettings } from '../../src/config/index.js';
+import { newMessageId, type ClaimCheck, type ProcessInput } from '../../src/contracts/index.js';
+import { ensureDevPki } from '../../src/devtls/index.js';
+import { silentLogger } from '../../src/log/index.js';
+import { createRuntime, DirectPath, type Runtime } from '../../src/processing/index.js';
+import { outlookReply } from '../../src/samples/outlook-reply.js';
+import { ExchangeStandin } from '../../src/standin/index.js';
+import { faultConfig } from '../helpers/fault-config.js';
+import { contosoId, inboundBlobNames, startStorage } from '../helpers/front-harness.js';
+
+const from = 'alice@contoso.com';
+
+/**
+ * The direct path against real Azurite and a real SMTP endpoint (the stand-in, STARTTLS and client
+ * certificate). The orchestration is the one thing not run here: each handover is recorded instead,
+ * so a test sees exactly what Durable would be given.
+ */
+describe(
+  'the direct path (queue trigger): sign, deliver, delete — or hand over',
+  { timeout: 120_000 },
+  () => {
+    let storage: Awaited<ReturnType<typeof startStorage>>;
+    let standin: ExchangeStandin;
+    let outbox: string;
+    let rt: Runtime;
+    let handovers: { input: ProcessInput; force?: boolean }[];
+    const handover = (input: ProcessInput, options: { force?: boolean }) => {
+      handovers.push({ input, ...options });
+      return Promise.resolve('started' as const);
+    };
+
+    async function runtimeWith(env: Record<string, string>, configDir: string): Promise<Runtime> {
+      const port = String((standin.server.server.address() as { port: number }).port);
+      const pki = await ensureDevPki(path.join(storage.dir, 'tls'));
+      const settings = loadSettings({
+        SIGRELAY_CONFIG: configDir,
+        SIGRELAY_DELIVERY_HOST: `127.0.0.1:${port}`,
+        SIGRELAY_DELIVERY_CA: pki.caCert,
+        SIGRELAY_DELIVERY_CLIENT_CERT: pki.clientCert,
+        SIGRELAY_DELIVERY_CLIENT_KEY: pki.clientKey,
+        SIGRELAY_DELIVERY_TIMEOUT_MS: '5000',
+        AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+        ...env,
+      });
+      return createRuntime(settings, { logger: silentLogger, storage: storage.storage });
+    }
+
+    before(async () => {
+      storage = await startStorage();
+      const pki = await ensureDevPki(path.join(storage.dir, 'tls'));
+      outbox = path.join(storage.dir, 'outbox');
+      standin = new ExchangeStandin({
+        tls: {
+          cert: await fs.readFile(pki.standinCert),
+          key: await fs.readFile(pki.standinKey),
+          ca: await fs.readFile(pki.caCert),
+        },
+        outbox,
+      });
+      await standin.listen(0);
+      rt = await runtimeWith({}, await faultConfig());
+    });
+    after(async () => {
+      await standin?.close();
+      await storage?.dispose();
+    });
+    beforeEach(() => {
+      handovers = [];
+      standin.behaviour = {};
+    });
+
+    /** Stores a message as the front would and returns its claim-check. */
+    async function stored(raw: Buffer, rcptTo: string[], sender = from): Promise<ClaimCheck> {
+      const id = newMessageId();
+      const meta = await rt.store.writeInbound(Readable.from([raw]), {
+        id,
+        envelope: { mailFrom: sender, rcptTo },
+        tenantId: contosoId,
+        receivedAt: new Date().toISOString(),
+        clientAddress: '127.0.0.1',
+        sessionId: 'test',
+      });
+      return {
+        v: 1,
+        id,
+        tenantId: contosoId,
+        size: meta.size,
+        sha256: meta.sha256,
+        receivedAt: meta.receivedAt,
+      };
+    }
+
+    const delivered = async (id: string) =>
+      fs.readFile(path.join(outbox, `${id}.eml`)).then(
+        (b) => b,
+        () => undefined,
+      );
+
+    it('a 250 for every recipient: delivered signed, the stored copy deleted, nothing handed over', async () => {
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example', 'bob@fabrikam.example']);
+      const result = await new DirectPath(rt).handle(claim, { dequeueCount: 1 }, handover);
+      assert.deepEqual(result, { outcome: 'delivered' });
+      assert.deepEqual(handovers, []);
+      const mail = await delivered(claim.id);
+      assert.ok(mail, 'the endpoint has the message');
+      const parsed = await simpleParser(mail);
+      assert.ok(String(parsed.html).includes('sigrelay-signature'), 'signed');
+      assert.equal(parsed.headers.get('x-sigrelay-processed'), 'true');
+      assert.ok(!(await inboundBlobNames(storage.storage)).includes(claim.id), 'inbound copy deleted');
+      assert.deepEqual(
+        (await rt.trace.forMessage(claim.id)).map((e) => e.event),
+        ['received', 'signed', 'delivery-attempt', 'delivered', 'deleted'],
+      );
+      assert.equal(await rt.state.get(claim.id), undefined, 'no delivery record on the direct path');
+    });
+
+    it('a temporary failure (451) hands over with the reply; the message stays stored', async () => {
+      standin.behaviour = { dataReply: { code: 451, text: 'try later' } };
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+      const result = await new DirectPath(rt).handle(claim, { dequeueCount: 1 }, handover);
+      assert.equal(result.outcome, 'handed-over');
+      const [first] = handovers;
+      assert.equal(first?.input.reason, 'temporary-failure');
+      assert.equal(first?.input.policy?.signingFailure, 'fail-open');
+      assert.deepEqual(first?.input.firstAttempt?.delivery?.delivered, []);
+      assert.match(first?.input.firstAttempt?.delivery?.lastResponse ?? '', /451/);
+      assert.equal(first?.input.firstAttempt?.signing?.action, 'signed');
+      assert.ok((await inboundBlobNames(storage.storage)).includes(claim.id), 'kept for the orchestration');
+      assert.equal(await delivered(claim.id), undefined);
+    });
+
+    it('partial recipients: who got it and who refused it travel to the orchestration', async () => {
+      standin.behaviour = {
+        rcptReplies: {
+          'gone@fabrikam.example': { code: 550, text: 'no such user' },
+          'full@fabrikam.example': { code: 452, text: 'mailbox full' },
+        },
+      };
+      const claim = await stored(outlookReply(), [
+        'megan@fabrikam.example',
+        'gone@fabrikam.example',
+        'full@fabrikam.example',
+      ]);
+      await new DirectPath(rt).handle(claim, { dequeueCount: 1 }, handover);
+      const delivery = handovers[0]?.input.firstAttempt?.delivery;
+      assert.equal(handovers[0]?.input.reason, 'partial');
+      assert.deepEqual(delivery?.delivered, ['megan@fabrikam.example']);
+      assert.deepEqual(Object.keys(delivery?.rejected ?? {}), ['gone@fabrikam.example']);
+    });
+
+    it('a second dequeue (the previous attempt died) goes to the orchestration without sending', async () => {
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+      const result = await new DirectPath(rt).handle(claim, { dequeueCount: 2 }, handover);
+      assert.equal(result.outcome, 'handed-over');
+      assert.equal(handovers[0]?.input.reason, 'redelivered');
+      assert.equal(handovers[0]?.force, false);
+      assert.equal(await delivered(claim.id), undefined);
+    });
+
+    it('a redelivered claim-check whose message is gone is a no-op', async () => {
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+      await rt.store.deleteAll(claim.id);
+      for (const dequeueCount of [1, 3]) {
+        assert.deepEqual(await new DirectPath(rt).handle(claim, { dequeueCount }, handover), {
+          outcome: 'missing',
+        });
+      }
+      assert.deepEqual(handovers, []);
+    });
+
+    it('a dead-letter replay is handed over with force, so a completed instance runs again', async () => {
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+      await new DirectPath(rt).handle({ ...claim, replay: true }, { dequeueCount: 1 }, handover);
+      assert.equal(handovers[0]?.input.reason, 'replay');
+      assert.equal(handovers[0]?.force, true);
+    });
+
+    it('a message left alone (already processed) is delivered as it came, with the loop header', async () => {
+      const raw = Buffer.concat([Buffer.from('X-Sigrelay-Processed: true\r\n'), outlookReply()]);
+      const claim = await stored(raw, ['megan@fabrikam.example']);
+      assert.deepEqual(await new DirectPath(rt).handle(claim, { dequeueCount: 1 }, handover), {
+        outcome: 'delivered',
+      });
+      const mail = (await delivered(claim.id)) ?? Buffer.alloc(0);
+      assert.ok(
+        mail.subarray(mail.indexOf(raw.subarray(0, 200))).equals(raw),
+        'original bytes after our headers',
+      );
+      assert.deepEqual(
+        (await rt.trace.forMessage(claim.id)).map((e) => e.event),
+        ['received', 'skipped', 'delivery-attempt', 'delivered', 'deleted'],
+      );
+    });
+
+    it('a message above the direct size limit is signed into signed/<id>, delivered, and both copies deleted', async () => {
+      const small = await runtimeWith({ SIGRELAY_DIRECT_MAX_BYTES: '1000' }, await faultConfig());
+      const claim = await stored(outlookReply({ htmlBytes: 50_000 }), ['megan@fabrikam.example']);
+      assert.deepEqual(await new DirectPath(small).handle(claim, { dequeueCount: 1 }, handover), {
+        outcome: 'delivered',
+      });
+      assert.ok(
+        String((await simpleParser((await delivered(claim.id)) ?? '')).html).includes('sigrelay-signature'),
+      );
+      const signedLeft = [];
+      for await (const b of storage.storage.signed.listBlobsFlat()) signedLeft.push(b.name);
+      assert.ok(!signedLeft.includes(claim.id), 'signed copy deleted');
+      assert.ok(!(await inboundBlobNames(storage.storage)).includes(claim.id), 'inbound copy deleted');
+    });
+
+    it('a signing failure for a fail-closed tenant is never delivered unsigned: it is handed over', async () => {
+      const configDir = await faultConfig({ signingFailure: 'fail-closed' });
+      for (const t of await fs.readdir(path.join(configDir, 'templates')))
+        if (t.endsWith('.html'))
+          await fs.appendFile(path.join(configDir, 'templates', t), '\n<p>{{ "100%" | url_decode }}</p>\n');
+      const closed = await runtimeWith({}, configDir);
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+      const result = await new DirectPath(closed).handle(claim, { dequeueCount: 1 }, handover);
+      assert.equal(result.outcome, 'handed-over');
+      assert.equal(handovers[0]?.input.reason, 'sign-failed');
+      assert.equal(handovers[0]?.input.policy?.signingFailure, 'fail-closed');
+      assert.match(handovers[0]?.input.firstAttempt?.signing?.reason ?? '', /^template-error/);
+      assert.equal(await delivered(claim.id), undefined, 'nothing reached the endpoint');
+    });
+
+    it('the same template failure for a fail-open tenant is delivered unsigned with the reason', async () => {
+      const configDir = await faultConfig();
+      for (const t of await fs.readdir(path.join(configDir, 'templates')))
+        if (t.endsWith('.html'))
+          await fs.appendFile(path.join(configDir, 'templates', t), '\n<p>{{ "100%" | url_decode }}</p>\n');
+      const open = await runtimeWith({}, configDir);
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+      assert.deepEqual(await new DirectPath(open).handle(claim, { dequeueCount: 1 }, handover), {
+        outcome: 'delivered',
+      });
+      const parsed = await simpleParser((await delivered(claim.id)) ?? '');
+      assert.match(String(parsed.headers.get('x-sigrelay-result')), /^unsigned; reason=template-error/);
+    });
+  },
+);
