@@ -239,7 +239,7 @@ describe(
         outcome: 'delivered',
       });
       const parsed = await simpleParser((await delivered(claim.id)) ?? '');
-      assert.match(String(parsed.headers.get('x-sigrelay-result')), /^unsigned; reason=template-error/);
+      assert.match(parsed.headers.get('x-sigrelay-result') as string, /^unsigned; reason=template-error/);
     });
   },
 );
