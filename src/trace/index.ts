@@ -1,6 +1,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { HandoverReason, SigningAction } from '../contracts/index.js';
 import type { Logger } from '../log/index.js';
+import { describeError } from '../errors/index.js';
 
 /** What happened to a message, step by step. Never a subject, a body or an attachment name. */
 export type TraceEvent =
@@ -161,7 +162,7 @@ export class MessageTrace {
         await this.table.submitTransaction(actions.slice(i, i + maxBatch));
     } catch (err) {
       this.log?.warn(
-        { messageIds: ids, err: err instanceof Error ? err.message : String(err) },
+        { messageIds: ids, err: describeError(err) },
         'trace write failed',
       );
     }

@@ -8,6 +8,7 @@ import { loadSettings } from '../../src/config/index.js';
 import { newMessageId, type ClaimCheck, type ProcessInput } from '../../src/contracts/index.js';
 import { ensureDevPki } from '../../src/devtls/index.js';
 import { silentLogger } from '../../src/log/index.js';
+import { createActivities } from '../../src/orchestration/index.js';
 import { createRuntime, DirectPath, type Runtime } from '../../src/processing/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { ExchangeStandin } from '../../src/standin/index.js';
@@ -240,6 +241,33 @@ describe(
       });
       const parsed = await simpleParser((await delivered(claim.id)) ?? '');
       assert.match(parsed.headers.get('x-sigrelay-result') as string, /^unsigned; reason=template-error/);
+    });
+
+    it("the orchestration's delivery sends only to who is left after the direct attempt, and records both", async () => {
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example', 'bob@fabrikam.example']);
+      const result = await createActivities(rt).deliver({
+        id: claim.id,
+        signing: { action: 'skipped', reason: 'no-rule' },
+        firstAttempt: { delivered: ['megan@fabrikam.example'], rejected: {}, lastResponse: '250 ok' },
+      });
+      assert.equal(result.status, 'delivered');
+      const envelope = JSON.parse(await fs.readFile(path.join(outbox, `${claim.id}.json`), 'utf8')) as {
+        rcptTo: string[];
+      };
+      assert.deepEqual(envelope.rcptTo, ['bob@fabrikam.example'], 'megan already had it');
+      const record = await rt.state.get(claim.id);
+      assert.deepEqual(record?.delivered.sort(), ['bob@fabrikam.example', 'megan@fabrikam.example']);
+    });
+
+    it('the sign activity after a handover does not trace the arrival a second time', async () => {
+      const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+      const outcome = await createActivities(rt).sign({ id: claim.id, traced: true });
+      assert.equal(outcome.signing?.action, 'signed');
+      assert.equal(outcome.policy?.signingFailure, 'fail-open');
+      assert.deepEqual(
+        (await rt.trace.forMessage(claim.id)).map((e) => e.event),
+        ['signed'],
+      );
     });
   },
 );

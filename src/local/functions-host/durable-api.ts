@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConflictError, NotFoundError, type DurableBackend } from './durable-backend.js';
+import { describeError } from '../../errors/index.js';
 
 /**
  * The subset of the Durable extension's HTTP API that `DurableClient` (durable-functions v3) calls
@@ -98,7 +99,7 @@ export class DurableApi {
     } catch (err) {
       if (err instanceof ConflictError) return send(409, { error: err.message });
       if (err instanceof NotFoundError) return send(404, { error: err.message });
-      return send(500, { error: err instanceof Error ? err.message : String(err) });
+      return send(500, { error: describeError(err) });
     }
   }
 }

@@ -1,0 +1,26 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { LocalStack } from '../dist/src/local/stack.js';
+import { sampleConfigDir } from '../dist/src/config/index.js';
+import { outlookReply } from '../dist/src/samples/outlook-reply.js';
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'prof-'));
+const configDir = path.join(dataDir, 'config');
+await fs.cp(sampleConfigDir, configDir, { recursive: true });
+const tf = path.join(configDir, 'tenants.json');
+const tenants = JSON.parse(await fs.readFile(tf, 'utf8'));
+for (const t of tenants) t.settings = { ...t.settings, limits: { messagesPerMinute: 1e6, messagesPerDay: 1e7 } };
+await fs.writeFile(tf, JSON.stringify(tenants));
+const stack = new LocalStack({ dataDir, configDir, functionsRuntime: 'local', env: { SIGRELAY_LOG_LEVEL: 'warn' } });
+await stack.start();
+const raw = outlookReply({ from: 'alice@contoso.com', to: 'megan@fabrikam.example', htmlBytes: 20000 });
+const N = Number(process.argv[2] ?? 1000);
+const t = nodemailer.createTransport({ pool: true, maxConnections: 10, maxMessages: Infinity, host: '127.0.0.1', port: stack.ports.smtp, secure: false, ignoreTLS: true });
+const t0 = Date.now();
+await Promise.all(Array.from({ length: N }, () => t.sendMail({ envelope: { from: 'alice@contoso.com', to: ['megan@fabrikam.example'] }, raw })));
+console.log('accepted', N, 'in', Date.now() - t0, 'ms');
+for (;;) { const n = (await fs.readdir(stack.outbox)).filter(f => f.endsWith('.eml')).length; if (n >= N) break; await new Promise(r => setTimeout(r, 200)); }
+console.log('delivered', N, 'in', Date.now() - t0, 'ms');
+t.close();
+await stack.stop();
