@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { defaultSyncIntervalMs } from '../ratelimit/index.js';
 import { ConfigError, jsonPath } from './config-error.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -71,6 +72,8 @@ export const settingsSchema = z.object({
     maxConnectionsPerAddress: z.coerce.number().int().positive().default(100),
     /** How often the certificate and key files are checked for a new version (Key Vault rotation). */
     certReloadIntervalMs: z.coerce.number().int().positive().default(30_000),
+    /** How often each replica writes its per-sender counts and reads the others' (docs/front-door.md). */
+    rateSyncIntervalMs: z.coerce.number().int().min(100).default(defaultSyncIntervalMs),
   }),
   delivery: z.object({
     override: hostPort.optional(),
@@ -137,6 +140,7 @@ export function loadSettings(env: Env = process.env): Settings {
       maxConnections: env.SIGRELAY_MAX_CONNECTIONS,
       maxConnectionsPerAddress: env.SIGRELAY_MAX_CONNECTIONS_PER_ADDRESS,
       certReloadIntervalMs: env.SIGRELAY_TLS_RELOAD_INTERVAL_MS,
+      rateSyncIntervalMs: env.SIGRELAY_RATE_SYNC_INTERVAL_MS,
     },
     delivery: {
       override: env.SIGRELAY_DELIVERY_HOST,
@@ -196,6 +200,7 @@ const envNames: Record<string, string> = {
   'smtp.maxConnections': 'SIGRELAY_MAX_CONNECTIONS',
   'smtp.maxConnectionsPerAddress': 'SIGRELAY_MAX_CONNECTIONS_PER_ADDRESS',
   'smtp.certReloadIntervalMs': 'SIGRELAY_TLS_RELOAD_INTERVAL_MS',
+  'smtp.rateSyncIntervalMs': 'SIGRELAY_RATE_SYNC_INTERVAL_MS',
   'delivery.override': 'SIGRELAY_DELIVERY_HOST',
   'delivery.tls': 'SIGRELAY_DELIVERY_TLS',
   'delivery.timeoutMs': 'SIGRELAY_DELIVERY_TIMEOUT_MS',

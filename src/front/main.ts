@@ -27,6 +27,11 @@ async function main(): Promise<void> {
   if (settings.profile === 'local') await ensureStorage(storage);
   const tenants = await watchTenants(settings.configDir, storage, log);
   const requireTls = frontRequiresTls(settings);
+  const rateLimiter = new SenderRateLimiter(storage.table(names.limitsTable), {
+    syncIntervalMs: smtp.rateSyncIntervalMs,
+    logger: log,
+  });
+  rateLimiter.start();
   const front = new FrontServer({
     hostname: smtp.hostname,
     tls: pair,
@@ -41,7 +46,7 @@ async function main(): Promise<void> {
       tenants: () => tenants.current(),
       allowlist,
       requireTls,
-      rateLimiter: new SenderRateLimiter(storage.table(names.limitsTable)),
+      rateLimiter,
     }),
     intake: new MessageIntake(new MessageStore(storage), storage.inboundQueue, log),
     logger: log,
@@ -75,11 +80,14 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down: no new connections, finishing transactions in flight');
     tenants.stop();
     certificate.stop();
-    void front.close().then(() => {
-      health?.close();
-      log.info('smtp front stopped');
-      process.exit(0);
-    });
+    void front
+      .close()
+      .then(() => rateLimiter.stop())
+      .then(() => {
+        health?.close();
+        log.info('smtp front stopped');
+        process.exit(0);
+      });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

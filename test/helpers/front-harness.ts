@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import type { TableClient } from '@azure/data-tables';
 import { dkimSign } from 'mailauth';
 import { loadSettings } from '../../src/config/index.js';
 import { parseTenants } from '../../src/config/tenants.js';
@@ -74,6 +75,8 @@ export const testTenants = [
 /** A real Azurite in a temp directory, with every container, queue and table created. */
 export async function startStorage(): Promise<{
   storage: StorageClients;
+  connectionString: string;
+  azurite: Azurite;
   dir: string;
   dispose: () => Promise<void>;
 }> {
@@ -84,6 +87,8 @@ export async function startStorage(): Promise<{
   await ensureStorage(storage);
   return {
     storage,
+    connectionString: azurite.connectionString,
+    azurite,
     dir,
     dispose: async () => {
       await azurite.stop();
@@ -103,12 +108,17 @@ export interface FrontSetup {
   now?: () => number;
   tenants?: unknown[];
   host?: string;
+  /** The shared limits table (default: the storage's); a test may count the requests made to it. */
+  limitsTable?: TableClient;
+  /** Runs the limiter's background sync at this interval; unset, tests call `limiter.sync()`. */
+  rateSyncIntervalMs?: number;
 }
 
 export interface RunningFront {
   front: FrontServer;
   port: number;
   accepted: AcceptedMessage[];
+  limiter: SenderRateLimiter;
   close: () => Promise<void>;
 }
 
@@ -120,6 +130,11 @@ export async function startFront(setup: FrontSetup): Promise<RunningFront> {
   const logger = process.env.SIGRELAY_TEST_LOG
     ? createLogger('front-test', { level: process.env.SIGRELAY_TEST_LOG })
     : silentLogger;
+  const limiter = new SenderRateLimiter(setup.limitsTable ?? setup.storage.table(names.limitsTable), {
+    now: setup.now,
+    syncIntervalMs: setup.rateSyncIntervalMs,
+  });
+  if (setup.rateSyncIntervalMs !== undefined) limiter.start();
   const front = new FrontServer({
     hostname: 'sigrelay.local',
     tls: setup.pki.front,
@@ -129,7 +144,7 @@ export async function startFront(setup: FrontSetup): Promise<RunningFront> {
       tenants: () => tenants,
       allowlist: Allowlist.parse(setup.allowlist ?? '127.0.0.0/8, ::1'),
       requireTls: setup.requireTls ?? true,
-      rateLimiter: new SenderRateLimiter(setup.storage.table(names.limitsTable), { now: setup.now }),
+      rateLimiter: limiter,
     }),
     intake: new MessageIntake(new MessageStore(setup.storage), setup.storage.inboundQueue, logger),
     logger,
@@ -137,7 +152,16 @@ export async function startFront(setup: FrontSetup): Promise<RunningFront> {
     onAccepted: (m) => accepted.push(m),
   });
   const port = await front.listen(0, setup.host ?? '127.0.0.1');
-  return { front, port, accepted, close: () => front.close() };
+  return {
+    front,
+    port,
+    accepted,
+    limiter,
+    close: async () => {
+      await front.close();
+      await limiter.stop();
+    },
+  };
 }
 
 export interface Reply {
