@@ -18,7 +18,7 @@ import {
 } from '../../bench/azurite-log.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/bench');
-const log = fs.readFileSync(path.join(fixtures, 'azurite-debug.log'), 'utf8');
+const log = fs.readFileSync(path.join(fixtures, 'azurite-debug-log.txt'), 'utf8');
 
 describe('Azurite debug log', () => {
   it('gives one record per storage request, with its service, method, target, operation and status', () => {
