@@ -18,6 +18,11 @@ export interface AzuriteOptions {
   /** Fixed ports; free ports are picked when absent. */
   ports?: Partial<AzuritePorts>;
   host?: string;
+  /**
+   * Azurite's debug log file (`--debug`): one block of lines per request, with its method, URL,
+   * operation and status. Verbose and costly; for counting storage requests in benchmarks.
+   */
+  debugLog?: string;
 }
 
 /** A real Azurite process from node_modules, with stop/start for fault tests. */
@@ -27,11 +32,18 @@ export class Azurite {
   ports: AzuritePorts = { blob: 0, queue: 0, table: 0 };
   private child: ChildProcess | undefined;
   private readonly requested: Partial<AzuritePorts>;
+  private readonly debugLog: string | undefined;
 
   constructor(options: AzuriteOptions) {
     this.location = options.location;
     this.host = options.host ?? '127.0.0.1';
     this.requested = options.ports ?? {};
+    this.debugLog = options.debugLog;
+  }
+
+  /** The running process's id (CPU accounting in benchmarks). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
   }
 
   get connectionString(): string {
@@ -73,6 +85,7 @@ export class Azurite {
       '--skipApiVersionCheck',
       '--loose',
       '--disableTelemetry',
+      ...(this.debugLog ? ['--debug', this.debugLog] : []),
     ];
     const extra = (process.env.SIGRELAY_NODE_ARGS_AZURITE ?? '').split(/\s+/).filter(Boolean);
     const child = spawn(process.execPath, [...extra, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

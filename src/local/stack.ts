@@ -21,6 +21,8 @@ export interface StackOptions {
   functionsRuntime?: 'local' | 'func';
   /** Where child output goes: a log file per process (default) or inherited. */
   logDir?: string;
+  /** Azurite's debug log file (see AzuriteOptions.debugLog); off when absent. */
+  debugLog?: string;
 }
 
 const dist = path.join(projectRoot, 'dist');
@@ -55,6 +57,7 @@ export class LocalStack {
     this.azurite = new Azurite({
       location: path.join(options.dataDir, 'azurite'),
       ports: options.azuritePorts,
+      debugLog: options.debugLog,
     });
     this.outbox = path.join(options.dataDir, 'outbox');
     this.logDir = options.logDir ?? path.join(options.dataDir, 'logs');
@@ -134,6 +137,17 @@ export class LocalStack {
       await this.spawn('functions', entry.functions, this.env());
     }
     await waitForPort(this.ports.functions, 60_000);
+  }
+
+  /** The process id of each running part (CPU accounting in benchmarks). */
+  pids(): Partial<Record<'azurite' | 'front' | 'functions' | 'standin', number>> {
+    const out: Partial<Record<'azurite' | 'front' | 'functions' | 'standin', number>> = {};
+    if (this.azurite.pid) out.azurite = this.azurite.pid;
+    for (const name of ['front', 'functions', 'standin'] as const) {
+      const child = this.children.get(name);
+      if (child?.pid && child.exitCode === null && child.signalCode === null) out[name] = child.pid;
+    }
+    return out;
   }
 
   /** Changes how the stand-in answers (fault tests). */
