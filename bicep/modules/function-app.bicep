@@ -1,5 +1,5 @@
-// The Functions app (Flex Consumption, Node 22): queue/blob triggers start one Durable
-// orchestration per message that signs, delivers and deletes. Storage is reached only through the
+// The Functions app (Flex Consumption, Node 22): the queue trigger signs, delivers and deletes each
+// message; a Durable orchestration takes over only retries and failures. Storage is reached only through the
 // user-assigned identity; no connection string or key appears in its settings.
 
 @description('Azure region (must offer Flex Consumption).')
