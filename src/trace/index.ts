@@ -161,10 +161,7 @@ export class MessageTrace {
       for (let i = 0; i < actions.length; i += maxBatch)
         await this.table.submitTransaction(actions.slice(i, i + maxBatch));
     } catch (err) {
-      this.log?.warn(
-        { messageIds: ids, err: describeError(err) },
-        'trace write failed',
-      );
+      this.log?.warn({ messageIds: ids, err: describeError(err) }, 'trace write failed');
     }
   }
 
