@@ -96,7 +96,7 @@ export class SenderRateLimiter {
     this.syncIntervalMs = options.syncIntervalMs ?? defaultSyncIntervalMs;
     this.idleEvictMs = options.idleEvictMs ?? defaultIdleEvictMs;
     this.firstReadTimeoutMs = options.firstReadTimeoutMs ?? defaultFirstReadTimeoutMs;
-    this.clockSkewMs = options.clockSkewMs ?? 60_000;
+    this.clockSkewMs = options.clockSkewMs ?? 15_000;
     this.field = options.replicaField ?? replicaField();
     this.log = (options.logger ?? silentLogger).child({ component: 'ratelimit', replica: this.field });
   }
