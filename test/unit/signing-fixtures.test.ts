@@ -182,3 +182,18 @@ void describe('leave alone', () => {
     assert.deepEqual([decision.action, decision.reason], ['skipped', 'too-large']);
   });
 });
+
+void describe('MIME edge cases', () => {
+  void it('a part with an empty header block gets its new headers and no blank first line', async () => {
+    const { output } = await signedOk('regression-empty-part-header-block.eml');
+    const raw = output.toString('latin1');
+    const start = raw.indexOf('--b1\r\n') + 6;
+    const part = raw.slice(start, raw.indexOf('\r\n--b1\r\n', start));
+    const [headers, body] = [
+      part.slice(0, part.indexOf('\r\n\r\n')),
+      part.slice(part.indexOf('\r\n\r\n') + 4),
+    ];
+    assert.match(headers, /^Content-/);
+    assert.ok(body.startsWith('This part has no header block:'), JSON.stringify(body.slice(0, 40)));
+  });
+});
