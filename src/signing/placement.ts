@@ -14,6 +14,7 @@ import {
   HEADER_LINES,
   SEPARATOR_LINE,
   isAttribution,
+  isHeaderLabel,
   opensAttribution,
 } from './reply-markers.js';
 
@@ -182,25 +183,22 @@ interface VisibleText {
   lines: { at: number; source: number }[];
 }
 
-/** The visible text of `html` (up to `end`), one line per block, with where each line starts. */
-function visibleText(html: string, end: number): VisibleText {
+/** The visible text of `html` from `start` to `end`, one line per block, with where each line starts. */
+function visibleText(html: string, start: number, end: number): VisibleText {
   const parts: string[] = [];
-  const lines = [{ at: 0, source: 0 }];
+  const lines = [{ at: 0, source: start }];
   let length = 0;
   let lineOpen = false;
   const tokens = /<[^>]*>|[^<]+/g;
-  tokens.lastIndex = 0;
+  tokens.lastIndex = start;
   for (let token = tokens.exec(html); token && token.index < end; token = tokens.exec(html)) {
     const value = token[0];
     if (value[0] === '<') {
-      if (BLOCK_TAG.test(value.slice(0, 12)) && lineOpen) {
+      if (lineOpen && BLOCK_TAG.test(value.slice(0, 12))) {
         parts.push('\n');
         length++;
         lines.push({ at: length, source: tokens.lastIndex });
         lineOpen = false;
-      } else if (!lineOpen) {
-        const last = lines[lines.length - 1];
-        if (last) last.source = tokens.lastIndex;
       }
       continue;
     }
@@ -218,12 +216,59 @@ function visibleText(html: string, end: number): VisibleText {
   return { text: parts.join(''), lines };
 }
 
+/** Whether the text before `at` ends with a letter (labels do; times and numbered lines do not). */
+function endsWithLetter(html: string, at: number, floor: number): boolean {
+  let i = at - 1;
+  while (i >= floor && (html[i] === ' ' || html[i] === '*' || html[i] === '\u00a0' || html[i] === ';')) {
+    // "&nbsp;" before a French colon ends with ";": step over the entity.
+    if (html[i] === ';' && html.endsWith('&nbsp', i)) i -= 5;
+    i--;
+  }
+  const char = html[i] ?? '';
+  return char.toLowerCase() !== char.toUpperCase() || char.charCodeAt(0) >= 0x3000;
+}
+
+/** The most source text a header label takes before its colon (entities and spaces included). */
+const MAX_LABEL_SOURCE = 80;
+
+/** How far above the first hint the visible text is built: more than any header line is long. */
+const HINT_LEAD = 2000;
+
+/**
+ * The first text node (outside tags) that starts with a header label and its colon, or with
+ * dashes or underscores: where a text marker may be. Scanning colons and dashes is far cheaper
+ * than building the visible text of every body.
+ */
+function textMarkerHint(html: string, from: number, end: number): number {
+  const candidates = /[:：]|--|__/g;
+  candidates.lastIndex = from;
+  for (let match = candidates.exec(html); match && match.index < end; match = candidates.exec(html)) {
+    const at = match.index;
+    const tagEnd = html.lastIndexOf('>', at);
+    if (html.lastIndexOf('<', at) > tagEnd) continue;
+    const nodeStart = Math.max(tagEnd + 1, from);
+    // A label is a few words long; longer text before a colon is prose.
+    if (at - nodeStart > MAX_LABEL_SOURCE) continue;
+    if (!endsWithLetter(html, at, nodeStart)) continue;
+    const raw = html.slice(nodeStart, at);
+    const node = raw.includes('&') ? decodeEntities(raw) : raw;
+    if (match[0] === ':' || match[0] === '：' ? isHeaderLabel(node) : !node.trim()) return nodeStart;
+  }
+  return -1;
+}
+
 /** Header blocks and separators written as HTML text (mobile Outlook, older clients), or -1. */
 function htmlTextMarker(html: string, end: number): number {
-  const visible = visibleText(html, end);
+  const body = html.search(/<body\b/i);
+  const from = body < 0 ? 0 : body;
+  const hint = textMarkerHint(html, from, end);
+  if (hint < 0) return -1;
+  const lead = hint - HINT_LEAD;
+  const start = lead <= from ? from : Math.max(from, html.lastIndexOf('<', lead));
+  const visible = visibleText(html, start, end);
   const at = earliest(visible.text, TEXT_THREAD_MARKERS);
   if (at < 0) return -1;
-  let source = 0;
+  let source = start;
   for (const line of visible.lines) {
     if (line.at > at) break;
     source = line.source;
@@ -252,9 +297,10 @@ function firstHtmlMarker(html: string): { at: number; container: boolean } | und
 
 /** A plain blockquote with an attribution above it, earlier than `before`, or undefined. */
 function attributedBlockquote(html: string, before: number): number | undefined {
+  const head = html.slice(0, before);
   PLAIN_BLOCKQUOTE.lastIndex = 0;
   for (let tried = 0; tried < PLAIN_BLOCKQUOTES_TRIED; tried++) {
-    const match = PLAIN_BLOCKQUOTE.exec(html);
+    const match = PLAIN_BLOCKQUOTE.exec(head);
     if (!match || match.index >= before) return undefined;
     const start = htmlAttributionBefore(html, match.index);
     if (start >= 0) return start;

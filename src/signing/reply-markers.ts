@@ -402,6 +402,27 @@ const FROM = label(all((e) => e.from));
 const SENT_OR_DATE = label(all((e) => [...e.sent, ...e.date]));
 const ANY_LABEL = label(all((e) => [...e.from, ...e.sent, ...e.date, ...e.to, ...e.cc, ...e.subject]));
 
+const LABEL_WORDS = new Set(
+  REPLY_MARKERS.flatMap((e) => [
+    ...e.from,
+    ...e.sent,
+    ...e.date,
+    ...e.to,
+    ...e.cc,
+    ...e.subject,
+    ...e.forwardIntros,
+  ]).map((word) => word.toLowerCase()),
+);
+
+/**
+ * Whether a line's text before its first colon is a header label or a forward introduction of
+ * the table ("De", "Envoyé", "Begin forwarded message"): a cheap first test before the patterns.
+ */
+export function isHeaderLabel(text: string): boolean {
+  const plain = /[\u00a0*]|\s\s/.test(text) ? text.replace(/[\s\u00a0*]+/g, ' ') : text;
+  return LABEL_WORDS.has(plain.trim().toLowerCase());
+}
+
 /** Outlook's reply header: a From line followed within two lines by a Sent or Date line. */
 export const HEADER_BLOCK = new RegExp(`^${FROM}[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${SENT_OR_DATE}`, 'imu');
 
