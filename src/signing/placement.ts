@@ -313,7 +313,21 @@ function bodyEnd(html: string): number {
   return at >= 0 ? at : html.length;
 }
 
-/** After the last `</blockquote>`, visible new text with no further thread marker, or -1. */
+/** The text a reader sees, without what the head, styles and scripts hold. */
+function shownText(html: string): string {
+  return inlineText(html.replace(/<(style|script|head|title)\b[\s\S]*?<\/\1\s*>/gi, ''));
+}
+
+/**
+ * A reply is bottom-posted when nothing was written above the quote and new text follows the
+ * last quote block. A personal signature ("-- ") that a client puts below the quote (Gmail's
+ * default) is not new text, and text above the quote makes it a top-posted reply.
+ */
+function newTextBelow(above: string, below: string): boolean {
+  return !above.trim() && !!below.trim() && !/^--\s/.test(below.trimStart() + ' ');
+}
+
+/** After the last `</blockquote>` of a bottom-posted reply, where the new text starts, or -1. */
 function htmlBottomPost(html: string, start: number): number {
   const closing = /<\/blockquote\s*>/gi;
   let last = -1;
@@ -321,7 +335,8 @@ function htmlBottomPost(html: string, start: number): number {
   for (let match = closing.exec(html); match; match = closing.exec(html)) last = closing.lastIndex;
   if (last < 0) return -1;
   const tail = html.slice(last, bodyEnd(html));
-  if (!inlineText(tail) || firstHtmlMarker(tail) || /<blockquote\b/i.test(tail)) return -1;
+  if (!newTextBelow(shownText(html.slice(0, start)), shownText(tail))) return -1;
+  if (firstHtmlMarker(tail) || /<blockquote\b/i.test(tail)) return -1;
   return htmlTextMarker(tail, tail.length) >= 0 ? -1 : last;
 }
 
@@ -416,9 +431,9 @@ function textBottomPost(text: string, start: number): number {
   const lineEnd = text.indexOf('\n', lastLine);
   if (lineEnd < 0) return -1;
   const tail = text.slice(lineEnd + 1);
+  if (!newTextBelow(text.slice(0, start), tail)) return -1;
+  if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
   const first = tail.search(/\S/);
-  if (first < 0 || earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0)
-    return -1;
   return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
 }
 

@@ -218,6 +218,14 @@ void describe('bottom-posting', () => {
   });
 });
 
+void describe('a personal signature below the quote (Gmail default)', () => {
+  void it('is not new text: the reply is signed above the quote', async () => {
+    const { html, text } = await signedOk('gmail-signature-below-quote.eml');
+    assertBetween(html, BLOCK, 'steps to reproduce', '<div class="gmail_quote">');
+    assert.ok(text.indexOf(SIGNATURE_LINE) < text.indexOf('On Mon, Jun 3'));
+  });
+});
+
 void describe('earlier signatures in the quoted thread', () => {
   void it('our signature inside the quoted thread does not count as already signed', async () => {
     const { html, text } = await signedOk('outlook-fr-reply-signed-thread.eml');
