@@ -5,6 +5,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
+import libmime from 'libmime';
 import { BodyPartLocator } from './body-parts.js';
 import { inlinePgp, nodeLeaveAloneReason, rootLeaveAloneReason } from './leave-alone.js';
 import { messageFacts, rootHeaderMap } from './message-facts.js';
@@ -18,7 +19,14 @@ import {
   type Eol,
   type HeaderLine,
 } from './mime-bytes.js';
-import { LeaveAloneError, decodePart, encodePart, outputCharset, retargetMetaCharset } from './part-codec.js';
+import {
+  LeaveAloneError,
+  decodePart,
+  encodePart,
+  outputCharset,
+  retargetMetaCharset,
+  type DecodedPart,
+} from './part-codec.js';
 import {
   findHtmlQuote,
   findTextQuote,
@@ -27,6 +35,8 @@ import {
   insertTextSignature,
   textHasOurSignature,
   wrapHtmlSignature,
+  type QuoteLocation,
+  type TextFormat,
 } from './placement.js';
 import type { ResolveSignature, SignatureContent } from './types.js';
 
@@ -51,6 +61,39 @@ interface PendingBody {
   chunks: Buffer[];
 }
 
+/** A body part decoded and located, ready to be signed or written back as it was. */
+interface PreparedBody {
+  node: MimeNode;
+  raw: Buffer;
+  html: boolean;
+  decoded: DecodedPart & { bytes: Buffer };
+  quote: QuoteLocation;
+  /** The next delimiter is glued to this part's header block (see signPart). */
+  delimiterFollows: boolean;
+}
+
+/**
+ * An HTML fragment of a split body (Apple Mail: multipart/mixed of html, image, html…) held back
+ * until it is known to be the last one, with everything emitted after it.
+ */
+interface HeldFragment {
+  body: PreparedBody;
+  queue: (Buffer | SplitterChunk)[];
+  bytes: number;
+}
+
+/**
+ * The most a held fragment may keep waiting behind it (inline images between fragments). Beyond
+ * it, the held fragment is signed: memory stays bounded whatever the message.
+ */
+export const MAX_HELD_FRAGMENT_BYTES = 8 * 1024 * 1024;
+
+function textFormat(node: MimeNode): TextFormat {
+  const value = node.headers ? node.headers.getFirst('content-type') : '';
+  const params = value ? libmime.parseHeaderValue(value).params : {};
+  return { flowed: (params.format ?? '').toLowerCase() === 'flowed' };
+}
+
 function nodeEol(node: MimeNode): Eol {
   const raw = node.getHeaders();
   return raw.length >= 2 && raw[raw.length - 2] === 0x0d ? '\r\n' : '\n';
@@ -67,6 +110,9 @@ export class BodyEditor extends Transform {
   private content: SignatureContent | undefined;
   private leaveAlone: { reason: string; rule?: string } | undefined;
   private pending: PendingBody | undefined;
+  private held: HeldFragment | undefined;
+  /** The multipart/mixed whose later text/html children continue a split body. */
+  private fragmentParent: MimeNode | undefined;
   private signedParts = 0;
   /** Line ending of the root header block, read before any header is edited. */
   private rootEol: Eol = '\r\n';
@@ -102,9 +148,14 @@ export class BodyEditor extends Transform {
     }
     this.finishPending(chunk);
     if (chunk.type !== 'node') {
-      this.push(chunk);
+      this.out(chunk);
       callback();
       return;
+    }
+    if (this.held) {
+      if (this.isLaterFragment(chunk)) this.releaseHeld(false);
+      else if (!this.insideFragmentParent(chunk) || chunk.disposition === 'attachment')
+        this.releaseHeld(true);
     }
     this.locator.register(chunk);
     if (chunk.root) {
@@ -120,7 +171,48 @@ export class BodyEditor extends Transform {
 
   override _flush(callback: TransformCallback): void {
     this.finishPending();
+    this.releaseHeld(true);
     callback();
+  }
+
+  /** Everything the editor emits goes through here, so that a held fragment keeps its place. */
+  private out(chunk: Buffer | SplitterChunk): void {
+    const held = this.held;
+    if (!held) {
+      this.push(chunk);
+      return;
+    }
+    held.queue.push(chunk);
+    held.bytes += Buffer.isBuffer(chunk) ? chunk.length : chunk.type === 'node' ? 0 : chunk.value.length;
+    if (held.bytes > MAX_HELD_FRAGMENT_BYTES) this.releaseHeld(true);
+  }
+
+  private isLaterFragment(node: MimeNode): boolean {
+    return (
+      !!this.fragmentParent &&
+      node.parentNode === this.fragmentParent &&
+      node.contentType === 'text/html' &&
+      (!node.disposition || node.disposition === 'inline') &&
+      !node.filename
+    );
+  }
+
+  private insideFragmentParent(node: MimeNode): boolean {
+    for (let parent = node.parentNode; parent; parent = parent.parentNode)
+      if (parent === this.fragmentParent) return true;
+    return false;
+  }
+
+  /** Writes the held fragment (signed when it proved to be the last) and what waited behind it. */
+  private releaseHeld(sign: boolean): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    if (sign) this.fragmentParent = undefined;
+    const { body } = held;
+    if (sign && !this.leaveAlone && this.content) this.signPart(body, this.content);
+    else this.emitUnchanged(body.node, body.raw);
+    for (const chunk of held.queue) this.push(chunk);
   }
 
   private async startRoot(root: MimeNode): Promise<void> {
@@ -152,7 +244,7 @@ export class BodyEditor extends Transform {
       const reason = nodeLeaveAloneReason(node, BodyPartLocator.insideAttachedMessage(node));
       if (reason) this.leaveAloneBecause(reason);
     }
-    if (!this.leaveAlone && this.locator.isBody(node)) {
+    if (!this.leaveAlone && (this.locator.isBody(node) || this.isLaterFragment(node))) {
       this.pending = { node, chunks: [] };
       return;
     }
@@ -162,12 +254,12 @@ export class BodyEditor extends Transform {
   /** Root headers get the processed header on top (after an mbox "From " line if there is one). */
   private pushHeaders(node: MimeNode, block: Buffer): void {
     if (!node.root || this.leaveAlone) {
-      this.push(block);
+      this.out(block);
       return;
     }
     const line = Buffer.from(`${this.options.processedHeader}: true${this.rootEol}`, 'latin1');
     const mboxEnd = node.headers && node.headers.mbox ? block.indexOf(0x0a) + 1 : 0;
-    this.push(Buffer.concat([block.subarray(0, mboxEnd), line, block.subarray(mboxEnd)]));
+    this.out(Buffer.concat([block.subarray(0, mboxEnd), line, block.subarray(mboxEnd)]));
   }
 
   /** `next` is the chunk after the part: a delimiter glued to the part's header block needs care. */
@@ -176,40 +268,72 @@ export class BodyEditor extends Transform {
     if (!pending) return;
     this.pending = undefined;
     const raw = Buffer.concat(pending.chunks);
-    if (!this.leaveAlone && this.content) {
-      try {
-        const delimiterFollows = next?.type === 'data' && next.value[0] !== 0x0a && next.value[0] !== 0x0d;
-        this.signPart(pending.node, raw, this.content, delimiterFollows);
-        return;
-      } catch (err) {
-        if (!(err instanceof LeaveAloneError)) throw err;
-        this.leaveAloneBecause(err.reason);
-      }
+    const { node } = pending;
+    const content = this.content;
+    if (this.leaveAlone || !content) return this.emitUnchanged(node, raw);
+    const delimiterFollows = next?.type === 'data' && next.value[0] !== 0x0a && next.value[0] !== 0x0d;
+    let body: PreparedBody;
+    try {
+      body = this.prepare(node, raw, content, delimiterFollows);
+    } catch (err) {
+      if (!(err instanceof LeaveAloneError)) throw err;
+      this.leaveAloneBecause(err.reason);
+      return this.emitUnchanged(node, raw);
     }
-    this.pushHeaders(pending.node, pending.node.getHeaders());
-    this.push(raw);
+    if (this.isSplitBodyFragment(node) && !(content.placement === 'underReply' && body.quote.start >= 0)) {
+      // A later HTML fragment may follow: the signature goes into the last one.
+      this.fragmentParent = node.parentNode || undefined;
+      this.held = { body, queue: [], bytes: 0 };
+      return;
+    }
+    this.fragmentParent = undefined;
+    this.signPart(body, content);
   }
 
-  private signPart(node: MimeNode, raw: Buffer, content: SignatureContent, delimiterFollows: boolean): void {
+  /** An HTML body in multipart/mixed: the first (or a later) fragment of a possibly split body. */
+  private isSplitBodyFragment(node: MimeNode): boolean {
+    return node.contentType === 'text/html' && !!node.parentNode && node.parentNode.multipart === 'mixed';
+  }
+
+  /** Decodes and locates a body part; throws LeaveAloneError for what must not be touched. */
+  private prepare(
+    node: MimeNode,
+    raw: Buffer,
+    content: SignatureContent,
+    delimiterFollows: boolean,
+  ): PreparedBody {
     const html = node.contentType === 'text/html';
     const decoded = decodePart(raw, { transferEncoding: node.encoding || '', charset: node.charset, html });
     if (inlinePgp(decoded.text)) throw new LeaveAloneError('pgp');
+    const quote = html ? findHtmlQuote(decoded.text) : findTextQuote(decoded.text);
+    const signed = html
+      ? htmlHasOurSignature(decoded.text, quote)
+      : textHasOurSignature(decoded.text, quote, content.text);
+    if (signed) throw new LeaveAloneError('already-signed');
+    return { node, raw, html, decoded, quote, delimiterFollows };
+  }
+
+  private signPart(body: PreparedBody, content: SignatureContent): void {
+    const { node, raw, html, decoded, quote } = body;
     const { text } = decoded;
     let signed: string;
     let added: string;
     if (html) {
-      const quoteAt = findHtmlQuote(text);
-      if (htmlHasOurSignature(text, quoteAt)) throw new LeaveAloneError('already-signed');
       if (!content.html.trim()) return this.emitUnchanged(node, raw);
       added = wrapHtmlSignature(content.html);
-      const at = htmlInsertionPoint(text, quoteAt, content.placement);
+      const at = htmlInsertionPoint(text, quote, content.placement);
       signed = text.slice(0, at) + added + text.slice(at);
     } else {
-      const quoteAt = findTextQuote(text);
-      if (textHasOurSignature(text, quoteAt, content.text)) throw new LeaveAloneError('already-signed');
       if (!content.text.trim()) return this.emitUnchanged(node, raw);
       added = content.text;
-      signed = insertTextSignature(text, content.text, quoteAt, content.placement, decoded.eol);
+      signed = insertTextSignature(
+        text,
+        content.text,
+        quote,
+        content.placement,
+        decoded.eol,
+        textFormat(node),
+      );
     }
     const charset = outputCharset(decoded, added);
     if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
@@ -231,22 +355,22 @@ export class BodyEditor extends Transform {
     const images = html ? content.images : [];
     if (images.length === 0) {
       this.pushHeaders(node, this.currentHeaders(node, eol));
-      this.push(encoded.body);
+      this.out(encoded.body);
     } else if (this.locator.isRelatedRoot(node) && node.parentNode && node.parentNode._boundary) {
       this.pushHeaders(node, this.currentHeaders(node, eol));
-      this.push(encoded.body);
-      this.push(imageParts(images, node.parentNode._boundary.toString('latin1'), eol));
+      this.out(encoded.body);
+      this.out(imageParts(images, node.parentNode._boundary.toString('latin1'), eol));
     } else {
       this.pushWrappedInRelated(node, encoded.body, content, eol);
     }
     // An empty part may share its header block's last line ending with the next delimiter; once it
     // has content, the delimiter needs a line ending of its own.
-    if (delimiterFollows) this.push(Buffer.from(eol, 'latin1'));
+    if (body.delimiterFollows) this.out(Buffer.from(eol, 'latin1'));
   }
 
   private emitUnchanged(node: MimeNode, raw: Buffer): void {
     this.pushHeaders(node, node.getHeaders());
-    this.push(raw);
+    this.out(raw);
   }
 
   /** Original bytes when nothing changed, else the edited header block in the node's line ending. */
@@ -267,10 +391,10 @@ export class BodyEditor extends Transform {
     const outer: HeaderLine[] = node.root ? lines.filter((l) => !isContentHeader(l.key)) : [];
     outer.push(relatedContentType(boundary, eol));
     this.pushHeaders(node, headerBlock(outer, eol, mboxLine(node, eol)));
-    this.push(Buffer.from(`--${boundary}${eol}`, 'latin1'));
-    this.push(headerBlock(inner, eol));
-    this.push(body);
-    this.push(imageParts(content.images, boundary, eol));
-    this.push(Buffer.from(`${eol}--${boundary}--${node.root ? eol : ''}`, 'latin1'));
+    this.out(Buffer.from(`--${boundary}${eol}`, 'latin1'));
+    this.out(headerBlock(inner, eol));
+    this.out(body);
+    this.out(imageParts(content.images, boundary, eol));
+    this.out(Buffer.from(`${eol}--${boundary}--${node.root ? eol : ''}`, 'latin1'));
   }
 }

@@ -21,9 +21,15 @@ export function headerLines(node: MimeNode): HeaderLine[] {
   return node.headers ? node.headers.getList().map(({ key, line }) => ({ key, line })) : [];
 }
 
-/** A header block ending with the empty line, byte-identical for lines nobody changed. */
+/**
+ * A header block ending with the empty line, byte-identical for lines nobody changed. An empty
+ * header block parses as one empty line; written back, it would become a blank first body line.
+ */
 export function headerBlock(lines: HeaderLine[], eol: Eol, prefix = ''): Buffer {
-  const text = lines.map((l) => l.line.replace(/\r?\n/g, eol) + eol).join('');
+  const text = lines
+    .filter((l) => l.line !== '')
+    .map((l) => l.line.replace(/\r?\n/g, eol) + eol)
+    .join('');
   return Buffer.from(prefix + text + eol, 'latin1');
 }
 

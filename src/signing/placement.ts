@@ -1,48 +1,280 @@
 /**
  * Where a signature goes inside one decoded body part. Pure string functions: the caller decodes
- * the part, asks for the insertion point and re-encodes.
+ * the part, asks where the quoted thread is and re-encodes.
  *
- * The "new part" of a body is everything above the earliest quote marker: what the sender just
- * wrote. A reply is signed at the top of the quoted thread; a new message (no marker) at its end.
+ * The "new part" of a body is what the sender just wrote: everything above the earliest quote
+ * marker, plus, in a bottom-posted reply, the text below the last quote block. A top-posted reply
+ * is signed right above the quoted thread (above its attribution line); a new message and a
+ * bottom-posted reply at the end of the new text. The words clients write in each language come
+ * from one table (reply-markers.ts), used by the text and the HTML detection alike.
  */
+import {
+  FORWARD_INTRO,
+  HEADER_BLOCK,
+  HEADER_LINES,
+  SEPARATOR_LINE,
+  isAttribution,
+  isHeaderLabel,
+  opensAttribution,
+} from './reply-markers.js';
 
 /** Class name carried by every inserted HTML block; clients that prefix classes (x_) still match. */
 export const HTML_MARKER_CLASS = 'sigrelay-signature';
 
+/** Where the quoted thread is in one body. */
+export interface QuoteLocation {
+  /** Start of the quoted thread (its attribution line included); -1 for a new message. */
+  start: number;
+  /** Start of new text written below the last quote block (bottom-posting); -1 when none. */
+  tail: number;
+}
+
+const NO_QUOTE: QuoteLocation = { start: -1, tail: -1 };
+
+interface HtmlMarker {
+  pattern: RegExp;
+  /** A quote container (blockquote-style): new text may follow it (bottom-posting). */
+  container: boolean;
+}
+
 /**
  * Start tags that open the quoted thread, per client. Each pattern matches one opening tag; the
  * earliest match in the body wins. `x_` is the prefix Exchange adds to ids and classes when it
- * quotes an HTML message inside another one.
+ * quotes an HTML message inside another one. These are language-independent.
  */
-const HTML_QUOTE_MARKERS: readonly RegExp[] = [
+const HTML_QUOTE_MARKERS: readonly HtmlMarker[] = [
   // Outlook desktop: the reply header block (From:/Sent:) is a div with this top border.
-  /<div\b[^>]*\bstyle\s*=\s*["'][^"']*border-top\s*:\s*solid\s+#(?:E1E1E1|B5C4DF)[^>]*>/i,
+  {
+    pattern: /<div\b[^>]*\bstyle\s*=\s*["'][^"']*border-top\s*:\s*solid\s+#(?:E1E1E1|B5C4DF)[^>]*>/i,
+    container: false,
+  },
   // OWA and new Outlook.
-  /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?appendonsend\b[^>]*>/i,
-  /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?divRplyFwdMsg\b[^>]*>/i,
+  { pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?appendonsend\b[^>]*>/i, container: false },
+  { pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?divRplyFwdMsg\b[^>]*>/i, container: false },
   // Outlook for Mac and iOS.
-  /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?mail-editor-reference-message-container\b[^>]*>/i,
+  {
+    pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?mail-editor-reference-message-container\b[^>]*>/i,
+    container: false,
+  },
   // Gmail: the attribution line and the quote container.
-  /<(?:div|blockquote)\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?gmail_(?:quote|attr)\b[^>]*>/i,
-  // Apple Mail (also iOS Mail and Thunderbird's quote body).
-  /<blockquote\b[^>]*\btype\s*=\s*["']?cite\b[^>]*>/i,
+  {
+    pattern: /<(?:div|blockquote)\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?gmail_(?:quote|attr)\b[^>]*>/i,
+    container: true,
+  },
+  // Apple Mail, iOS Mail, Thunderbird's and Roundcube's quote body.
+  { pattern: /<blockquote\b[^>]*\btype\s*=\s*["']?cite\b[^>]*>/i, container: true },
   // Thunderbird: attribution line and forwarded-message container.
-  /<div\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?moz-(?:cite-prefix|forward-container)\b[^>]*>/i,
+  {
+    pattern: /<div\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?moz-(?:cite-prefix|forward-container)\b[^>]*>/i,
+    container: true,
+  },
   // Yahoo (class or id, the id carries a numeric suffix).
-  /<div\b[^>]*\b(?:class|id)\s*=\s*["']?[^"'>]*?\b(?:x_)?yahoo_quoted\b[^>]*>/i,
+  { pattern: /<div\b[^>]*\b(?:class|id)\s*=\s*["']?[^"'>]*?\b(?:x_)?yahoo_quoted\b[^>]*>/i, container: true },
   // Proton.
-  /<(?:div|blockquote)\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?protonmail_quote\b[^>]*>/i,
+  {
+    pattern: /<(?:div|blockquote)\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?protonmail_quote\b[^>]*>/i,
+    container: true,
+  },
 ];
 
+/** A plain `<blockquote>` opens the quote only when an attribution line stands right above it. */
+const PLAIN_BLOCKQUOTE = /<blockquote\b[^>]*>/gi;
+const PLAIN_BLOCKQUOTES_TRIED = 5;
+
+/** How far back from a quote tag its attribution line (with its wrapper tags) may start. */
+const ATTRIBUTION_WINDOW = 2000;
+
+/** Tags that end a line of visible text; anything else (a, span, font, b…) is inline. */
+const BLOCK_TAG =
+  /^<\/?(?:div|p|br|blockquote|table|tbody|thead|tr|td|th|li|ul|ol|hr|body|html|head|h[1-6]|pre|center|section|article|header|footer)\b/i;
+/** Wrappers never moved above: the document itself. */
+const DOCUMENT_TAG = /^<(?:body|html|head)\b/i;
+
+const ENTITIES: Record<string, string> = { nbsp: ' ', lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
+    if (name[0] === '#') {
+      const code =
+        name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      return code === 0xa0 ? ' ' : String.fromCodePoint(code);
+    }
+    return ENTITIES[name.toLowerCase()] ?? whole;
+  });
+}
+
+/** The text a reader sees in a stretch of HTML without line breaks. */
+function inlineText(html: string): string {
+  return decodeEntities(html.replace(/<[^>]*>/g, ''))
+    .replace(/[\s\u00a0]+/g, ' ')
+    .trim();
+}
+
+function isSpace(char: string | undefined): boolean {
+  return char === ' ' || char === '\t' || char === '\n' || char === '\r' || char === '\f';
+}
+
+/** Moves `start` back over whitespace and the opening tags that wrap what follows it. */
+function overWrappers(html: string, start: number, floor: number): number {
+  let at = start;
+  for (;;) {
+    let i = at;
+    while (i > floor && isSpace(html[i - 1])) i--;
+    if (i <= floor || html[i - 1] !== '>') return at;
+    const open = html.lastIndexOf('<', i - 1);
+    if (open < floor) return at;
+    const tag = html.slice(open, i);
+    if (
+      tag[1] === '/' ||
+      tag[1] === '!' ||
+      DOCUMENT_TAG.test(tag) ||
+      /^<(?:br|hr|img|meta|link)\b/i.test(tag)
+    )
+      return at;
+    at = open;
+  }
+}
+
 /**
- * Apple Mail (older versions) and some webmails put the "On … wrote:" line just before the quote
- * tag; the signature belongs above that line too, so the insertion point moves back over it.
+ * Start of the attribution line right above `at` (a quote tag), with the opening tags that wrap
+ * it, whatever element holds it (div, p, span, a mailto link inside), or -1.
  */
-const HTML_ATTRIBUTION_BEFORE =
-  /(?:<div\b[^>]*>\s*)?On\b[^<]{1,400}?wrote:\s*(?:<\/div>\s*)?(?:<br\b[^>]*>\s*)*$/i;
+function htmlAttributionBefore(html: string, at: number): number {
+  const floor = Math.max(0, at - ATTRIBUTION_WINDOW);
+  let i = at;
+  // Skip what closes the line: whitespace, <br>, closing tags, empty inline tags, &nbsp;.
+  for (;;) {
+    if (i <= floor) return -1;
+    const char = html[i - 1];
+    if (isSpace(char)) i--;
+    else if (char === '>') {
+      const open = html.lastIndexOf('<', i - 1);
+      if (open < floor) return -1;
+      i = open;
+    } else if (html.endsWith('&nbsp;', i)) i -= 6;
+    else break;
+  }
+  const textEnd = i;
+  let lineStart = i;
+  while (i > floor) {
+    if (html[i - 1] === '>') {
+      const open = html.lastIndexOf('<', i - 1);
+      if (open < floor || BLOCK_TAG.test(html.slice(open, open + 12))) break;
+      i = open;
+    } else i--;
+    lineStart = i;
+  }
+  if (!isAttribution(inlineText(html.slice(lineStart, textEnd)), true)) return -1;
+  return overWrappers(html, lineStart, floor);
+}
 
 /** OWA puts an `<hr>` just before `divRplyFwdMsg`; the signature goes above the rule. */
-const HTML_RULE_BEFORE = /<hr\b[^>]*>\s*$/i;
+function ruleBefore(html: string, at: number): number {
+  let i = at;
+  while (i > 0 && isSpace(html[i - 1])) i--;
+  if (html[i - 1] !== '>') return -1;
+  const open = html.lastIndexOf('<', i - 1);
+  return open >= 0 && /^<hr\b/i.test(html.slice(open, i)) ? open : -1;
+}
+
+interface VisibleText {
+  text: string;
+  /** Per line of `text`: its offset in `text` and the source offset where it starts. */
+  lines: { at: number; source: number }[];
+}
+
+/** The visible text of `html` from `start` to `end`, one line per block, with where each line starts. */
+function visibleText(html: string, start: number, end: number): VisibleText {
+  const parts: string[] = [];
+  const lines = [{ at: 0, source: start }];
+  let length = 0;
+  let lineOpen = false;
+  const tokens = /<[^>]*>|[^<]+/g;
+  tokens.lastIndex = start;
+  for (let token = tokens.exec(html); token && token.index < end; token = tokens.exec(html)) {
+    const value = token[0];
+    if (value[0] === '<') {
+      if (lineOpen && BLOCK_TAG.test(value.slice(0, 12))) {
+        parts.push('\n');
+        length++;
+        lines.push({ at: length, source: tokens.lastIndex });
+        lineOpen = false;
+      }
+      continue;
+    }
+    let text = decodeEntities(value).replace(/[\s\u00a0]+/g, ' ');
+    if (!lineOpen) {
+      text = text.trimStart();
+      if (!text) continue;
+      const last = lines[lines.length - 1];
+      if (last) last.source = token.index + (value.length - value.trimStart().length);
+    }
+    parts.push(text);
+    length += text.length;
+    lineOpen = true;
+  }
+  return { text: parts.join(''), lines };
+}
+
+/** Whether the text before `at` ends with a letter (labels do; times and numbered lines do not). */
+function endsWithLetter(html: string, at: number, floor: number): boolean {
+  let i = at - 1;
+  while (i >= floor && (html[i] === ' ' || html[i] === '*' || html[i] === '\u00a0' || html[i] === ';')) {
+    // "&nbsp;" before a French colon ends with ";": step over the entity.
+    if (html[i] === ';' && html.endsWith('&nbsp', i)) i -= 5;
+    i--;
+  }
+  const char = html[i] ?? '';
+  return char.toLowerCase() !== char.toUpperCase() || char.charCodeAt(0) >= 0x3000;
+}
+
+/** The most source text a header label takes before its colon (entities and spaces included). */
+const MAX_LABEL_SOURCE = 80;
+
+/** How far above the first hint the visible text is built: more than any header line is long. */
+const HINT_LEAD = 2000;
+
+/**
+ * The first text node (outside tags) that starts with a header label and its colon, or with
+ * dashes or underscores: where a text marker may be. Scanning colons and dashes is far cheaper
+ * than building the visible text of every body.
+ */
+function textMarkerHint(html: string, from: number, end: number): number {
+  const candidates = /[:：]|--|__/g;
+  candidates.lastIndex = from;
+  for (let match = candidates.exec(html); match && match.index < end; match = candidates.exec(html)) {
+    const at = match.index;
+    const tagEnd = html.lastIndexOf('>', at);
+    if (html.lastIndexOf('<', at) > tagEnd) continue;
+    const nodeStart = Math.max(tagEnd + 1, from);
+    // A label is a few words long; longer text before a colon is prose.
+    if (at - nodeStart > MAX_LABEL_SOURCE) continue;
+    if (!endsWithLetter(html, at, nodeStart)) continue;
+    const raw = html.slice(nodeStart, at);
+    const node = raw.includes('&') ? decodeEntities(raw) : raw;
+    if (match[0] === ':' || match[0] === '：' ? isHeaderLabel(node) : !node.trim()) return nodeStart;
+  }
+  return -1;
+}
+
+/** Header blocks and separators written as HTML text (mobile Outlook, older clients), or -1. */
+function htmlTextMarker(html: string, end: number): number {
+  const body = html.search(/<body\b/i);
+  const from = body < 0 ? 0 : body;
+  const hint = textMarkerHint(html, from, end);
+  if (hint < 0) return -1;
+  const lead = hint - HINT_LEAD;
+  const start = lead <= from ? from : Math.max(from, html.lastIndexOf('<', lead));
+  const visible = visibleText(html, start, end);
+  const at = earliest(visible.text, TEXT_THREAD_MARKERS);
+  if (at < 0) return -1;
+  let source = start;
+  for (const line of visible.lines) {
+    if (line.at > at) break;
+    source = line.source;
+  }
+  return overWrappers(html, source, 0);
+}
 
 function earliest(source: string, patterns: readonly RegExp[]): number {
   let best = -1;
@@ -53,56 +285,168 @@ function earliest(source: string, patterns: readonly RegExp[]): number {
   return best;
 }
 
-/** Index of the first quote marker in an HTML body, or -1 when it is a new message. */
-export function findHtmlQuote(html: string): number {
-  const at = earliest(html, HTML_QUOTE_MARKERS);
-  if (at <= 0) return at;
-  // Only the last stretch before the marker is looked at, so that the backward patterns stay cheap.
-  const windowStart = Math.max(0, at - 600);
-  const before = html.slice(windowStart, at);
-  // The attribution scan is the costly one and only Apple's cite quote needs it.
-  const cite = html.startsWith('<blockquote', at);
-  const moved = HTML_RULE_BEFORE.exec(before) ?? (cite ? HTML_ATTRIBUTION_BEFORE.exec(before) : null);
-  return moved ? windowStart + moved.index : at;
+/** Index of the first structural quote tag and whether it is a container, or undefined. */
+function firstHtmlMarker(html: string): { at: number; container: boolean } | undefined {
+  let best: { at: number; container: boolean } | undefined;
+  for (const marker of HTML_QUOTE_MARKERS) {
+    const match = marker.pattern.exec(html);
+    if (match && (!best || match.index < best.at)) best = { at: match.index, container: marker.container };
+  }
+  return best;
 }
 
-/** Whether our block already sits in the new part (above the quote) of an HTML body. */
-export function htmlHasOurSignature(html: string, newPartEnd: number): boolean {
-  const head = newPartEnd < 0 ? html : html.slice(0, newPartEnd);
-  return new RegExp(`\\b(?:x_)?${HTML_MARKER_CLASS}\\b`).test(head);
+/** A plain blockquote with an attribution above it, earlier than `before`, or undefined. */
+function attributedBlockquote(html: string, before: number): number | undefined {
+  const head = html.slice(0, before);
+  PLAIN_BLOCKQUOTE.lastIndex = 0;
+  for (let tried = 0; tried < PLAIN_BLOCKQUOTES_TRIED; tried++) {
+    const match = PLAIN_BLOCKQUOTE.exec(head);
+    if (!match || match.index >= before) return undefined;
+    const start = htmlAttributionBefore(html, match.index);
+    if (start >= 0) return start;
+  }
+  return undefined;
+}
+
+function bodyEnd(html: string): number {
+  const at = html.search(/<\/body\s*>(?![\s\S]*<\/body\s*>)/i);
+  return at >= 0 ? at : html.length;
+}
+
+/** The text a reader sees, without what the head, styles and scripts hold. */
+function shownText(html: string): string {
+  return inlineText(html.replace(/<(style|script|head|title)\b[\s\S]*?<\/\1\s*>/gi, ''));
+}
+
+/**
+ * A reply is bottom-posted when nothing was written above the quote and new text follows the
+ * last quote block. A personal signature ("-- ") that a client puts below the quote (Gmail's
+ * default) is not new text, and text above the quote makes it a top-posted reply.
+ */
+function newTextBelow(above: string, below: string): boolean {
+  return !above.trim() && !!below.trim() && !/^--\s/.test(below.trimStart() + ' ');
+}
+
+/** After the last `</blockquote>` of a bottom-posted reply, where the new text starts, or -1. */
+function htmlBottomPost(html: string, start: number): number {
+  const closing = /<\/blockquote\s*>/gi;
+  let last = -1;
+  closing.lastIndex = start;
+  for (let match = closing.exec(html); match; match = closing.exec(html)) last = closing.lastIndex;
+  if (last < 0) return -1;
+  const tail = html.slice(last, bodyEnd(html));
+  if (!newTextBelow(shownText(html.slice(0, start)), shownText(tail))) return -1;
+  if (firstHtmlMarker(tail) || /<blockquote\b/i.test(tail)) return -1;
+  return htmlTextMarker(tail, tail.length) >= 0 ? -1 : last;
+}
+
+/** Where the quoted thread is in an HTML body. */
+export function findHtmlQuote(html: string): QuoteLocation {
+  const marker = firstHtmlMarker(html);
+  let start = marker?.at ?? -1;
+  let container = marker?.container ?? false;
+  const plain = attributedBlockquote(html, start < 0 ? html.length : start);
+  if (plain !== undefined) [start, container] = [plain, true];
+  const textMarker = htmlTextMarker(html, start < 0 ? html.length : start);
+  if (textMarker >= 0 && (start < 0 || textMarker < start)) [start, container] = [textMarker, false];
+  if (start < 0) return NO_QUOTE;
+  const moved = ruleBefore(html, start);
+  if (moved >= 0) start = moved;
+  else if (start > 0) {
+    const attribution = htmlAttributionBefore(html, start);
+    if (attribution >= 0) start = attribution;
+  }
+  return { start, tail: container ? htmlBottomPost(html, start) : -1 };
+}
+
+function newPart(body: string, quote: QuoteLocation): string {
+  if (quote.start < 0) return body;
+  return quote.tail < 0 ? body.slice(0, quote.start) : body.slice(0, quote.start) + body.slice(quote.tail);
+}
+
+/** Whether our block already stands in the new part of an HTML body (never in the quoted thread). */
+export function htmlHasOurSignature(html: string, quote: QuoteLocation): boolean {
+  return new RegExp(`\\b(?:x_)?${HTML_MARKER_CLASS}\\b`).test(newPart(html, quote));
 }
 
 export function wrapHtmlSignature(signatureHtml: string): string {
   return `<div class="${HTML_MARKER_CLASS}">${signatureHtml}</div>`;
 }
 
-/** Where the block goes: above the quote, else before `</body>`, else at the very end. */
+/** Where the block goes: above the quote, else (new message, bottom-post) before `</body>`. */
 export function htmlInsertionPoint(
   html: string,
-  quoteAt: number,
+  quote: QuoteLocation,
   placement: 'underReply' | 'bottom',
 ): number {
-  if (placement === 'underReply' && quoteAt >= 0) return quoteAt;
-  const bodyEnd = html.search(/<\/body\s*>(?![\s\S]*<\/body\s*>)/i);
-  return bodyEnd >= 0 ? bodyEnd : html.length;
+  if (placement === 'underReply' && quote.start >= 0 && quote.tail < 0) return quote.start;
+  return bodyEnd(html);
 }
 
-/** Text lines that open the quoted thread, tested at the start of a line. */
-const TEXT_LINE_MARKERS: readonly RegExp[] = [
-  /^-{2,}\s*Original Message\s*-{2,}\s*$/im,
-  /^-{2,}\s*Forwarded message\s*-{2,}\s*$/im,
-  /^Begin forwarded message:\s*$/im,
-  /^_{20,}\s*$/m,
-  // A From: header line followed within two lines by Sent: or Date: (Outlook's plain-text reply).
-  /^\*?From:\*?[^\n]*\n(?:[^\n]*\n){0,2}?\*?(?:Sent|Date):/im,
-  // "On <date>, <name> wrote:", possibly wrapped onto a second line.
-  /^On\b[^\n]{0,300}(?:\n[^\n]{0,300})?wrote:[ \t]*\r?$/m,
-  /^>/m,
+/** Lines that open a quoted thread that is not `>`-quoted: what follows is all thread. */
+const TEXT_THREAD_MARKERS: readonly RegExp[] = [
+  SEPARATOR_LINE,
+  FORWARD_INTRO,
+  /^_{20,}[ \t]*\r?$/m,
+  HEADER_BLOCK,
+  HEADER_LINES,
 ];
 
-/** Index of the first quote marker line in a text body, or -1 when it is a new message. */
-export function findTextQuote(text: string): number {
-  return earliest(text, TEXT_LINE_MARKERS);
+const ENDS_WITH_COLON = /[:：][ \t\u00a0]*\r?$/u;
+
+/** Whether `line` looks like the wrapped second half of `previous` (Gmail wraps at 78 columns). */
+function continues(previous: string, line: string): boolean {
+  if (!previous.trim() || previous.startsWith('>')) return false;
+  return /[<,(]\s*$/.test(previous) || /^\s*(?:[<(]|\p{Ll}|[^\s@<>]+@)/u.test(line);
+}
+
+/** The first attribution line ("On … wrote:" in any language of the table) before `limit`, or -1. */
+function textAttribution(text: string, limit: number): number {
+  let previous = { at: -1, line: '' };
+  for (let at = 0; at < limit;) {
+    const newline = text.indexOf('\n', at);
+    const end = newline < 0 ? text.length : newline;
+    const line = text.slice(at, end).replace(/\r$/, '');
+    if (ENDS_WITH_COLON.test(line)) {
+      const after = /^(?:[ \t]*\r?\n)?>/.test(text.slice(end + 1, end + 80));
+      const wrapped =
+        previous.at >= 0 &&
+        continues(previous.line, line) &&
+        isAttribution(`${previous.line} ${line}`, after);
+      if (isAttribution(line, after)) return wrapped && opensAttribution(previous.line) ? previous.at : at;
+      if (wrapped) return previous.at;
+    }
+    previous = { at, line };
+    if (newline < 0) break;
+    at = newline + 1;
+  }
+  return -1;
+}
+
+/** After the last `>` line, new text with no further thread marker: where it starts, or -1. */
+function textBottomPost(text: string, start: number): number {
+  const last = text.lastIndexOf('\n>');
+  const lastLine = last >= start ? last + 1 : text.startsWith('>', start) ? start : -1;
+  if (lastLine < 0) return -1;
+  const lineEnd = text.indexOf('\n', lastLine);
+  if (lineEnd < 0) return -1;
+  const tail = text.slice(lineEnd + 1);
+  if (!newTextBelow(text.slice(0, start), tail)) return -1;
+  if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
+  const first = tail.search(/\S/);
+  return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
+}
+
+/** Where the quoted thread is in a text body. */
+export function findTextQuote(text: string): QuoteLocation {
+  const thread = earliest(text, TEXT_THREAD_MARKERS);
+  const quoted = /^>/m.exec(text)?.index ?? -1;
+  const limit = Math.min(thread < 0 ? text.length : thread, quoted < 0 ? text.length : quoted);
+  const attribution = textAttribution(text, limit);
+  const cited = attribution >= 0 ? attribution : quoted;
+  if (cited < 0 || (thread >= 0 && thread < cited))
+    return thread < 0 ? NO_QUOTE : { start: thread, tail: -1 };
+  return { start: cited, tail: thread >= 0 ? -1 : textBottomPost(text, cited) };
 }
 
 function normaliseSpace(value: string): string {
@@ -113,26 +457,50 @@ function normaliseSpace(value: string): string {
  * Text has no invisible carrier that survives every charset, so "already signed" means the exact
  * signature text (whitespace-insensitive) already stands in the new part.
  */
-export function textHasOurSignature(text: string, newPartEnd: number, signatureText: string): boolean {
+export function textHasOurSignature(text: string, quote: QuoteLocation, signatureText: string): boolean {
   const wanted = normaliseSpace(signatureText);
-  if (!wanted) return false;
-  const head = newPartEnd < 0 ? text : text.slice(0, newPartEnd);
-  return normaliseSpace(head).includes(wanted);
+  return !!wanted && normaliseSpace(newPart(text, quote)).includes(wanted);
 }
 
-/** Inserts the text signature as its own paragraph, using the body's own line ending. */
+/** How a text part is laid out (RFC 3676), from its Content-Type parameters. */
+export interface TextFormat {
+  flowed: boolean;
+}
+
+/**
+ * The signature lines for a format=flowed part: no line may end with a space (it would flow into
+ * the next), except the `-- ` delimiter, which RFC 3676 §4.3 keeps fixed; lines starting with a
+ * space, `>` or `From ` are space-stuffed (§4.4). Holds for `delsp=yes` too, which only changes
+ * what a trailing space means.
+ */
+function flowedLines(signature: string): string {
+  return signature
+    .split('\n')
+    .map((line) => (line === '-- ' ? line : line.replace(/[ \t]+$/, '')))
+    .map((line) => (/^(?: |>|From )/.test(line) ? ` ${line}` : line))
+    .join('\n');
+}
+
+/**
+ * Inserts the text signature as its own paragraph, using the body's own line ending: above the
+ * quote of a top-posted reply, else at the end. In flowed text a blank line always separates it
+ * from a line before it that ends with a space, so it never joins that paragraph.
+ */
 export function insertTextSignature(
   text: string,
   signatureText: string,
-  quoteAt: number,
+  quote: QuoteLocation,
   placement: 'underReply' | 'bottom',
   eol: string,
+  format: TextFormat = { flowed: false },
 ): string {
-  const signature = signatureText.replace(/\r?\n/g, eol).replace(new RegExp(`(?:${eol})+$`), '');
-  if (placement === 'underReply' && quoteAt >= 0) {
-    const before = text.slice(0, quoteAt);
-    const lead = before.length === 0 || before.endsWith('\n') ? '' : eol;
-    return `${before}${lead}${signature}${eol}${eol}${text.slice(quoteAt)}`;
+  const lines = signatureText.replace(/\r\n/g, '\n').replace(/\n+$/, '');
+  const signature = (format.flowed ? flowedLines(lines) : lines).replace(/\n/g, eol);
+  if (placement === 'underReply' && quote.start >= 0 && quote.tail < 0) {
+    const before = text.slice(0, quote.start);
+    const softBreak = format.flowed && / \r?\n$/.test(before);
+    const lead = before.length === 0 ? '' : !before.endsWith('\n') ? eol : softBreak ? eol : '';
+    return `${before}${lead}${signature}${eol}${eol}${text.slice(quote.start)}`;
   }
   const lead = text.length === 0 ? '' : text.endsWith('\n') ? eol : eol + eol;
   return `${text}${lead}${signature}${eol}`;

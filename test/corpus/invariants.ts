@@ -179,7 +179,31 @@ async function checkSignedPart(
   if (added !== 1) return [`${added} signatures added`];
   if (normalise(squash(after).replace(block, '')) !== normalise(before))
     return ['content changed beyond the signature'];
+  const exact = html ? `<div class="${HTML_MARKER_CLASS}">${content.html}</div>` : content.text;
+  if (!unchangedAround(before, after, exact))
+    return ['content changed beyond the whitespace next to the signature'];
   return [];
+}
+
+/**
+ * Byte-exact apart from the signature: the decoded text before and after it is the original's
+ * own beginning and end; only whitespace next to the signature (the blank lines that set it
+ * apart) may differ. Catches what the whitespace-blind comparison above cannot, such as a blank
+ * line added at the top of a part.
+ */
+function unchangedAround(before: string, after: string, signature: string): boolean {
+  const lf = (value: string) => value.replace(/\r\n/g, '\n').replace(/charset=["']?[\w.:-]+/gi, 'charset=');
+  const [original, signed, inserted] = [lf(before), lf(after), lf(signature)];
+  const at = signed.indexOf(inserted);
+  if (at < 0) return true; // the signature was re-wrapped by the reader (flowed text): checked above
+  const head = signed.slice(0, at).trimEnd();
+  const tail = signed.slice(at + inserted.length).trimStart();
+  return (
+    original.startsWith(head) &&
+    original.endsWith(tail) &&
+    head.length + tail.length <= original.length &&
+    original.slice(head.length, original.length - tail.length).trim() === ''
+  );
 }
 
 /** Each signature image is embedded exactly once when the signed HTML refers to it, never otherwise. */

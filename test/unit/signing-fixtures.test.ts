@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import * as libqp from 'libqp';
 import { simpleParser } from 'mailparser';
-import { checkSignedMessage, signBuffer, TEST_SIGNATURE } from '../corpus/invariants.js';
+import { checkSignedMessage, signBuffer, TEST_SIGNATURE, walk } from '../corpus/invariants.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/signing');
 const BLOCK = `<div class="sigrelay-signature">${TEST_SIGNATURE.html}</div>`;
@@ -180,5 +181,130 @@ void describe('leave alone', () => {
     const input = fs.readFileSync(path.join(fixtures, 'owa-reply.eml'));
     const { decision } = await signBuffer(input, TEST_SIGNATURE, { maxBytes: 100 });
     assert.deepEqual([decision.action, decision.reason], ['skipped', 'too-large']);
+  });
+});
+
+void describe('MIME edge cases', () => {
+  void it('a part with an empty header block gets its new headers and no blank first line', async () => {
+    const { output } = await signedOk('regression-empty-part-header-block.eml');
+    const raw = output.toString('latin1');
+    const start = raw.indexOf('--b1\r\n') + 6;
+    const part = raw.slice(start, raw.indexOf('\r\n--b1\r\n', start));
+    const [headers, body] = [
+      part.slice(0, part.indexOf('\r\n\r\n')),
+      part.slice(part.indexOf('\r\n\r\n') + 4),
+    ];
+    assert.match(headers, /^Content-/);
+    assert.ok(body.startsWith('This part has no header block:'), JSON.stringify(body.slice(0, 40)));
+  });
+});
+
+void describe('bottom-posting', () => {
+  void it('Thunderbird bottom-posted reply: signed at the end of the new text, in text and HTML', async () => {
+    const { html, text } = await signedOk('thunderbird-bottom-posted.eml');
+    assert.ok(html.indexOf(BLOCK) > html.indexOf('Ready to go.'), 'HTML signature above the new text');
+    assert.ok(html.indexOf(BLOCK) > html.indexOf('</blockquote>'));
+    assert.ok(
+      text.indexOf(SIGNATURE_LINE) > text.indexOf('Ready to go.'),
+      'text signature above the new text',
+    );
+    assert.ok(text.trimEnd().endsWith('+1 555 0100'));
+  });
+
+  void it('an inline (interleaved) plain-text reply is signed after the last answer', async () => {
+    const { text } = await signedOk('plain-bottom-posted-inline.eml');
+    assert.ok(text.indexOf(SIGNATURE_LINE) > text.indexOf('two shards.'));
+    assert.ok(text.indexOf('> Can we split it?') < text.indexOf(SIGNATURE_LINE));
+  });
+});
+
+void describe('a personal signature below the quote (Gmail default)', () => {
+  void it('is not new text: the reply is signed above the quote', async () => {
+    const { html, text } = await signedOk('gmail-signature-below-quote.eml');
+    assertBetween(html, BLOCK, 'steps to reproduce', '<div class="gmail_quote">');
+    assert.ok(text.indexOf(SIGNATURE_LINE) < text.indexOf('On Mon, Jun 3'));
+  });
+});
+
+void describe('earlier signatures in the quoted thread', () => {
+  void it('our signature inside the quoted thread does not count as already signed', async () => {
+    const { html, text } = await signedOk('outlook-fr-reply-signed-thread.eml');
+    assertBetween(html, BLOCK, 'je valide le devis', '<div style="border:none;border-top:solid #E1E1E1');
+    const first = text.indexOf(SIGNATURE_LINE);
+    assert.ok(first < text.indexOf('De\u00a0: Bob Martin'), 'text signed above the French header block');
+    assert.ok(text.indexOf('Parfait') < first);
+  });
+});
+
+void describe('Apple split HTML bodies', () => {
+  /** Raw bytes of each part, from the independent walker. */
+  async function parts(message: Buffer) {
+    return (await walk(message)).nodes;
+  }
+
+  void it('a new message is signed at the end of the last HTML fragment; the others are untouched', async () => {
+    const { input, output, text } = await signedOk('apple-split-html.eml');
+    const [before, after] = [await parts(input), await parts(output)];
+    const htmlParts = after.filter((node) => node.contentType === 'text/html');
+    assert.equal(htmlParts.length, 2);
+    const [first, last] = htmlParts.map((node) => libqp.decode(node.body).toString('utf8'));
+    const firstIndex = after.findIndex((node) => node.contentType === 'text/html');
+    assert.ok(
+      before[firstIndex]?.body.equals(after[firstIndex]?.body ?? Buffer.alloc(0)),
+      'first fragment changed',
+    );
+    assert.ok(!first?.includes('sigrelay-signature'));
+    assert.match(last ?? '', /last quarter\.<\/div><div class="sigrelay-signature">/);
+    assert.equal(text.split(SIGNATURE_LINE).length, 2, 'text twin signed once');
+    const image = (node: { contentType: string }) => node.contentType === 'image/png';
+    assert.ok(before.find(image)?.body.equals(after.find(image)?.body ?? Buffer.alloc(0)), 'image changed');
+  });
+
+  void it('a reply is signed above the quote of the last fragment', async () => {
+    const { output } = await signedOk('apple-split-reply.eml');
+    const htmlParts = (await parts(output)).filter((node) => node.contentType === 'text/html');
+    const decoded = htmlParts.map((node) => libqp.decode(node.body).toString('utf8'));
+    assert.ok(!decoded[0]?.includes('sigrelay-signature'), 'first fragment signed');
+    assert.match(decoded[1] ?? '', /en hausse\.<\/div><div><br><div class="sigrelay-signature">/);
+  });
+});
+
+void describe('format=flowed', () => {
+  const flowedSignature = { ...TEST_SIGNATURE, text: '-- \nZoë Tester · Sigrelay QA \n+1 555 0100' };
+
+  async function signedFlowed(name: string) {
+    const input = fs.readFileSync(path.join(fixtures, name));
+    const { decision, output } = await signBuffer(input, flowedSignature);
+    assert.equal(decision.action, 'signed', decision.reason);
+    const [part] = (await walk(output)).nodes;
+    assert.ok(part);
+    return { headers: part.headers.toString('latin1'), text: libqp.decode(part.body).toString('utf8') };
+  }
+
+  void it('delsp=yes reply: the signature does not join the flowed line above it, parameters kept', async () => {
+    const { headers, text } = await signedFlowed('flowed-delsp-reply.eml');
+    assert.match(headers, /format=flowed/);
+    assert.match(headers, /delsp=yes/);
+    const lines = text.split('\r\n');
+    const delimiter = lines.indexOf('-- ');
+    assert.ok(delimiter > 0, '"-- " delimiter kept');
+    assert.equal(lines[delimiter - 1], '', 'a fixed (empty) line before the signature');
+    assert.equal(lines[delimiter + 1], 'Zoë Tester · Sigrelay QA', 'signature lines do not flow');
+    assert.ok(text.indexOf('-- ') < text.indexOf('On Mon, Jun 3'));
+  });
+
+  void it('a new flowed message ending in a soft break gets its signature as a separate paragraph', async () => {
+    const { headers, text } = await signedFlowed('flowed-new-soft-end.eml');
+    assert.match(headers, /format=flowed/);
+    assert.ok(text.includes('before Friday. \r\n\r\n-- \r\nZoë Tester · Sigrelay QA\r\n+1 555 0100\r\n'));
+  });
+});
+
+void describe('long lines', () => {
+  void it('an 8bit HTML part with a line over 998 octets is re-encoded as quoted-printable', async () => {
+    const { output } = await signedOk('new-html-8bit-long-line.eml');
+    const raw = output.toString('latin1');
+    assert.match(raw, /Content-Transfer-Encoding: quoted-printable/);
+    assert.ok(raw.split('\r\n').every((line) => line.length <= 998));
   });
 });

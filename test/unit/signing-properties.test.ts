@@ -8,17 +8,28 @@ import { describe, it } from 'node:test';
 import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
+import { simpleParser } from 'mailparser';
 import { signMessage, type SignatureContent } from '../../src/signing/index.js';
+import { REPLY_MARKERS } from '../../src/signing/reply-markers.js';
 import { checkSignedMessage, signBuffer, TEST_SIGNATURE } from '../corpus/invariants.js';
 
 type Cte = '7bit' | '8bit' | 'quoted-printable' | 'base64';
+
+/** A quoted thread in one of the table's languages, opened by one kind of marker. */
+interface Quote {
+  language: number;
+  kind: 'attribution' | 'header' | 'separator';
+  /** Element holding an HTML attribution, and whether the quote tag is Apple's cite or plain. */
+  element: 'div' | 'p' | 'span';
+  cite: boolean;
+}
 
 interface Leaf {
   type: 'text/plain' | 'text/html';
   charset: 'utf-8' | 'iso-8859-1' | 'us-ascii';
   cte: Cte;
   words: string[];
-  quoted: boolean;
+  quote: Quote | undefined;
 }
 
 type Tree =
@@ -40,13 +51,53 @@ const word = fc.constantFrom(
   'a'.repeat(90),
 );
 
+const quoteArb: fc.Arbitrary<Quote> = fc.record({
+  language: fc.integer({ min: 0, max: REPLY_MARKERS.length - 1 }),
+  kind: fc.constantFrom('attribution' as const, 'header' as const, 'separator' as const),
+  element: fc.constantFrom('div' as const, 'p' as const, 'span' as const),
+  cite: fc.boolean(),
+});
+
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** The first line of the quoted thread (what the signature must sit above) and the lines after it. */
+function quoteLines(quote: Quote): { first: string; rest: string[] } {
+  const entry = REPLY_MARKERS[quote.language] ?? REPLY_MARKERS[0];
+  if (!entry) throw new Error('empty marker table');
+  const pick = (words: string[]) => words[0] ?? '';
+  if (quote.kind === 'separator' && entry.separators.length > 0)
+    return { first: `-----${pick(entry.separators)}-----`, rest: [`${pick(entry.from)}: Bob`, 'old text'] };
+  if (quote.kind === 'header' || quote.kind === 'separator')
+    return {
+      first: `${pick(entry.from)}: Bob <bob@example.org>`,
+      rest: [`${pick(entry.sent)}: 3.6.2024 10:00`, `${pick(entry.subject)}: Re: plan`, '', 'old text'],
+    };
+  const lead = entry.attributionLeads[0] ? `${entry.attributionLeads[0]} ` : '';
+  return {
+    first: `${lead}3.6.2024 10:00, Bob <bob@example.org> ${pick(entry.wrote)}:`,
+    rest: ['> old text'],
+  };
+}
+
+function quoteHtml(quote: Quote): { html: string; first: string } {
+  const { first, rest } = quoteLines(quote);
+  if (quote.kind !== 'attribution') {
+    const html = `<div>${escapeHtml(first)}<br>${rest.map(escapeHtml).join('<br>')}</div>`;
+    return { html, first: html.slice(0, 30) };
+  }
+  const open = quote.cite ? '<blockquote type="cite">' : '<blockquote style="margin:0 0 0 .8ex">';
+  const tag = quote.element;
+  const html = `<${tag}>${escapeHtml(first)}</${tag}>${open}old text</blockquote>`;
+  return { html, first: `<${tag}>${escapeHtml(first).slice(0, 20)}` };
+}
+
 function leafArb(type: Leaf['type']): fc.Arbitrary<Leaf> {
   return fc.record({
     type: fc.constant(type),
     charset: fc.constantFrom('utf-8' as const, 'iso-8859-1' as const, 'us-ascii' as const),
     cte: fc.constantFrom<Cte>('7bit', '8bit', 'quoted-printable', 'base64'),
     words: fc.array(word, { minLength: 0, maxLength: 40 }),
-    quoted: fc.boolean(),
+    quote: fc.option(quoteArb, { nil: undefined }),
   });
 }
 
@@ -75,6 +126,12 @@ const treeArb: fc.Arbitrary<Tree> = fc.oneof(
 let boundaryCounter = 0;
 const b64 = (data: Buffer) => (data.toString('base64').match(/.{1,76}/g) ?? ['']).join('\n');
 
+/** Where the quoted thread of a leaf starts, in its decoded text. */
+function quoteStart(leaf: Leaf): string | undefined {
+  if (!leaf.quote) return undefined;
+  return leaf.type === 'text/html' ? quoteHtml(leaf.quote).first : quoteLines(leaf.quote).first;
+}
+
 function leafMime(leaf: Leaf): string {
   // 7bit cannot carry 8-bit bytes, us-ascii cannot carry accents: keep the generated part valid.
   const ascii = leaf.charset === 'us-ascii';
@@ -83,12 +140,16 @@ function leafMime(leaf: Leaf): string {
   for (let i = 0; i < words.length; i += 6) lines.push(words.slice(i, i + 6).join(' '));
   let text = lines.join('\n');
   if (leaf.type === 'text/html') {
-    const quote = leaf.quoted
-      ? '<div class="gmail_quote">On Monday Bob wrote:<blockquote>old</blockquote></div>'
-      : '';
+    const quote = leaf.quote ? quoteHtml(leaf.quote).html : '';
     text = `<html><body><p>${text}</p>${quote}</body></html>`;
-  } else if (leaf.quoted) text += '\n\nOn Monday, Bob wrote:\n> old text\n';
-  const raw = iconv.encode(text, leaf.charset);
+  } else if (leaf.quote) {
+    const { first, rest } = quoteLines(leaf.quote);
+    text += `\n\n${[first, ...rest].join('\n')}\n`;
+  }
+  // A marker the declared charset cannot carry is written in UTF-8 instead.
+  const charset =
+    iconv.decode(iconv.encode(text, leaf.charset), leaf.charset) === text ? leaf.charset : 'utf-8';
+  const raw = iconv.encode(text, charset);
   const cte: Cte = leaf.cte === '7bit' && raw.some((b) => b > 0x7f) ? 'quoted-printable' : leaf.cte;
   const encoded =
     cte === 'base64'
@@ -96,7 +157,7 @@ function leafMime(leaf: Leaf): string {
       : cte === 'quoted-printable'
         ? iconv.decode(Buffer.from(qp(raw)), 'latin1')
         : raw.toString('latin1');
-  return `Content-Type: ${leaf.type}; charset=${leaf.charset}\nContent-Transfer-Encoding: ${cte}\n\n${encoded}`;
+  return `Content-Type: ${leaf.type}; charset=${charset}\nContent-Transfer-Encoding: ${cte}\n\n${encoded}`;
 }
 
 /** Minimal quoted-printable writer, independent of the engine's (libqp) encoder. */
@@ -168,6 +229,29 @@ const withImage: SignatureContent = {
   ],
 };
 
+function bodyLeaves(tree: Tree): Leaf[] {
+  if (tree.kind === 'leaf') return [tree.leaf];
+  if (tree.kind === 'alternative') return [tree.text, tree.html];
+  return bodyLeaves(tree.body);
+}
+
+/** In every quoted body leaf, the signature stands above the first line of the quoted thread. */
+async function assertAboveQuotes(tree: Tree, output: Buffer): Promise<void> {
+  const parsed = await simpleParser(output);
+  for (const leaf of bodyLeaves(tree)) {
+    const start = quoteStart(leaf);
+    if (!start) continue;
+    const body =
+      leaf.type === 'text/html' ? (typeof parsed.html === 'string' ? parsed.html : '') : (parsed.text ?? '');
+    const signature = leaf.type === 'text/html' ? 'sigrelay-signature' : 'Sigrelay QA';
+    const at = body.indexOf(signature);
+    assert.ok(
+      at >= 0 && at < body.indexOf(start),
+      `${leaf.type}: signature not above ${JSON.stringify(start)}`,
+    );
+  }
+}
+
 void describe('random MIME trees', () => {
   void it('sign with the invariants intact (with and without embedded images)', async () => {
     await fc.assert(
@@ -182,9 +266,10 @@ void describe('random MIME trees', () => {
           const { decision, output } = await signBuffer(input, content, { chunkSize });
           assert.equal(decision.action, 'signed', decision.reason);
           assert.deepEqual(await checkSignedMessage(input, output, content), []);
+          await assertAboveQuotes(tree, output);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 });

@@ -1,0 +1,481 @@
+/**
+ * The words mail clients write where a quoted thread starts, per language, as data. One table,
+ * compiled once into the detectors that both the text and the HTML placement use: Outlook's reply
+ * header block ("From: … Sent: …") and "Original Message" separator, the forward introductions,
+ * and the attribution line ("On <date>, <name> wrote:") of Gmail, Apple Mail, iOS Mail,
+ * Thunderbird and Roundcube.
+ *
+ * Sources (facts only, nothing copied as code):
+ * - [TB] Thunderbird's own localized strings, thunderbird/thunderbird-l10n,
+ *   `<lang>/mail/chrome/messenger/messengercompose/composeMsgs.properties`
+ *   (`mailnews.reply_header_*`, `mailnews.forward_header_originalmessage`) and
+ *   `<lang>/mail/chrome/messenger/mime.properties` (header labels 1000–1041).
+ * - [MPR] alfonsrv/mail-parser-reply, `mailparser_reply/constants.py`: Outlook header labels and
+ *   attribution phrasings per language, from its multilingual test mails.
+ * - [ERP] huan086/EmailReplyParser `RegexPatterns.cs` and crisp-oss/email-reply-parser
+ *   `lib/regex.js`: attribution phrasings of Gmail/Apple in their test data.
+ * - [OL] Outlook's localized reply header as it writes it into replies (desktop, OWA, new
+ *   Outlook, mobile): label words and the `-----<Original Message>-----` line. Where no public
+ *   test file was found the entry says so; such entries are the first to check when a tenant
+ *   reports a miss.
+ *
+ * To add a language: add one entry below (with its sources), add its fixtures to
+ * test/unit/signing-languages.test.ts, and run the corpus. Nothing else changes.
+ */
+
+export interface LanguageMarkers {
+  /** BCP 47 language tag. */
+  lang: string;
+  /** Outlook header-block labels (each followed by ":", a space or NBSP before it in French). */
+  from: string[];
+  sent: string[];
+  date: string[];
+  to: string[];
+  cc: string[];
+  subject: string[];
+  /** Titles written between dashes: "-----Original Message-----", "-------- Forwarded Message --------". */
+  separators: string[];
+  /** Whole-line forward introductions that end with a colon ("Begin forwarded message:"). */
+  forwardIntros: string[];
+  /** Words an attribution line may open with ("On", "Le", "Am"…). */
+  attributionLeads: string[];
+  /** The verb of an attribution line ("wrote", "a écrit", "schrieb"…), anywhere in the line. */
+  wrote: string[];
+}
+
+export const REPLY_MARKERS: readonly LanguageMarkers[] = [
+  {
+    // [OL] From/Sent/To/Cc/Subject, -----Original Message-----; [TB] en-US strings; Gmail
+    // "---------- Forwarded message ---------"; Apple "Begin forwarded message:".
+    lang: 'en',
+    from: ['From'],
+    sent: ['Sent'],
+    date: ['Date'],
+    to: ['To'],
+    cc: ['Cc'],
+    subject: ['Subject'],
+    separators: ['Original Message', 'Forwarded message', 'Forwarded Message', 'Reply Message'],
+    forwardIntros: ['Begin forwarded message'],
+    attributionLeads: ['On'],
+    wrote: ['wrote'],
+  },
+  {
+    // [MPR] fr: "De :", "Envoyé :", "À :", "Objet :", "Le … a écrit :"; [TB] fr: "Le #2 à #3, #1
+    // a écrit :", "-------- Message original --------", "Message transféré"; [OL] "-----Message
+    // d'origine-----"; Apple "Début du message réexpédié :".
+    lang: 'fr',
+    from: ['De'],
+    sent: ['Envoyé'],
+    date: ['Date'],
+    to: ['À', 'A'],
+    cc: ['Cc', 'Copie à'],
+    subject: ['Objet'],
+    separators: ["Message d'origine", 'Message d’origine', 'Message original', 'Message transféré'],
+    forwardIntros: ['Début du message réexpédié', 'Début du message transféré'],
+    attributionLeads: ['Le'],
+    wrote: ['a écrit'],
+  },
+  {
+    // [MPR] de: Von/Gesendet/An/Betreff/Datum, "Am … schrieb …:"; [TB] de: "Am #2 um #3 schrieb
+    // #1:", "Original-Nachricht", "Weitergeleitete Nachricht"; [OL] "-----Ursprüngliche
+    // Nachricht-----"; Apple "Anfang der weitergeleiteten Nachricht:".
+    lang: 'de',
+    from: ['Von'],
+    sent: ['Gesendet'],
+    date: ['Datum'],
+    to: ['An'],
+    cc: ['Cc', 'Kopie (CC)'],
+    subject: ['Betreff'],
+    separators: ['Ursprüngliche Nachricht', 'Original-Nachricht', 'Weitergeleitete Nachricht'],
+    forwardIntros: ['Anfang der weitergeleiteten Nachricht'],
+    attributionLeads: ['Am'],
+    wrote: ['schrieb'],
+  },
+  {
+    // [MPR] es: De/Enviado/Para/Asunto/Fecha, "El … escribió:"; [TB] es-ES: "El #2 a las #3, #1
+    // escribió:", "Mensaje original", "Mensaje reenviado"; [OL] new Outlook "Enviado el:".
+    lang: 'es',
+    from: ['De'],
+    sent: ['Enviado', 'Enviado el'],
+    date: ['Fecha'],
+    to: ['Para'],
+    cc: ['CC'],
+    subject: ['Asunto'],
+    separators: ['Mensaje original', 'Mensaje reenviado'],
+    forwardIntros: ['Inicio del mensaje reenviado'],
+    attributionLeads: ['El'],
+    wrote: ['escribió'],
+  },
+  {
+    // [MPR] it: Da/Inviato/A/Oggetto/Data, "Il … ha scritto:"; [TB] it: "Il #2 #3, #1 ha
+    // scritto:", "Messaggio originale", "Messaggio Inoltrato"; Gmail "Il giorno … ha scritto:".
+    lang: 'it',
+    from: ['Da'],
+    sent: ['Inviato'],
+    date: ['Data'],
+    to: ['A'],
+    cc: ['Cc'],
+    subject: ['Oggetto'],
+    separators: ['Messaggio originale', 'Messaggio inoltrato'],
+    forwardIntros: ['Inizio messaggio inoltrato'],
+    attributionLeads: ['Il giorno', 'Il'],
+    wrote: ['ha scritto'],
+  },
+  {
+    // [ERP] pt: "Em … escreveu:"; [TB] pt-BR/pt-PT: "Em #2 #3, #1 escreveu:", "Às #3 de #2, #1
+    // escreveu:", "Mensagem original", "Mensagem encaminhada/reencaminhada", labels De/Para/
+    // Assunto/Data; [OL] "Enviado:" (pt-BR), "Enviada:" (pt-PT) — no public test file found.
+    lang: 'pt',
+    from: ['De'],
+    sent: ['Enviado', 'Enviada'],
+    date: ['Data'],
+    to: ['Para'],
+    cc: ['Cc'],
+    subject: ['Assunto'],
+    separators: ['Mensagem original', 'Mensagem encaminhada', 'Mensagem reencaminhada'],
+    forwardIntros: ['Início da mensagem reencaminhada'],
+    attributionLeads: ['Em', 'Às'],
+    wrote: ['escreveu'],
+  },
+  {
+    // [MPR] nl: Van/Verzonden/Aan/Onderwerp/Datum, "Op … schreef:"; [TB] nl: "Op #2 om #3 schreef
+    // #1:", "Oorspronkelijk bericht", "Doorgestuurd bericht"; Apple "… heeft … het volgende
+    // geschreven:".
+    lang: 'nl',
+    from: ['Van'],
+    sent: ['Verzonden'],
+    date: ['Datum'],
+    to: ['Aan'],
+    cc: ['CC'],
+    subject: ['Onderwerp'],
+    separators: ['Oorspronkelijk bericht', 'Doorgestuurd bericht'],
+    forwardIntros: ['Begin doorgestuurd bericht'],
+    attributionLeads: ['Op'],
+    wrote: ['schreef', 'geschreven'],
+  },
+  {
+    // [MPR] pl: Od/Wysłano/Do/Temat/Data/DW, "Dnia … napisał(a):"; [ERP] "W dniu … pisze:";
+    // [TB] pl: "W dniu #2 o #3, #1 pisze:", "Treść oryginalnej wiadomości", "Wiadomość
+    // oryginalna"; [OL] "Wysłane:"; Apple "Wiadomość napisana przez … w dniu …:".
+    lang: 'pl',
+    from: ['Od'],
+    sent: ['Wysłano', 'Wysłane'],
+    date: ['Data'],
+    to: ['Do'],
+    cc: ['DW', 'Kopia'],
+    subject: ['Temat'],
+    separators: ['Wiadomość oryginalna', 'Treść oryginalnej wiadomości', 'Treść przekazanej wiadomości'],
+    forwardIntros: [],
+    attributionLeads: ['W dniu', 'Dnia'],
+    wrote: ['napisał', 'napisała', 'napisana', 'pisze'],
+  },
+  {
+    // [MPR] sv: Från/Skickat/Till/Ämne/Datum/Kopia, "Den … skrev …:"; [TB] sv-SE: "Den #2 kl. #3,
+    // skrev #1:", "Ursprungligt meddelande", "Vidarebefordrat meddelande".
+    lang: 'sv',
+    from: ['Från'],
+    sent: ['Skickat'],
+    date: ['Datum'],
+    to: ['Till'],
+    cc: ['Kopia'],
+    subject: ['Ämne'],
+    separators: ['Ursprungligt meddelande', 'Vidarebefordrat meddelande'],
+    forwardIntros: ['Vidarebefordrat brev'],
+    attributionLeads: ['Den'],
+    wrote: ['skrev'],
+  },
+  {
+    // [MPR] da: Fra/Sendt/Til/Emne/Dato/Cc, "-----Oprindelig meddelelse-----", "Den … skrev …:";
+    // [TB] da: "Den #2 kl. #3 skrev #1:", "Videresendt meddelelse".
+    lang: 'da',
+    from: ['Fra'],
+    sent: ['Sendt'],
+    date: ['Dato'],
+    to: ['Til'],
+    cc: ['Cc', 'Kopi til (CC)'],
+    subject: ['Emne'],
+    separators: ['Oprindelig meddelelse', 'Original Meddelelse', 'Videresendt meddelelse'],
+    forwardIntros: ['Videresendt besked'],
+    attributionLeads: ['Den'],
+    wrote: ['skrev'],
+  },
+  {
+    // [TB] nb-NO: "Den #2 #3, skrev #1:", "Opprinnelig melding", "Videresendt melding", labels
+    // Fra/Til/Emne/Dato; [OL] "Sendt:", "Kopi:" — no public test file found.
+    lang: 'nb',
+    from: ['Fra'],
+    sent: ['Sendt'],
+    date: ['Dato'],
+    to: ['Til'],
+    cc: ['Kopi'],
+    subject: ['Emne'],
+    separators: ['Opprinnelig melding', 'Videresendt melding'],
+    forwardIntros: [],
+    attributionLeads: ['Den'],
+    wrote: ['skrev'],
+  },
+  {
+    // [ERP] fi: "… kirjoitti:"; [TB] fi: "#1 kirjoitti #2 klo #3:", "Alkuperäinen viesti",
+    // "Välitetty viesti", labels Lähettäjä/Vastaanottaja/Aihe/Päiväys; [OL] "Lähetetty:",
+    // "Kopio:" — no public test file found.
+    lang: 'fi',
+    from: ['Lähettäjä'],
+    sent: ['Lähetetty'],
+    date: ['Päiväys', 'Päivämäärä'],
+    to: ['Vastaanottaja'],
+    cc: ['Kopio'],
+    subject: ['Aihe'],
+    separators: ['Alkuperäinen viesti', 'Välitetty viesti'],
+    forwardIntros: [],
+    attributionLeads: [],
+    wrote: ['kirjoitti'],
+  },
+  {
+    // [MPR] cs: Od/Odesláno/Komu/Předmět/Datum/Kopie, "Dne … napsal(a):"; [TB] cs: "Dne #2 v #3
+    // #1 napsal(a):", "Původní zpráva", "Přeposlaná zpráva"; Gmail "… odesílatel … napsal:".
+    lang: 'cs',
+    from: ['Od'],
+    sent: ['Odesláno'],
+    date: ['Datum'],
+    to: ['Komu'],
+    cc: ['Kopie'],
+    subject: ['Předmět'],
+    separators: ['Původní zpráva', 'Přeposlaná zpráva'],
+    forwardIntros: [],
+    attributionLeads: ['Dne'],
+    wrote: ['napsal', 'napsala'],
+  },
+  {
+    // [TB] hu: "#2 #3 keltezéssel, #1 írta:", "Eredeti üzenet", "Továbbított üzenet", labels
+    // Feladó/Címzett/Tárgy/Dátum; Gmail "… ezt írta (időpont: …):"; [OL] "Elküldve:",
+    // "Másolatot kap:" — no public test file found.
+    lang: 'hu',
+    from: ['Feladó'],
+    sent: ['Elküldve'],
+    date: ['Dátum'],
+    to: ['Címzett'],
+    cc: ['Másolatot kap', 'Másolat'],
+    subject: ['Tárgy'],
+    separators: ['Eredeti üzenet', 'Továbbított üzenet'],
+    forwardIntros: [],
+    attributionLeads: [],
+    wrote: ['írta'],
+  },
+  {
+    // [TB] tr: "#2 #3 tarihinde #1 yazdı:", "Özgün İleti", "İletilen İleti", labels Kimden/Kime/
+    // Konu/Tarih; Gmail "… tarihinde şunu yazdı:"; [OL] "Gönderildi:", "Bilgi:", "-----Orijinal
+    // Mesaj-----" — no public test file found.
+    lang: 'tr',
+    from: ['Kimden', 'Gönderen'],
+    sent: ['Gönderildi', 'Gönderilme'],
+    date: ['Tarih'],
+    to: ['Kime'],
+    cc: ['Bilgi', 'CC'],
+    subject: ['Konu'],
+    separators: ['Özgün İleti', 'Orijinal Mesaj', 'İletilen İleti'],
+    forwardIntros: [],
+    attributionLeads: [],
+    wrote: ['yazdı'],
+  },
+  {
+    // [TB] ru: "#2 #3, #1 пишет:", "Исходное сообщение", "Перенаправленное сообщение", labels От/
+    // Кому/Копия/Тема/Дата; Apple "… написал(а):"; [OL] "Отправлено:" — no public test file
+    // found. Gmail writes no verb ("пн, 3 июн. 2024 г. в 10:00, Имя <адрес>:"): see
+    // VERBLESS_ATTRIBUTION.
+    lang: 'ru',
+    from: ['От'],
+    sent: ['Отправлено'],
+    date: ['Дата'],
+    to: ['Кому'],
+    cc: ['Копия'],
+    subject: ['Тема'],
+    separators: ['Исходное сообщение', 'Перенаправленное сообщение', 'Пересылаемое сообщение'],
+    forwardIntros: [],
+    attributionLeads: [],
+    wrote: ['пишет', 'написал', 'написала'],
+  },
+  {
+    // [MPR] ja: "2024年6月3日(月) 10:00 名前 <addr>:" (Gmail, no verb: see VERBLESS_ATTRIBUTION);
+    // [ERP] "… のメッセージ:"; [TB] ja: headers 件名/送信日時 (the same words as Outlook's);
+    // [OL] 差出人/送信日時/宛先/件名, full-width colon "："; Apple "…のメール:".
+    lang: 'ja',
+    from: ['差出人'],
+    sent: ['送信日時'],
+    date: ['日付'],
+    to: ['宛先'],
+    cc: ['CC'],
+    subject: ['件名'],
+    separators: ['元のメッセージ', '転送されたメッセージ'],
+    forwardIntros: ['転送されたメッセージ'],
+    attributionLeads: [],
+    wrote: ['のメッセージ', 'のメール', 'さんは書きました'],
+  },
+  {
+    // [MPR] zh: 发件人/发送时间/收件人/主题/抄送, "…写道："; [ERP] "在 … 写道："; [TB] zh-CN:
+    // "在 #2 #3, #1 写道:", "原始消息", "转发的消息"; zh-TW: "#1 於 #2 #3 寫道:", "原始郵件",
+    // "轉寄郵件", labels 寄件者/收件者/主旨; [OL] "-----原始邮件-----", 寄件日期, full-width "：".
+    lang: 'zh',
+    from: ['发件人', '寄件者', '寄件人'],
+    sent: ['发送时间', '寄件日期', '傳送時間'],
+    date: ['日期'],
+    to: ['收件人', '收件者'],
+    cc: ['抄送', '副本'],
+    subject: ['主题', '主旨'],
+    separators: ['原始邮件', '原始郵件', '原始消息', '原始信息', '转发的消息', '轉寄郵件'],
+    forwardIntros: [],
+    attributionLeads: ['在'],
+    wrote: ['写道', '寫道', '写于'],
+  },
+  {
+    // [MPR] ko: 보낸 사람/보낸 날짜/받는 사람/제목/참조, "… 님이 작성하였습니다:"; [ERP] "… 작성:";
+    // [TB] ko: "#2 #3에 #1 이(가) 쓴 글:", "원본 메시지", "전달된 메시지"; [OL] "-----원본
+    // 메시지-----".
+    lang: 'ko',
+    from: ['보낸 사람', '보낸사람'],
+    sent: ['보낸 날짜', '보낸날짜'],
+    date: ['날짜'],
+    to: ['받는 사람', '받는사람'],
+    cc: ['참조'],
+    subject: ['제목'],
+    separators: ['원본 메시지', '전달된 메시지'],
+    forwardIntros: [],
+    attributionLeads: [],
+    wrote: ['작성', '쓴 글'],
+  },
+  {
+    // [TB] ca: "El #2 a les #3, #1 ha escrit:", "Missatge original", "Missatge reenviat", labels
+    // De/A/CC/Assumpte/Data; [OL] "Enviat:" — no public test file found.
+    lang: 'ca',
+    from: ['De'],
+    sent: ['Enviat'],
+    date: ['Data'],
+    to: ['A', 'Per a'],
+    cc: ['CC'],
+    subject: ['Assumpte'],
+    separators: ['Missatge original', 'Missatge reenviat'],
+    forwardIntros: [],
+    attributionLeads: ['El'],
+    wrote: ['ha escrit'],
+  },
+  {
+    // [TB] uk: "#1 написав:", "Початкове повідомлення", "Переслане повідомлення", labels Від/
+    // Кому/Тема/Дата; [OL] "Надіслано:", "Копія:" — no public test file found.
+    lang: 'uk',
+    from: ['Від'],
+    sent: ['Надіслано'],
+    date: ['Дата'],
+    to: ['Кому'],
+    cc: ['Копія'],
+    subject: ['Тема'],
+    separators: ['Початкове повідомлення', 'Переслане повідомлення', 'Оригінальне повідомлення'],
+    forwardIntros: [],
+    attributionLeads: [],
+    wrote: ['написав', 'написала', 'пише'],
+  },
+  {
+    // [TB] el: "Στις #2 #3, ο/η #1 έγραψε:", "Αρχικό μήνυμα", "Προωθημένο μήνυμα", labels Από/
+    // Προς/Κοιν./Θέμα/Ημερομηνία; [OL] "Στάλθηκε:" — no public test file found.
+    lang: 'el',
+    from: ['Από'],
+    sent: ['Στάλθηκε'],
+    date: ['Ημερομηνία'],
+    to: ['Προς'],
+    cc: ['Κοιν.'],
+    subject: ['Θέμα'],
+    separators: ['Αρχικό μήνυμα', 'Προωθημένο μήνυμα'],
+    forwardIntros: [],
+    attributionLeads: ['Στις'],
+    wrote: ['έγραψε'],
+  },
+];
+
+const escape = (word: string) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[ \\u00a0]');
+const all = (pick: (entry: LanguageMarkers) => string[]) =>
+  [...new Set(REPLY_MARKERS.flatMap(pick))]
+    .sort((a, b) => b.length - a.length)
+    .map(escape)
+    .join('|');
+
+/** A label and its colon: ASCII or full-width, a space or NBSP allowed before it (French). */
+const label = (words: string) => `\\*?(?:${words})\\*?[ \\u00a0]?\\*?[:：]`;
+const FROM = label(all((e) => e.from));
+const SENT_OR_DATE = label(all((e) => [...e.sent, ...e.date]));
+const ANY_LABEL = label(all((e) => [...e.from, ...e.sent, ...e.date, ...e.to, ...e.cc, ...e.subject]));
+
+const LABEL_WORDS = new Set(
+  REPLY_MARKERS.flatMap((e) => [
+    ...e.from,
+    ...e.sent,
+    ...e.date,
+    ...e.to,
+    ...e.cc,
+    ...e.subject,
+    ...e.forwardIntros,
+  ]).map((word) => word.toLowerCase()),
+);
+
+/**
+ * Whether a line's text before its first colon is a header label or a forward introduction of
+ * the table ("De", "Envoyé", "Begin forwarded message"): a cheap first test before the patterns.
+ */
+export function isHeaderLabel(text: string): boolean {
+  const plain = /[\u00a0*]|\s\s/.test(text) ? text.replace(/[\s\u00a0*]+/g, ' ') : text;
+  return LABEL_WORDS.has(plain.trim().toLowerCase());
+}
+
+/** Outlook's reply header: a From line followed within two lines by a Sent or Date line. */
+export const HEADER_BLOCK = new RegExp(`^${FROM}[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${SENT_OR_DATE}`, 'imu');
+
+/** Three header lines in a row (Thunderbird's and Apple's forwarded headers, any order). */
+export const HEADER_LINES = new RegExp(`^(?:${ANY_LABEL}[^\\n]*\\r?\\n){2}${ANY_LABEL}`, 'imu');
+
+/** "-----Original Message-----" and its translations (Outlook, Thunderbird, Gmail forwards). */
+export const SEPARATOR_LINE = new RegExp(
+  `^[ \\t]*-{2,}[ \\t]*(?:${all((e) => e.separators)})(?:[ \\t]*/[^\\n-]*)?[ \\t]*-{2,}[ \\t]*\\r?$`,
+  'imu',
+);
+
+export const FORWARD_INTRO = new RegExp(
+  `^[ \\t]*(?:${all((e) => e.forwardIntros)})[ \\u00a0]?[:：][ \\t]*\\r?$`,
+  'imu',
+);
+
+const LEAD = new RegExp(`^(?:${all((e) => e.attributionLeads)})(?!\\p{L})`, 'iu');
+/** Scripts written without spaces: their verbs are found inside words ("山田さんは書きました"). */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const WROTE = new RegExp(
+  `(?<!\\p{L})(?:${all((e) => e.wrote.filter((w) => !UNSPACED.test(w)))})(?!\\p{L})|${all((e) =>
+    e.wrote.filter((w) => UNSPACED.test(w)),
+  )}`,
+  'iu',
+);
+const ENDS_WITH_COLON = /[:：][ \t\u00a0]*$/u;
+const MAX_ATTRIBUTION = 400;
+
+/**
+ * Gmail writes no verb in Russian and Japanese: "пн, 3 июн. 2024 г. в 10:00, Имя <адрес>:",
+ * "2024年6月3日(月) 10:00 名前 <addr>:" ([MPR] ja; Gmail's ru output). A time and an address
+ * closing the line before its colon; only trusted right before a quote.
+ */
+const VERBLESS_ATTRIBUTION = /\d{1,2}[:.]\d{2}.*<[^<>\s@]+@[^<>\s]+>[ \u00a0]*[:：][ \t\u00a0]*$/u;
+
+/**
+ * Whether one (already unwrapped) line is an attribution: it ends with a colon and carries an
+ * attribution verb, and opens with a known lead word, carries a date or time, or sits right
+ * above the quote (`beforeQuote`, as in "Bob wrote:").
+ */
+export function isAttribution(line: string, beforeQuote: boolean): boolean {
+  const text = line.trim();
+  if (text.length === 0 || text.length > MAX_ATTRIBUTION || !ENDS_WITH_COLON.test(text)) return false;
+  if (WROTE.test(text)) return beforeQuote || LEAD.test(text) || /\d/.test(text);
+  return beforeQuote && VERBLESS_ATTRIBUTION.test(text);
+}
+
+/** Whether a line can be the first half of a wrapped attribution: a lead word or a date. */
+export function opensAttribution(line: string): boolean {
+  const text = line.trim();
+  return LEAD.test(text) || /\d/.test(text);
+}
+
+/** Language tags in the table, for documentation and tests. */
+export const MARKER_LANGUAGES: readonly string[] = REPLY_MARKERS.map((entry) => entry.lang);

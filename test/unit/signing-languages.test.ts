@@ -1,0 +1,523 @@
+/**
+ * One fixture per language of the marker table and per marker kind: an attribution line (Gmail,
+ * Apple Mail, Thunderbird phrasings; in HTML held by an Apple div with a mailto link, a Roundcube
+ * `<p id="reply-intro">` or a bare span before a plain blockquote), an Outlook header block (in
+ * HTML as mobile Outlook writes it, without any structural marker) and an "original message"
+ * separator (Outlook's in text, Thunderbird's in HTML). Each is a multipart/alternative: the text
+ * and the HTML part must both be signed directly above the quoted thread.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { simpleParser } from 'mailparser';
+import { HTML_MARKER_CLASS } from '../../src/signing/index.js';
+import { MARKER_LANGUAGES } from '../../src/signing/reply-markers.js';
+import { checkSignedMessage, signBuffer, TEST_SIGNATURE } from '../corpus/invariants.js';
+
+const fixtures = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../test/fixtures/signing/languages',
+);
+const BLOCK = `<div class="${HTML_MARKER_CLASS}">${TEST_SIGNATURE.html}</div>`;
+const SIGNATURE_TEXT = TEST_SIGNATURE.text;
+
+/** [fixture, marker kind, new text, first line of the text quote, start of the HTML quote] */
+const CASES: [string, string, string, string, string][] = [
+  [
+    'en-attribution.eml',
+    'attribution (Gmail; HTML apple)',
+    'Noon works for me.',
+    'On Mon, Jun 3, 2024 at 10:00 AM Bob Martin <bob@example.org> wrote:',
+    '<div>On Mon, Jun 3, 2024 at 10:00 AM Bob Martin &lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt; wrote:',
+  ],
+  [
+    'en-outlook-header.eml',
+    'Outlook header block',
+    'Noon works for me.',
+    'From: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>From',
+  ],
+  [
+    'en-separator.eml',
+    'original-message separator',
+    'Noon works for me.',
+    '-----Original Message-----',
+    '<div>-------- Original Message --------',
+  ],
+  [
+    'fr-attribution.eml',
+    'attribution (Gmail; HTML roundcube)',
+    'Midi me convient.',
+    'Le lun. 3 juin 2024 à 10:00, Bob Martin <bob@example.org> a écrit\u00a0:',
+    '<p id="reply-intro">',
+  ],
+  [
+    'fr-outlook-header.eml',
+    'Outlook header block',
+    'Midi me convient.',
+    'De\u00a0: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>De\u00a0',
+  ],
+  [
+    'fr-separator.eml',
+    'original-message separator',
+    'Midi me convient.',
+    "-----Message d'origine-----",
+    '<div>-------- Message original --------',
+  ],
+  [
+    'de-attribution.eml',
+    'attribution (Gmail; HTML plain)',
+    'Mittag passt mir.',
+    'Am Mo., 3. Juni 2024 um 10:00 Uhr schrieb Bob Martin <bob@example.org>:',
+    '<span style="font-family:Arial">',
+  ],
+  [
+    'de-outlook-header.eml',
+    'Outlook header block',
+    'Mittag passt mir.',
+    'Von: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Von',
+  ],
+  [
+    'de-separator.eml',
+    'original-message separator',
+    'Mittag passt mir.',
+    '-----Ursprüngliche Nachricht-----',
+    '<div>-------- Original-Nachricht --------',
+  ],
+  [
+    'es-attribution.eml',
+    'attribution (Gmail; HTML apple)',
+    'El mediodía me va bien.',
+    'El lun, 3 jun 2024 a las 10:00, Bob Martin (<bob@example.org>) escribió:',
+    '<div>El lun, 3 jun 2024 a las 10:00, Bob Martin (&lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt;) escribió:',
+  ],
+  [
+    'es-outlook-header.eml',
+    'Outlook header block',
+    'El mediodía me va bien.',
+    'De: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>De',
+  ],
+  [
+    'es-separator.eml',
+    'original-message separator',
+    'El mediodía me va bien.',
+    '-----Mensaje original-----',
+    '<div>-------- Mensaje original --------',
+  ],
+  [
+    'it-attribution.eml',
+    'attribution (Gmail; HTML roundcube)',
+    'Mezzogiorno mi va bene.',
+    'Il giorno lun 3 giu 2024 alle ore 10:00 Bob Martin <bob@example.org> ha scritto:',
+    '<p id="reply-intro">',
+  ],
+  [
+    'it-outlook-header.eml',
+    'Outlook header block',
+    'Mezzogiorno mi va bene.',
+    'Da: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Da',
+  ],
+  [
+    'it-separator.eml',
+    'original-message separator',
+    'Mezzogiorno mi va bene.',
+    '-----Messaggio originale-----',
+    '<div>-------- Messaggio originale --------',
+  ],
+  [
+    'pt-attribution.eml',
+    'attribution (Gmail; HTML plain)',
+    'Meio-dia está ótimo.',
+    'Em seg., 3 de jun. de 2024 às 10:00, Bob Martin <bob@example.org> escreveu:',
+    '<span style="font-family:Arial">',
+  ],
+  [
+    'pt-outlook-header.eml',
+    'Outlook header block',
+    'Meio-dia está ótimo.',
+    'De: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>De',
+  ],
+  [
+    'pt-separator.eml',
+    'original-message separator',
+    'Meio-dia está ótimo.',
+    '-----Mensagem original-----',
+    '<div>-------- Mensagem original --------',
+  ],
+  [
+    'nl-attribution.eml',
+    'attribution (Gmail; HTML apple)',
+    'Twaalf uur past mij.',
+    'Op ma 3 jun 2024 om 10:00 schreef Bob Martin <bob@example.org>:',
+    '<div>Op ma 3 jun 2024 om 10:00 schreef Bob Martin &lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt;:',
+  ],
+  [
+    'nl-outlook-header.eml',
+    'Outlook header block',
+    'Twaalf uur past mij.',
+    'Van: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Van',
+  ],
+  [
+    'nl-separator.eml',
+    'original-message separator',
+    'Twaalf uur past mij.',
+    '-----Oorspronkelijk bericht-----',
+    '<div>-------- Oorspronkelijk bericht --------',
+  ],
+  [
+    'pl-attribution.eml',
+    'attribution (Thunderbird; HTML roundcube)',
+    'Południe mi pasuje.',
+    'W dniu 3.06.2024 o 10:00, Bob Martin pisze:',
+    '<p id="reply-intro">',
+  ],
+  [
+    'pl-outlook-header.eml',
+    'Outlook header block',
+    'Południe mi pasuje.',
+    'Od: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Od',
+  ],
+  [
+    'pl-separator.eml',
+    'original-message separator',
+    'Południe mi pasuje.',
+    '-----Wiadomość oryginalna-----',
+    '<div>--- Treść oryginalnej wiadomości ---',
+  ],
+  [
+    'sv-attribution.eml',
+    'attribution (Gmail; HTML plain)',
+    'Lunch passar mig.',
+    'Den mån 3 juni 2024 kl 10:00 skrev Bob Martin <bob@example.org>:',
+    '<span style="font-family:Arial">',
+  ],
+  [
+    'sv-outlook-header.eml',
+    'Outlook header block',
+    'Lunch passar mig.',
+    'Från: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Från',
+  ],
+  [
+    'sv-separator.eml',
+    'original-message separator',
+    'Lunch passar mig.',
+    '-----Ursprungligt meddelande-----',
+    '<div>-------- Ursprungligt meddelande --------',
+  ],
+  [
+    'da-attribution.eml',
+    'attribution (Apple Mail; HTML apple)',
+    'Middag passer mig.',
+    'Den 3. jun. 2024 kl. 10.00 skrev Bob Martin <bob@example.org>:',
+    '<div>Den 3. jun. 2024 kl. 10.00 skrev Bob Martin &lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt;:',
+  ],
+  [
+    'da-outlook-header.eml',
+    'Outlook header block',
+    'Middag passer mig.',
+    'Fra: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Fra',
+  ],
+  [
+    'da-separator.eml',
+    'original-message separator',
+    'Middag passer mig.',
+    '-----Oprindelig meddelelse-----',
+    '<div>-------- Oprindelig meddelelse --------',
+  ],
+  [
+    'nb-attribution.eml',
+    'attribution (Gmail; HTML roundcube)',
+    'Lunsj passer fint.',
+    'man. 3. jun. 2024 kl. 10:00 skrev Bob Martin <bob@example.org>:',
+    '<p id="reply-intro">',
+  ],
+  [
+    'nb-outlook-header.eml',
+    'Outlook header block',
+    'Lunsj passer fint.',
+    'Fra: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Fra',
+  ],
+  [
+    'nb-separator.eml',
+    'original-message separator',
+    'Lunsj passer fint.',
+    '-----Opprinnelig melding-----',
+    '<div>-------- Opprinnelig melding --------',
+  ],
+  [
+    'fi-attribution.eml',
+    'attribution (Thunderbird; HTML plain)',
+    'Keskipäivä sopii.',
+    'Bob Martin kirjoitti 3.6.2024 klo 10.00:',
+    '<span style="font-family:Arial">',
+  ],
+  [
+    'fi-outlook-header.eml',
+    'Outlook header block',
+    'Keskipäivä sopii.',
+    'Lähettäjä: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Lähettäjä',
+  ],
+  [
+    'fi-separator.eml',
+    'original-message separator',
+    'Keskipäivä sopii.',
+    '-----Alkuperäinen viesti-----',
+    '<div>-------- Alkuperäinen viesti / Orig.Msg. --------',
+  ],
+  [
+    'cs-attribution.eml',
+    'attribution (Thunderbird; HTML apple)',
+    'Poledne mi vyhovuje.',
+    'Dne 03. 06. 24 v 10:00 Bob Martin napsal(a):',
+    '<div>Dne 03. 06. 24 v 10:00 Bob Martin napsal(a):',
+  ],
+  [
+    'cs-outlook-header.eml',
+    'Outlook header block',
+    'Poledne mi vyhovuje.',
+    'Od: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Od',
+  ],
+  [
+    'cs-separator.eml',
+    'original-message separator',
+    'Poledne mi vyhovuje.',
+    '-----Původní zpráva-----',
+    '<div>-------- Původní zpráva --------',
+  ],
+  [
+    'hu-attribution.eml',
+    'attribution (Gmail; HTML roundcube)',
+    'A dél megfelel.',
+    'Bob Martin <bob@example.org> ezt írta (időpont: 2024. jún. 3., H, 10:00):',
+    '<p id="reply-intro">',
+  ],
+  [
+    'hu-outlook-header.eml',
+    'Outlook header block',
+    'A dél megfelel.',
+    'Feladó: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Feladó',
+  ],
+  [
+    'hu-separator.eml',
+    'original-message separator',
+    'A dél megfelel.',
+    '-----Eredeti üzenet-----',
+    '<div>-------- Eredeti üzenet --------',
+  ],
+  [
+    'tr-attribution.eml',
+    'attribution (Gmail; HTML plain)',
+    'Öğlen bana uyar.',
+    'Bob Martin <bob@example.org>, 3 Haz 2024 Pzt, 10:00 tarihinde şunu yazdı:',
+    '<span style="font-family:Arial">',
+  ],
+  [
+    'tr-outlook-header.eml',
+    'Outlook header block',
+    'Öğlen bana uyar.',
+    'Kimden: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Kimden',
+  ],
+  [
+    'tr-separator.eml',
+    'original-message separator',
+    'Öğlen bana uyar.',
+    '-----Özgün İleti-----',
+    '<div>-------- Özgün İleti --------',
+  ],
+  [
+    'ru-attribution.eml',
+    'attribution (Gmail; HTML apple)',
+    'Полдень мне подходит.',
+    'пн, 3 июн. 2024 г. в 10:00, Bob Martin <bob@example.org>:',
+    '<div>пн, 3 июн. 2024 г. в 10:00, Bob Martin &lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt;:',
+  ],
+  [
+    'ru-outlook-header.eml',
+    'Outlook header block',
+    'Полдень мне подходит.',
+    'От: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>От',
+  ],
+  [
+    'ru-separator.eml',
+    'original-message separator',
+    'Полдень мне подходит.',
+    '-----Исходное сообщение-----',
+    '<div>-------- Исходное сообщение --------',
+  ],
+  [
+    'ja-attribution.eml',
+    'attribution (Gmail; HTML roundcube)',
+    '正午で大丈夫です。',
+    '2024年6月3日(月) 10:00 Bob Martin <bob@example.org>:',
+    '<p id="reply-intro">',
+  ],
+  [
+    'ja-outlook-header.eml',
+    'Outlook header block',
+    '正午で大丈夫です。',
+    '差出人: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>差出人',
+  ],
+  [
+    'ja-separator.eml',
+    'original-message separator',
+    '正午で大丈夫です。',
+    '-----Original Message-----',
+    '<div>-------- 元のメッセージ --------',
+  ],
+  [
+    'zh-attribution.eml',
+    'attribution (Gmail; HTML plain)',
+    '中午可以。',
+    'Bob Martin <bob@example.org> 于2024年6月3日周一 10:00写道：',
+    '<span style="font-family:Arial">',
+  ],
+  [
+    'zh-outlook-header.eml',
+    'Outlook header block',
+    '中午可以。',
+    '发件人：Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>发件人',
+  ],
+  [
+    'zh-separator.eml',
+    'original-message separator',
+    '中午可以。',
+    '-----原始邮件-----',
+    '<div>-------- 原始消息 --------',
+  ],
+  [
+    'ko-attribution.eml',
+    'attribution (Gmail; HTML apple)',
+    '정오 괜찮습니다.',
+    '2024년 6월 3일 (월) 오전 10:00, Bob Martin <bob@example.org>님이 작성:',
+    '<div>2024년 6월 3일 (월) 오전 10:00, Bob Martin &lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt;님이 작성:',
+  ],
+  [
+    'ko-outlook-header.eml',
+    'Outlook header block',
+    '정오 괜찮습니다.',
+    '보낸 사람: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>보낸 사람',
+  ],
+  [
+    'ko-separator.eml',
+    'original-message separator',
+    '정오 괜찮습니다.',
+    '-----원본 메시지-----',
+    '<div>--------    원본 메시지    --------',
+  ],
+  [
+    'ca-attribution.eml',
+    'attribution (Thunderbird; HTML roundcube)',
+    'El migdia em va bé.',
+    'El 3/6/24 a les 10:00, Bob Martin ha escrit:',
+    '<p id="reply-intro">',
+  ],
+  [
+    'ca-outlook-header.eml',
+    'Outlook header block',
+    'El migdia em va bé.',
+    'De: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>De',
+  ],
+  [
+    'ca-separator.eml',
+    'original-message separator',
+    'El migdia em va bé.',
+    '-----Missatge original-----',
+    '<div>-------- Missatge original --------',
+  ],
+  [
+    'uk-attribution.eml',
+    'attribution (Thunderbird; HTML plain)',
+    'Опівдні мені зручно.',
+    'Bob Martin написав:',
+    '<span style="font-family:Arial">',
+  ],
+  [
+    'uk-outlook-header.eml',
+    'Outlook header block',
+    'Опівдні мені зручно.',
+    'Від: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Від',
+  ],
+  [
+    'uk-separator.eml',
+    'original-message separator',
+    'Опівдні мені зручно.',
+    '-----Початкове повідомлення-----',
+    '<div>-------- Початкове повідомлення --------',
+  ],
+  [
+    'el-attribution.eml',
+    'attribution (Thunderbird; HTML apple)',
+    'Το μεσημέρι μου κάνει.',
+    'Στις 3/6/24 10:00, ο/η Bob Martin έγραψε:',
+    '<div>Στις 3/6/24 10:00, ο/η Bob Martin έγραψε:',
+  ],
+  [
+    'el-outlook-header.eml',
+    'Outlook header block',
+    'Το μεσημέρι μου κάνει.',
+    'Από: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>Από',
+  ],
+  [
+    'el-separator.eml',
+    'original-message separator',
+    'Το μεσημέρι μου κάνει.',
+    '-----Αρχικό μήνυμα-----',
+    '<div>-------- Αρχικό μήνυμα --------',
+  ],
+];
+
+/** The signature follows the new text and directly precedes the quote, exactly once. */
+function assertAbove(body: string, signature: string, newText: string, quoteStart: string): void {
+  const at = body.indexOf(signature);
+  assert.ok(at >= 0, 'signature missing');
+  assert.equal(body.indexOf(signature, at + 1), -1, 'signature twice');
+  assert.ok(body.indexOf(newText) >= 0 && body.indexOf(newText) < at, 'signature above the new text');
+  const after = body.slice(at + signature.length).trimStart();
+  assert.ok(
+    after.startsWith(quoteStart),
+    `not directly above the quote: ${JSON.stringify(after.slice(0, 80))}`,
+  );
+}
+
+void describe('localized quote markers', () => {
+  for (const [file, kind, newText, textQuote, htmlQuote] of CASES) {
+    void it(`${file}: ${kind} — text and HTML signed above the quote`, async () => {
+      const input = fs.readFileSync(path.join(fixtures, file));
+      const { decision, output } = await signBuffer(input, TEST_SIGNATURE, { chunkSize: 211 });
+      assert.equal(decision.action, 'signed', decision.reason);
+      assert.deepEqual(await checkSignedMessage(input, output, TEST_SIGNATURE), []);
+      const parsed = await simpleParser(output);
+      assertAbove((parsed.text ?? '').replace(/\r\n/g, '\n'), SIGNATURE_TEXT, newText, textQuote);
+      assertAbove(typeof parsed.html === 'string' ? parsed.html : '', BLOCK, newText, htmlQuote);
+    });
+  }
+
+  void it('every language of the table has its three fixtures', () => {
+    const covered = new Set(CASES.map(([file]) => file.slice(0, file.indexOf('-'))));
+    assert.deepEqual([...MARKER_LANGUAGES].sort(), [...covered].sort());
+    assert.ok(MARKER_LANGUAGES.length >= 20);
+  });
+});
