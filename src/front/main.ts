@@ -5,7 +5,7 @@ import { describeError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { SenderRateLimiter } from '../ratelimit/index.js';
 import { createStorageClients, ensureStorage, MessageIntake, MessageStore, names } from '../storage/index.js';
-import { startTelemetry } from '../telemetry/index.js';
+import { startTelemetry, telemetry } from '../telemetry/index.js';
 import { allowlistFor } from './allowlist.js';
 import { CertificateFiles } from './certificate.js';
 import { FrontServer, frontLimits } from './front-server.js';
@@ -54,6 +54,9 @@ async function main(): Promise<void> {
     logger: log,
   });
   certificate.watch(smtp.certReloadIntervalMs, log, (next) => front.updateCertificate(next));
+  telemetry.observeReadiness(
+    () => !front.draining && certificate.pair !== undefined && tenants.current().tenants.length > 0,
+  );
   const port = await front.listen(smtp.port, smtp.host);
   log.info(
     {

@@ -13,6 +13,9 @@ export const metricNames = {
   retried: 'sigrelay.delivery.retries',
   deadLettered: 'sigrelay.messages.dead_lettered',
   latency: 'sigrelay.delivery.latency',
+  inboundMessages: 'sigrelay.inbound.messages',
+  oldestAge: 'sigrelay.inbound.oldest_age',
+  frontReady: 'sigrelay.front.ready',
 } as const;
 
 export const attributeNames = {

@@ -7,6 +7,7 @@ import {
   trace,
   type Attributes,
   type Counter,
+  type Gauge,
   type Histogram,
   type Meter,
   type Span,
@@ -31,9 +32,16 @@ interface Instruments {
   retried: Counter;
   deadLettered: Counter;
   latency: Histogram;
+  inboundMessages: Gauge;
+  oldestAge: Gauge;
 }
 
 export function createInstruments(meter: Meter): Instruments {
+  meter
+    .createObservableGauge(m.frontReady, { description: '1 while this front replica is ready for mail' })
+    .addCallback((result) => {
+      if (readiness) result.observe(readiness() ? 1 : 0);
+    });
   return {
     sessions: meter.createCounter(m.sessions, { description: 'SMTP sessions admitted by the front' }),
     accepted: meter.createCounter(m.accepted, { description: 'Messages answered 250 (stored and queued)' }),
@@ -48,11 +56,20 @@ export function createInstruments(meter: Meter): Instruments {
       unit: 'ms',
       advice: { explicitBucketBoundaries: latencyBucketsMs },
     }),
+    inboundMessages: meter.createGauge(m.inboundMessages, {
+      description: 'Messages stored in inbound, not yet finished (each sweep)',
+    }),
+    oldestAge: meter.createGauge(m.oldestAge, {
+      description: 'Age of the oldest message in inbound (each sweep)',
+      unit: 's',
+    }),
   };
 }
 
 /** Set once telemetry is on; until then (and when off) every call below returns at once. */
 let instruments: Instruments | undefined;
+/** The front's readiness, read whenever metrics are collected. */
+let readiness: (() => boolean) | undefined;
 
 export function setInstruments(next: Instruments): void {
   instruments = next;
@@ -107,6 +124,17 @@ export const telemetry = {
 
   deadLettered(): void {
     instruments?.deadLettered.add(1);
+  },
+
+  /** What the sweeper saw in `inbound`: how many messages are unfinished and how old the oldest is. */
+  backlog(b: { messages: number; oldestAgeSeconds: number }): void {
+    instruments?.inboundMessages.record(b.messages);
+    instruments?.oldestAge.record(Math.max(0, b.oldestAgeSeconds));
+  },
+
+  /** The front reports `ready()` (1 or 0) at every collection; a replica that is gone reports nothing. */
+  observeReadiness(ready: () => boolean): void {
+    readiness = ready;
   },
 };
 

@@ -202,3 +202,28 @@ test('the functions-side calls emit signing decisions, deliveries with latency, 
     [1],
   );
 });
+
+test("the sweeper's backlog and the front's readiness are reported as gauges", async () => {
+  let ready = true;
+  telemetry.observeReadiness(() => ready);
+  telemetry.backlog({ messages: 3, oldestAgeSeconds: 1_200 });
+  await running.flush();
+  assert.deepEqual(
+    points(metricNames.frontReady).map((p) => p.value),
+    [1],
+  );
+  assert.deepEqual(
+    points(metricNames.inboundMessages).map((p) => p.value),
+    [3],
+  );
+  assert.deepEqual(
+    points(metricNames.oldestAge).map((p) => p.value),
+    [1_200],
+  );
+  ready = false;
+  await running.flush();
+  assert.deepEqual(
+    points(metricNames.frontReady).map((p) => p.value),
+    [0],
+  );
+});
