@@ -89,6 +89,14 @@ param functionInstanceMemoryMB int = 2048
 @description('Log Analytics retention in days.')
 param logRetentionDays int = 30
 
+@description('Optional: e-mail address the on-call alerts notify (dead letters, stuck messages, front replicas, delivery failures).')
+param alertEmail string = ''
+
+@description('Delivery failure rate in percent (retries and dead letters among delivery outcomes, over 30 minutes) that raises an alert.')
+@minValue(1)
+@maxValue(100)
+param deliveryFailurePercent int = 10
+
 var suffix = uniqueString(resourceGroup().id)
 var compactPrefix = toLower(replace(namePrefix, '-', ''))
 var deploymentContainerName = 'app-package'
@@ -109,6 +117,17 @@ module monitoring './modules/monitoring.bicep' = {
     location: location
     namePrefix: namePrefix
     retentionInDays: logRetentionDays
+  }
+}
+
+module observability './modules/observability.bicep' = {
+  name: 'observability'
+  params: {
+    location: location
+    namePrefix: namePrefix
+    appInsightsId: monitoring.outputs.appInsightsId
+    alertEmail: alertEmail
+    deliveryFailurePercent: deliveryFailurePercent
   }
 }
 

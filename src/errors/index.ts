@@ -38,6 +38,8 @@ export const replies = {
   dailyLimit: (why: string) => new SmtpError(550, '5.7.1', `Daily limit reached: ${why}`),
   bareLineEnding: () =>
     new SmtpError(550, '5.6.0', 'Bare CR or LF in message data is not allowed (use CRLF line endings)'),
+  nulInData: () =>
+    new SmtpError(550, '5.6.0', 'NUL bytes in message data are not allowed (RFC 2045 7bit/8bit data)'),
   lineTooLong: (limit: number) => new SmtpError(550, '5.6.0', `Line longer than ${limit} octets`),
   headerTooBig: (limit: number) =>
     new SmtpError(552, '5.3.4', `Message header block exceeds the limit of ${limit} octets`),

@@ -3,6 +3,7 @@ import { replies } from '../errors/index.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
+const NUL = 0x00;
 
 export interface DataLimits {
   maxMessageBytes: number;
@@ -17,6 +18,9 @@ export interface DataLimits {
  * - every line ends in CRLF. smtp-server only ends DATA at `<CRLF>.<CRLF>`, so a bare-LF or bare-CR
  *   "end of data" can never split the transmission here; but stored and relayed onwards, such bytes
  *   could end the message early at a laxer hop (SMTP smuggling). Refusing them keeps us out of it.
+ * - no NUL byte. 7bit and 8bit data (RFC 2045 §2.7, §2.8) carry none, and we advertise neither
+ *   BINARYMIME nor CHUNKING; a hop that drops NULs would also read `<CRLF>NUL.<CRLF>` as the end of
+ *   data. Stripping would silently change content we don't own, so the message is refused whole.
  * - no line longer than the limit, the header block no larger than its limit, the message no larger
  *   than the advertised SIZE.
  */
@@ -53,6 +57,7 @@ export class DataGuard extends Transform {
         continue;
       }
       if (byte === LF) return callback(replies.bareLineEnding());
+      if (byte === NUL) return callback(replies.nulInData());
       this.lineBytes++;
       this.lineStart = false;
       if (this.lineBytes > this.limits.maxLineBytes)

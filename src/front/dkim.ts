@@ -25,7 +25,9 @@ export function startDkimVerification(resolver?: DNSResolver): {
  */
 export function checkDkim(tenant: Tenant, verified: DKIMVerifyResult): SmtpError | undefined {
   // An unsigned message still yields one result (status none) without a signing domain.
-  const results = verified.results.filter((r) => typeof r.signingDomain === 'string');
+  const results = verified.results.flatMap((r) =>
+    typeof r.signingDomain === 'string' ? [{ ...r, signingDomain: r.signingDomain }] : [],
+  );
   const ours = results.filter((r) => tenant.domains.includes(r.signingDomain.toLowerCase()));
   if (ours.some((r) => r.status.result === 'pass')) return undefined;
   if (ours.length === 0)

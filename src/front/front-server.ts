@@ -7,6 +7,7 @@ import { describeError, replies, SmtpError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { newMessageId } from '../contracts/index.js';
 import type { MessageIntake } from '../storage/index.js';
+import { currentTraceparent, smtpTransaction, telemetry, type RefusalPhase } from '../telemetry/index.js';
 import type { KeyPair } from './certificate.js';
 import { DataGuard } from './data-guard.js';
 import { startDkimVerification, type DNSResolver } from './dkim.js';
@@ -109,7 +110,13 @@ export class FrontServer {
   constructor(options: FrontOptions) {
     installReplyCodes();
     installSourceRouteFlag();
-    this.options = options;
+    this.options = {
+      ...options,
+      onAccepted: (m) => {
+        countAccepted(m);
+        options.onAccepted?.(m);
+      },
+    };
     this.limits = options.limits;
     this.log = options.logger;
     const clientCert = options.clientCertificate;
@@ -136,14 +143,22 @@ export class FrontServer {
       socketTimeout: this.limits.idleTimeoutMs,
       logger: false,
       closeTimeout: 60_000,
-      onConnect: (session, cb) => void this.handleConnect(session).then(() => cb(), cb),
+      onConnect: (session, cb) =>
+        void this.handleConnect(session).then(() => {
+          telemetry.sessionOpened();
+          cb();
+        }, cb),
       onSecure: (socket, session, cb) => cb(this.handleSecure(socket, session) ?? null),
-      onMailFrom: (address, session, cb) => void this.handleMailFrom(address, session).then(() => cb(), cb),
+      onMailFrom: (address, session, cb) =>
+        void this.handleMailFrom(address, session).then(
+          () => cb(),
+          (err: Error) => cb(countRefused(err, 'mail')),
+        ),
       onRcptTo: (address, session, cb) => void this.handleRcptTo(address, session).then(() => cb(), cb),
       onData: (stream, session, cb) =>
-        void this.handleData(stream, session).then(
+        void smtpTransaction(this.transactionFacts(session), () => this.handleData(stream, session)).then(
           (reply) => cb(null, reply),
-          (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+          (err: unknown) => cb(countRefused(err instanceof Error ? err : new Error(String(err)), 'data')),
         ),
       onClose: (session) => this.forget(session.id),
     });
@@ -182,6 +197,11 @@ export class FrontServer {
 
   private facts(session: SMTPServerSession): SessionFacts {
     return { sessionId: session.id, clientAddress: session.remoteAddress, secure: session.secure };
+  }
+
+  private transactionFacts(session: SMTPServerSession) {
+    const tenantId = this.sessions.get(session.id)?.transaction?.tenant?.id;
+    return { sessionId: session.id, clientAddress: session.remoteAddress, ...(tenantId ? { tenantId } : {}) };
   }
 
   private async handleConnect(session: SMTPServerSession): Promise<void> {
@@ -330,6 +350,7 @@ export class FrontServer {
             if (verdict instanceof SmtpError) throw verdict;
             tenantId = verdict.id;
           },
+          traceparent: currentTraceparent(),
         },
       );
     } catch (err) {
@@ -434,6 +455,23 @@ export class FrontServer {
     if (n > 0) this.perAddress.set(state.address, n);
     else this.perAddress.delete(state.address);
   }
+}
+
+function countAccepted(m: AcceptedMessage): void {
+  telemetry.messageAccepted({
+    tenantId: m.tenantId,
+    bytes: m.size,
+    messageId: m.id,
+    recipients: m.recipientCount,
+  });
+}
+
+/** Counts a refused message by its reply (smtp-server's own default for an error without a code). */
+function countRefused(err: Error, phase: RefusalPhase): Error {
+  const { responseCode, enhancedStatus } = err as Partial<SmtpError>;
+  const code = responseCode ?? (phase === 'mail' ? 550 : 450);
+  telemetry.messageRefused({ code, status: enhancedStatus ?? '', phase });
+  return err;
 }
 
 /** Log fields for a refusal: what we answered and whether the client should retry. */

@@ -5,6 +5,7 @@ import { describeError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { SenderRateLimiter } from '../ratelimit/index.js';
 import { createStorageClients, ensureStorage, MessageIntake, MessageStore, names } from '../storage/index.js';
+import { startTelemetry, telemetry } from '../telemetry/index.js';
 import { allowlistFor } from './allowlist.js';
 import { CertificateFiles } from './certificate.js';
 import { FrontServer, frontLimits } from './front-server.js';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const settings = loadSettings();
   const smtp = settings.smtp;
   const log = createLogger('front');
+  const exporter = await startTelemetry({ service: 'front' });
   if (!smtp.certFile || !smtp.keyFile) {
     throw new Error('SIGRELAY_TLS_CERT and SIGRELAY_TLS_KEY must name the certificate and key files');
   }
@@ -52,6 +54,9 @@ async function main(): Promise<void> {
     logger: log,
   });
   certificate.watch(smtp.certReloadIntervalMs, log, (next) => front.updateCertificate(next));
+  telemetry.observeReadiness(
+    () => !front.draining && certificate.pair !== undefined && tenants.current().tenants.length > 0,
+  );
   const port = await front.listen(smtp.port, smtp.host);
   log.info(
     {
@@ -61,6 +66,7 @@ async function main(): Promise<void> {
       requireClientCert: smtp.requireClientCert,
       allowedClients: allowlist.cidrs,
       profile: settings.profile,
+      telemetry: exporter.mode,
     },
     'smtp front listening',
   );
@@ -83,6 +89,11 @@ async function main(): Promise<void> {
     void front
       .close()
       .then(() => rateLimiter.stop())
+      .then(() =>
+        exporter
+          .shutdown()
+          .catch((err: unknown) => log.warn({ err: describeError(err) }, 'flushing telemetry failed')),
+      )
       .then(() => {
         health?.close();
         log.info('smtp front stopped');

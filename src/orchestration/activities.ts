@@ -20,6 +20,7 @@ import {
   signInto,
   type Runtime,
 } from '../processing/index.js';
+import { sinceReceived, telemetry } from '../telemetry/index.js';
 import type { TraceEvent } from '../trace/index.js';
 
 /** Thrown for a temporary failure so that Durable's RetryOptions schedule the next attempt. */
@@ -79,6 +80,7 @@ export function createActivities(rt: Runtime) {
       await upload.catch(() => undefined);
     }
     log.info(signing, 'signing decision');
+    telemetry.signingDecision({ action: signing.action, tenantId: meta.tenantId });
     const events: TraceEvent[] = input.traced ? [] : [receivedEvent(meta)];
     events.push(signingEvent(signing));
     await rt.trace.record(input.id, events, meta.envelope.mailFrom);
@@ -174,9 +176,15 @@ export function createActivities(rt: Runtime) {
     const done = outcome.deferred.length === 0;
     if (done && progress.delivered.length > 0) {
       events.push({ event: 'delivered', response: outcome.response, recipients: progress.delivered.length });
+      telemetry.delivered({
+        latencyMs: sinceReceived(meta.receivedAt),
+        path: 'durable',
+        tenantId: meta.tenantId,
+      });
     }
     await rt.trace.record(input.id, events, meta.envelope.mailFrom);
     if (!done) {
+      telemetry.retried();
       throw new TemporaryDeliveryError(
         `temporary failure for ${outcome.deferred.length} recipient(s): ${outcome.response}`,
       );
@@ -273,6 +281,7 @@ export function createActivities(rt: Runtime) {
       { messageId: input.id, step: 'deadletter', reason: input.reason },
       'message dead-lettered',
     );
+    telemetry.deadLettered();
   }
 
   return { sign, deliver: deliverMessage, notify: notifySender, delete: deleteMessage, deadLetter };

@@ -1,6 +1,7 @@
 import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
 import { describeError } from '../errors/index.js';
 import type { Runtime } from '../processing/index.js';
+import { telemetry } from '../telemetry/index.js';
 import { startProcessing } from './start.js';
 
 export interface SweepOptions {
@@ -44,7 +45,10 @@ export async function sweep(
   const restarted: string[] = [];
   const waiting = (await rt.storage.inboundQueue.getProperties()).approximateMessagesCount ?? 0;
   const blobs = waiting > 0 ? [] : rt.storage.inbound.listBlobsFlat({ includeMetadata: true });
+  const backlog = { messages: waiting, oldest: Date.now() };
   for await (const blob of blobs) {
+    backlog.messages++;
+    backlog.oldest = Math.min(backlog.oldest, blob.properties.lastModified?.getTime() ?? Date.now());
     if ((blob.properties.lastModified?.getTime() ?? Date.now()) > cutoff) continue;
     try {
       const tenantId = blob.metadata?.tenant;
@@ -58,6 +62,10 @@ export async function sweep(
       log.error({ messageId: blob.name, err: describeError(err) }, 'could not restart an orphaned message');
     }
   }
+  // While the queue is busy the oldest claim-check stands for the backlog (messages in retry wait for a quiet minute).
+  const [queued] = waiting > 0 ? (await rt.storage.inboundQueue.peekMessages()).peekedMessageItems : [];
+  backlog.oldest = Math.min(backlog.oldest, queued?.insertedOn.getTime() ?? Date.now());
+  telemetry.backlog({ messages: backlog.messages, oldestAgeSeconds: (Date.now() - backlog.oldest) / 1000 });
   const before = new Date(Date.now() - options.retentionDays * 86_400_000);
   const purged = (await rt.trace.purgeBefore(before)) + (await rt.state.purgeBefore(before));
   if (restarted.length > 0 || purged > 0) log.info({ restarted: restarted.length, purged }, 'sweep done');

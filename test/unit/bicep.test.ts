@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import { names as storageNames } from '../../src/storage/index.js';
+import { attributeNames, metricNames } from '../../src/telemetry/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const bicepDir = path.join(root, 'bicep');
@@ -429,4 +430,83 @@ void test('main.bicep outputs what the Exchange script and operators need', () =
   const outputs = descendants(main!.root, 'output_declaration').map((o) => named(o, 0).text);
   for (const name of ['frontPublicIp', 'frontFqdn', 'functionAppName', 'storageAccountName'])
     assert.ok(outputs.includes(name), `output ${name}`);
+});
+
+const observability = byRel.get(path.join('bicep', 'modules', 'observability.bicep'));
+
+/** The value of a top-level `var` in a file. */
+function varValue(file: BicepFile, name: string): Node {
+  const declaration = descendants(file.root, 'variable_declaration').find((v) => named(v, 0).text === name);
+  assert.ok(declaration, `${file.rel}: var ${name}`);
+  return named(declaration, 1);
+}
+
+/** The objects of an array-valued `var` in a file. */
+function arrayVar(file: BicepFile, name: string): Node[] {
+  return varValue(file, name).namedChildren.filter((c): c is Node => c?.type === 'object');
+}
+
+/** Every `sigrelay.*` or dotted attribute name quoted inside the KQL of a file. */
+function namesInQueries(file: BicepFile): { metrics: Set<string>; dimensions: Set<string> } {
+  const text = descendants(file.root, 'string')
+    .map((s) => s.text)
+    .join('\n');
+  return {
+    metrics: new Set(
+      [...text.matchAll(/name (?:==|in \()[^|]*/g)].flatMap((m) => m[0].match(/sigrelay\.[\w.]+/g) ?? []),
+    ),
+    dimensions: new Set([...text.matchAll(/customDimensions\['([^']+)'\]/g)].map((m) => m[1] ?? '')),
+  };
+}
+
+void test('workbook: on Application Insights, charting every metric the code emits, by names the code uses', () => {
+  assert.ok(observability, 'bicep/modules/observability.bicep exists');
+  const workbooks = resourcesOfType('Microsoft.Insights/workbooks');
+  assert.equal(workbooks.length, 1);
+  assert.equal(prop(workbooks[0]!.body, 'properties.sourceId')?.text, 'appInsightsId');
+  const call = moduleCalls.find((c) => c.target.endsWith(path.join('modules', 'observability.bicep')));
+  assert.equal(prop(call?.params, 'appInsightsId')?.text, 'monitoring.outputs.appInsightsId');
+
+  const charted = new Set(
+    arrayVar(observability, 'charts').flatMap((c) => prop(c, 'query')?.text.match(/sigrelay\.[\w.]+/g) ?? []),
+  );
+  for (const name of Object.values(metricNames)) assert.ok(charted.has(name), `no chart shows ${name}`);
+  const used = namesInQueries(observability);
+  const known = new Set<string>(Object.values(metricNames));
+  for (const name of used.metrics)
+    assert.ok(known.has(name), `query reads ${name}, which the code never emits`);
+  const attributes = new Set<string>(Object.values(attributeNames));
+  for (const name of used.dimensions)
+    assert.ok(attributes.has(name), `query reads dimension ${name}, which the code never sets`);
+});
+
+void test('alerts: dead letters > 0, oldest message > 15 min, < 2 front replicas ready, delivery failure rate', () => {
+  assert.ok(observability);
+  const rules = resourcesOfType('Microsoft.Insights/scheduledQueryRules');
+  assert.equal(rules.length, 1, 'one rule resource, looped over the alerts var');
+  const rule = rules[0]!;
+  assert.equal(prop(rule.body, 'properties.scopes')?.namedChild(0)?.text, 'appInsightsId');
+  assert.equal(prop(rule.body, 'properties.actions.actionGroups')?.namedChild(0)?.text, 'actionGroup.id');
+  assert.equal(literal(prop(rule.body, 'properties.enabled')!), true);
+
+  const alerts = new Map(arrayVar(observability, 'alerts').map((a) => [literal(prop(a, 'key')!), a]));
+  const expect = (key: string, metric: string, operator: string, threshold: number) => {
+    const alert = alerts.get(key);
+    assert.ok(alert, `alert ${key}`);
+    assert.equal(literal(prop(alert, 'operator')!), operator, key);
+    assert.equal(numberParamFloor(observability, prop(alert, 'threshold')!), threshold, key);
+    // `query: queries.<name>`: the KQL lives in the queries var.
+    const reference = prop(alert, 'query')?.text ?? '';
+    const kql = prop(varValue(observability, 'queries'), reference.replace(/^queries\./, ''))?.text ?? '';
+    const column = String(literal(prop(alert, 'column')!));
+    assert.ok(kql.includes(`'${metric}'`), `${key} reads ${metric}`);
+    assert.ok(kql.includes(`${column} =`), `${key} computes ${column}`);
+  };
+  expect('dead-letters', metricNames.deadLettered, 'GreaterThan', 0);
+  expect('oldest-message', metricNames.oldestAge, 'GreaterThan', 15 * 60);
+  expect('front-replicas', metricNames.frontReady, 'LessThan', 2);
+  // The threshold is the deliveryFailurePercent parameter; its floor is 1 %.
+  expect('delivery-failures', metricNames.retried, 'GreaterThan', 1);
+  const failurePercent = paramsOf(main!).find((p) => p.name === 'deliveryFailurePercent');
+  assert.ok(failurePercent?.hasDefault, 'main.bicep has a default failure threshold');
 });
