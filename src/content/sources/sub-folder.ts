@@ -1,4 +1,4 @@
-import type { ConfigFiles } from './config-files.js';
+import type { ConfigFiles, WritableConfigFiles } from './config-files.js';
 
 /** One tenant's folder inside a configuration, read with the same loaders as the root. */
 export class SubFolderFiles implements ConfigFiles {
@@ -25,5 +25,21 @@ export class SubFolderFiles implements ConfigFiles {
   /** The root's fingerprint covers every tenant folder, so a sub-folder never needs its own. */
   fingerprint(): Promise<string> {
     return this.parent.fingerprint();
+  }
+}
+
+/** A tenant's folder the directory sync writes its users.json and bookkeeping into. */
+export class WritableSubFolderFiles extends SubFolderFiles implements WritableConfigFiles {
+  private readonly writable: WritableConfigFiles;
+  private readonly folder: string;
+
+  constructor(parent: WritableConfigFiles, folder: string) {
+    super(parent, folder);
+    this.writable = parent;
+    this.folder = folder;
+  }
+
+  write(name: string, content: string | Buffer): Promise<void> {
+    return this.writable.write(`${this.folder}/${name}`, content);
   }
 }
