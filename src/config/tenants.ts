@@ -20,8 +20,12 @@ const domain = z
 
 /** Where a secret comes from: a Key Vault secret (production) or an environment variable (local runs). */
 const secretSource = z.union([
-  z.object({ keyVault: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, 'expected a Key Vault secret name') }).strict(),
-  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }).strict(),
+  z
+    .object({ keyVault: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, 'expected a Key Vault secret name') })
+    .strict(),
+  z
+    .object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') })
+    .strict(),
 ]);
 
 /**
@@ -174,7 +178,11 @@ export class TenantDirectory {
       if (!t.folder) return;
       const owner = folders.get(t.folder);
       if (owner)
-        throw new ConfigError(file, `[${i}].folder`, `folder ${t.folder} already belongs to tenant ${owner.name}`);
+        throw new ConfigError(
+          file,
+          `[${i}].folder`,
+          `folder ${t.folder} already belongs to tenant ${owner.name}`,
+        );
       folders.set(t.folder, t);
     });
     // Two syncs writing the root users.json would overwrite each other's users.

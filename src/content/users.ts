@@ -32,7 +32,10 @@ export const userSchema = z.looseObject({
   proxyAddresses: textList,
   groups: z.array(z.string().min(1)).default([]),
   /** The stored photo the directory sync wrote for this user (`<id>-<hash>.jpg`); absent: none. */
-  photo: z.string().regex(photoFileName, 'expected a photo file name written by the directory sync').nullish(),
+  photo: z
+    .string()
+    .regex(photoFileName, 'expected a photo file name written by the directory sync')
+    .nullish(),
 });
 
 export type DirectoryUser = z.infer<typeof userSchema>;

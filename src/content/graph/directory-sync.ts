@@ -92,13 +92,11 @@ export async function syncDirectory(options: SyncOptions): Promise<SyncResult> {
   const membership = await groupMembership(graph, groupNames);
   const photos = options.photos ? await options.photos([...users.keys()]) : undefined;
   const snapshot = [...users.values()]
-    .map(
-      (user): GraphUser => ({
-        ...user,
-        groups: membership.groupsOf(user.id),
-        ...(photos?.has(user.id) && { photo: photos.get(user.id) }),
-      }),
-    )
+    .map((user): GraphUser => ({
+      ...user,
+      groups: membership.groupsOf(user.id),
+      ...(photos?.has(user.id) && { photo: photos.get(user.id) }),
+    }))
     .sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
 
   const json = `${JSON.stringify(snapshot, null, 2)}\n`;

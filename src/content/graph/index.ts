@@ -1,4 +1,10 @@
-export { GraphClient, GraphError, graphBaseUrl, type GraphClientOptions, type GraphRequest } from './graph-client.js';
+export {
+  GraphClient,
+  GraphError,
+  graphBaseUrl,
+  type GraphClientOptions,
+  type GraphRequest,
+} from './graph-client.js';
 export {
   DefaultSecretReader,
   graphCredential,

@@ -49,7 +49,8 @@ export async function syncPhotos(userIds: readonly string[], options: PhotoOptio
   const due = userIds
     .filter((id) => now() - (state[id]?.checkedAt ?? 0) >= options.refreshHours * 3_600_000)
     .slice(0, photosPerRun);
-  const graphSize = graphPhotoSizes.find((s) => s >= options.size) ?? graphPhotoSizes[graphPhotoSizes.length - 1];
+  const graphSize =
+    graphPhotoSizes.find((s) => s >= options.size) ?? graphPhotoSizes[graphPhotoSizes.length - 1];
   let stored = 0;
 
   const queue = [...due];

@@ -13,11 +13,13 @@ import { syncTenants, type TenantSyncOutcome } from './tenant-sync.js';
 type Env = Record<string, string | undefined>;
 
 export type ScheduledSyncResult =
-  | { kind: 'tenants'; outcomes: TenantSyncOutcome[] }
-  | { kind: 'single'; result: SyncResult };
+  { kind: 'tenants'; outcomes: TenantSyncOutcome[] } | { kind: 'single'; result: SyncResult };
 
 /** Where the sync reads tenants.json and writes snapshots: where the services read their content. */
-export function syncLocations(settings: Settings): { config: WritableConfigFiles; photos: WritableConfigFiles } {
+export function syncLocations(settings: Settings): {
+  config: WritableConfigFiles;
+  photos: WritableConfigFiles;
+} {
   if (settings.profile === 'production') {
     const clients = createStorageClients(settings.storage);
     return { config: new BlobFiles(clients.config), photos: new BlobFiles(clients.photos) };
