@@ -64,7 +64,7 @@ const directorySchema = z
     /** Group names resolved into `groups`; default: every `group:<name>` in the tenant's rules.json. */
     groups: z.array(z.string().min(1)).optional(),
     /** A tenant's sync that takes longer is abandoned (and reported), so it cannot hold up the others. */
-    timeoutSeconds: z.number().int().min(10).max(3600).default(600),
+    timeoutSeconds: z.number().int().min(1).max(3600).default(600),
     photos: z
       .object({
         /** Edge in pixels of the square photo stored and embedded. */

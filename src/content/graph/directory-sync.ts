@@ -111,7 +111,7 @@ export async function syncDirectory(options: SyncOptions): Promise<SyncResult> {
     removed,
     groups: groupNames.length - membership.missing.length,
     missingGroups: membership.missing,
-    photos: photos?.size,
+    ...(photos && { photos: photos.size }),
     written,
   };
 }
