@@ -116,7 +116,14 @@ export class SentItemsWorker {
     // A copy left pending by an interrupted run may lack attachments: it is replaced, never kept.
     for (const copy of copies) if (copy !== done) await mailbox.delete(copy.id);
 
-    const items = await mailbox.findByMessageId(job.internetMessageId);
+    let items: MailItem[];
+    try {
+      items = await mailbox.findByMessageId(job.internetMessageId);
+    } catch (err) {
+      // Exchange answers 404 for a mailbox or folder it has not finished provisioning: not there yet.
+      if (err instanceof GraphError && err.status === 404) return 'not-there-yet';
+      throw err;
+    }
     const originals = items.filter((i) => markerOf(i, copyOfProperty) === undefined && i.id !== done?.id);
     if (done) {
       for (const original of originals) await mailbox.delete(original.id);

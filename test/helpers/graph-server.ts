@@ -43,6 +43,8 @@ export class TenantGraph {
   /** The next N requests get 429 with this Retry-After (seconds). */
   throttleNext = 0;
   retryAfterSeconds = 1;
+  /** The next N Sent Items lookups by Message-ID answer 404 (a mailbox Exchange has not finished provisioning). */
+  notFoundLookups = 0;
   requests: string[] = [];
 
   sentItemsOf(mailbox: string): StoredItem[] {
@@ -168,7 +170,13 @@ export class GraphServer {
     const folder = /^\/users\/([^/]+)\/mailFolders\/sentitems\/messages$/.exec(route);
     if (folder) {
       const items = tenant.sentItemsOf(decodeURIComponent(folder[1] ?? ''));
-      if (method === 'GET') return send(200, { value: this.find(items, url) });
+      if (method === 'GET') {
+        if (tenant.notFoundLookups > 0 && url.searchParams.get('$filter')?.startsWith('internetMessageId')) {
+          tenant.notFoundLookups--;
+          return send(404, { error: { code: 'ErrorItemNotFound', message: 'not found' } });
+        }
+        return send(200, { value: this.find(items, url) });
+      }
       const input = json();
       const properties =
         (input.singleValueExtendedProperties as StoredItem['singleValueExtendedProperties']) ?? [];
