@@ -133,6 +133,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           name: 'SIGRELAY_KEY_VAULT_URL'
           value: keyVaultUri
         }
+        {
+          // A tenant's directory or Sent Items credential may be the managed identity only for this tenant.
+          name: 'SIGRELAY_HOME_TENANT_ID'
+          value: subscription().tenantId
+        }
       ]
     }
   }

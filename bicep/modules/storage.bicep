@@ -1,5 +1,5 @@
 // The one storage account: mail while it is processed (inbound/envelopes/signed), dead letters,
-// tenant config, the claim-check queue, trace and state tables, the Durable task hub and the
+// tenant config and user photos, the claim-check and Sent Items queues, trace and state tables, the Durable task hub and the
 // Flex Consumption deployment package. Identity-only: no account key can be used.
 
 @description('Azure region.')
@@ -26,10 +26,14 @@ var mailContainers = [
   'inbound'
   'envelopes'
   'signed'
+  // Signed copies waiting to replace the sender's Sent Items copy (deleted when done or given up).
+  'sentitems'
 ]
 var otherContainers = [
   'deadletter'
   'config'
+  // User photos the directory sync stored: <tenant id>/<user id>-<hash>.jpg.
+  'photos'
   deploymentContainerName
 ]
 var tableNames = [
@@ -95,6 +99,11 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 resource inboundQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: 'inbound'
+}
+
+resource sentItemsQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: 'sentitems'
 }
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {

@@ -7,4 +7,13 @@ export {
   sampleConfigDir,
   type Settings,
 } from './settings.js';
-export { loadTenants, readJson, TenantDirectory, tenantSchema, type Tenant } from './tenants.js';
+export {
+  graphCredentialSchema,
+  graphPhotoSizes,
+  loadTenants,
+  readJson,
+  TenantDirectory,
+  tenantSchema,
+  type GraphCredentialConfig,
+  type Tenant,
+} from './tenants.js';

@@ -18,6 +18,82 @@ const domain = z
   )
   .transform((s) => s.toLowerCase());
 
+/** Where a secret comes from: a Key Vault secret (production) or an environment variable (local runs). */
+const secretSource = z.union([
+  z
+    .object({ keyVault: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, 'expected a Key Vault secret name') })
+    .strict(),
+  z
+    .object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') })
+    .strict(),
+]);
+
+/**
+ * The identity one tenant's Graph calls use. A multi-tenant app registration consented in each
+ * customer tenant is `client-secret` or `client-certificate` with the same `clientId` (and secret) in
+ * every tenant entry: the token is requested from the tenant's own authority. `managed-identity` only
+ * works for the tenant the Function App lives in (the home tenant).
+ */
+export const graphCredentialSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('managed-identity'), clientId: guid.optional() }).strict(),
+  z.object({ type: z.literal('client-secret'), clientId: guid, secret: secretSource }).strict(),
+  z
+    .object({
+      type: z.literal('client-certificate'),
+      clientId: guid,
+      /** PEM (certificate + private key), as Key Vault returns a PEM certificate's secret. */
+      certificate: secretSource,
+    })
+    .strict(),
+]);
+
+export type GraphCredentialConfig = z.infer<typeof graphCredentialSchema>;
+
+const graphProperty = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'expected a Graph user property name');
+
+/** Graph's stored photo sizes (profilePhoto); the sync asks for the smallest one not below `size`. */
+export const graphPhotoSizes = [48, 64, 96, 120, 240, 360, 432, 504, 648] as const;
+
+const directorySchema = z
+  .object({
+    credential: graphCredentialSchema,
+    /** Minutes between two syncs of this tenant (the timer wakes every 5 minutes). */
+    everyMinutes: z.number().int().min(5).max(1440).default(15),
+    /** Extra user properties to `$select` (extension attributes, `employeeId`, …) for templates. */
+    attributes: z.array(graphProperty).default([]),
+    /** Group names resolved into `groups`; default: every `group:<name>` in the tenant's rules.json. */
+    groups: z.array(z.string().min(1)).optional(),
+    /** A tenant's sync that takes longer is abandoned (and reported), so it cannot hold up the others. */
+    timeoutSeconds: z.number().int().min(1).max(3600).default(600),
+    photos: z
+      .object({
+        /** Edge in pixels of the square photo stored and embedded. */
+        size: z.number().int().min(16).max(648).default(96),
+        /** How often each user's photo is checked for a change. */
+        refreshHours: z.number().positive().default(24),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const sentItemsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Defaults to the directory credential; needs Mail.ReadWrite, scoped by the Exchange script. */
+    credential: graphCredentialSchema.optional(),
+    /** After this long without success the Sent Items copy is left as it is (delivery is never affected). */
+    giveUpAfterMinutes: z.number().int().min(1).max(10_080).default(60),
+  })
+  .strict();
+
+const folder = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*$/,
+    'expected a relative folder of lower-case letters, digits, - and _ (e.g. "tenants/fabrikam")',
+  );
+
 export const tenantSchema = z
   .object({
     id: guid,
@@ -56,6 +132,15 @@ export const tenantSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /**
+     * The tenant's own users.json, rules.json, templates/ and images/, relative to the configuration
+     * root. Without it the tenant uses the root's (one-tenant configurations).
+     */
+    folder: folder.optional(),
+    /** Directory sync from this tenant's Entra ID; absent: users.json is maintained by hand. */
+    directory: directorySchema.optional(),
+    /** Replace the sender's Sent Items copy with the signed message (off by default). */
+    sentItems: sentItemsSchema.optional(),
   })
   .strict();
 
@@ -88,6 +173,28 @@ export class TenantDirectory {
         this.byDomain.set(d, t);
       });
     });
+    const folders = new Map<string, Tenant>();
+    tenants.forEach((t, i) => {
+      if (!t.folder) return;
+      const owner = folders.get(t.folder);
+      if (owner)
+        throw new ConfigError(
+          file,
+          `[${i}].folder`,
+          `folder ${t.folder} already belongs to tenant ${owner.name}`,
+        );
+      folders.set(t.folder, t);
+    });
+    // Two syncs writing the root users.json would overwrite each other's users.
+    const rootSynced = tenants.filter((t) => t.directory && !t.folder);
+    if (rootSynced.length > 1) {
+      const i = tenants.indexOf(rootSynced[1] as Tenant);
+      throw new ConfigError(
+        file,
+        `[${i}].folder`,
+        'every tenant with directory sync needs its own folder when more than one has one',
+      );
+    }
   }
 
   byTenantId(id: string): Tenant | undefined {

@@ -33,10 +33,11 @@ export class ImageLibrary {
     return this.files.has(name) && imageContentType(name) !== undefined;
   }
 
-  embed(html: string): { html: string; images: InlineImage[] } {
+  /** `extra`: images of this one signature (the sender's photo), embedded like files under images/. */
+  embed(html: string, extra?: ReadonlyMap<string, Buffer>): { html: string; images: InlineImage[] } {
     const images = new Map<string, InlineImage>();
     const out = html.replace(cidReference, (whole, quote: string, name: string) => {
-      const content = this.files.get(name);
+      const content = extra?.get(name) ?? this.files.get(name);
       const contentType = imageContentType(name);
       if (!content || !contentType) return whole;
       const cid = `${name}@sigrelay`;

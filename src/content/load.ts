@@ -3,7 +3,8 @@ import { parseTenants } from '../config/tenants.js';
 import { ImageLibrary } from './images.js';
 import { parseRules, shortTemplateOf, type Rule } from './rules.js';
 import type { ConfigFiles } from './sources/config-files.js';
-import type { ContentSnapshot } from './signatures.js';
+import { SubFolderFiles } from './sources/sub-folder.js';
+import type { ContentSnapshot, TenantContent } from './signatures.js';
 import { compileTemplates, type TemplateSet } from './templates.js';
 import { parseUsers, UserDirectory } from './users.js';
 
@@ -11,12 +12,25 @@ import { parseUsers, UserDirectory } from './users.js';
  * Reads and validates a whole configuration directory. Anything wrong throws one ConfigError naming
  * the file and the JSON path or template line; nothing half-loaded is ever returned.
  * `users.json` and `rules.json` may be absent (no users, no rules: every message goes out unsigned).
+ * A tenant with a `folder` gets its own users, rules, templates and images from that folder and
+ * never sees the root's or another tenant's; tenants without one share the root's.
  */
 export async function loadSnapshot(files: ConfigFiles, baseDir: string): Promise<ContentSnapshot> {
   const tenantsJson = await readJsonFile(files, 'tenants.json');
   if (tenantsJson === undefined) throw new ConfigError(files.label('tenants.json'), '', 'file not found');
   const tenants = parseTenants(tenantsJson, files.label('tenants.json'), baseDir);
 
+  const shared = await loadTenantContent(files);
+  const byTenant = new Map<string, TenantContent>();
+  for (const tenant of tenants.tenants) {
+    if (tenant.folder)
+      byTenant.set(tenant.id, await loadTenantContent(new SubFolderFiles(files, tenant.folder)));
+  }
+  return { tenants, shared, byTenant };
+}
+
+/** users.json, rules.json, templates/ and images/ of one folder (the root or a tenant's). */
+async function loadTenantContent(files: ConfigFiles): Promise<TenantContent> {
   const usersJson = await readJsonFile(files, 'users.json');
   const users =
     usersJson === undefined
@@ -42,7 +56,7 @@ export async function loadSnapshot(files: ConfigFiles, baseDir: string): Promise
   const rules = rulesJson === undefined ? [] : parseRules(rulesJson, files.label('rules.json'));
   checkReferences(rules, templates, images, files.label('rules.json'));
 
-  return { tenants, users, rules, templates, images };
+  return { users, rules, templates, images };
 }
 
 async function readJsonFile(files: ConfigFiles, name: string): Promise<unknown> {
@@ -54,7 +68,6 @@ async function readJsonFile(files: ConfigFiles, name: string): Promise<unknown> 
     throw new ConfigError(files.label(name), '', `invalid JSON: ${(err as Error).message}`);
   }
 }
-
 /** Rules may only name templates and images that exist, so a typo fails at load, not per message. */
 function checkReferences(
   rules: readonly Rule[],

@@ -1,19 +1,36 @@
 import type { TenantDirectory, Tenant } from '../config/index.js';
 import type { MessageFacts, SignatureResolution } from '../signing/types.js';
+import { graphPhotoSizes } from '../config/index.js';
 import type { ImageLibrary } from './images.js';
 import { audienceOf, mismatch, type Audience, type MatchFacts } from './matching.js';
 import { messageTypeOf, type MessageType } from './message-type.js';
 import { shortTemplateOf, windowOf, type Rule } from './rules.js';
+import type { PhotoLibrary } from './photos.js';
 import type { TemplateSet } from './templates.js';
 import type { UserDirectory } from './users.js';
 
-/** One validated configuration: everything needed to answer "which signature for this message?". */
-export interface ContentSnapshot {
-  tenants: TenantDirectory;
+/** What one tenant's messages are resolved against: its own folder's, or the shared root's. */
+export interface TenantContent {
   users: UserDirectory;
   rules: readonly Rule[];
   templates: TemplateSet;
   images: ImageLibrary;
+}
+
+/** One validated configuration: everything needed to answer "which signature for this message?". */
+export interface ContentSnapshot {
+  tenants: TenantDirectory;
+  /** The root's content, for tenants without a `folder`. */
+  shared: TenantContent;
+  /** Each tenant with a `folder`: only its own content, never the root's or another tenant's. */
+  byTenant: ReadonlyMap<string, TenantContent>;
+  /** The photos the directory sync stored; absent, `photo` is never set in templates. */
+  photos?: PhotoLibrary;
+}
+
+/** The content a tenant's messages are resolved against. */
+export function contentOf(snapshot: ContentSnapshot, tenant: Tenant): TenantContent {
+  return snapshot.byTenant.get(tenant.id) ?? snapshot.shared;
 }
 
 export interface RuleVerdict {
@@ -42,13 +59,15 @@ export interface ExplainOptions {
 }
 
 export async function explain(
-  content: ContentSnapshot,
+  snapshot: ContentSnapshot,
   facts: MessageFacts,
   options: ExplainOptions = {},
 ): Promise<Explanation> {
   const address = (facts.from ?? facts.sender).toLowerCase();
-  const tenant = content.tenants.forAddress(facts.sender) ?? content.tenants.forAddress(address);
+  const tenant = snapshot.tenants.forAddress(facts.sender) ?? snapshot.tenants.forAddress(address);
   if (!tenant) return { resolution: { action: 'skip', reason: 'unknown-tenant' }, verdicts: [] };
+  // From here on only this tenant's directory, rules, templates and images are consulted.
+  const content = contentOf(snapshot, tenant);
   const user = content.users.find(address) ?? content.users.find(facts.sender);
   if (!user)
     return { resolution: { action: 'skip', reason: 'unknown-user' }, tenant: tenant.name, verdicts: [] };
@@ -57,7 +76,7 @@ export async function explain(
     tenant,
     address,
     user,
-    audience: audienceOf(tenant, facts.recipients, (t, a) => content.tenants.isInternal(t, a)),
+    audience: audienceOf(tenant, facts.recipients, (t, a) => snapshot.tenants.isInternal(t, a)),
     messageType: options.messageType ?? messageTypeOf(facts),
     now: options.now ?? new Date(),
   };
@@ -83,16 +102,41 @@ export async function explain(
     verdicts,
   };
   if (!winner) return { resolution: { action: 'skip', reason: 'no-rule' }, ...context };
-  return { resolution: await sign(content, winner, match), ...context };
+  const photo = await photoOf(snapshot, match);
+  return { resolution: await sign(content, winner, match, photo), ...context };
 }
 
-async function sign(content: ContentSnapshot, rule: Rule, match: MatchFacts): Promise<SignatureResolution> {
+interface Photo {
+  name: string;
+  content: Buffer;
+  size: number;
+}
+
+/** The sender's stored Entra ID photo, when the sync stored one (`photo` in users.json names it). */
+async function photoOf(snapshot: ContentSnapshot, match: MatchFacts): Promise<Photo | undefined> {
+  const name = match.user.photo;
+  if (!snapshot.photos || typeof name !== 'string') return undefined;
+  const content = await snapshot.photos.get(match.tenant.id, name);
+  if (!content) return undefined;
+  return { name, content, size: match.tenant.directory?.photos?.size ?? graphPhotoSizes[2] };
+}
+
+async function sign(
+  content: TenantContent,
+  rule: Rule,
+  match: MatchFacts,
+  photo: Photo | undefined,
+): Promise<SignatureResolution> {
   const variant = match.messageType === 'new' ? 'full' : rule.replyVariant;
   if (variant === 'none') return { action: 'skip', reason: 'reply-variant-none', rule: rule.name };
   const short = variant === 'full' ? undefined : shortTemplateOf(rule);
   const template = short ?? rule.template;
 
-  const data = templateData(match, rule);
+  const data = {
+    ...templateData(match, rule),
+    // Only set when the photo exists, so `{% if photo %}` leaves no empty image behind.
+    ...(photo && { photo: { src: `cid:${photo.name}`, size: photo.size } }),
+  };
   const rendered = await content.templates.render(template, data);
   let { html, text } = rendered;
   const banner = rule.banner;
@@ -106,7 +150,7 @@ async function sign(content: ContentSnapshot, rule: Rule, match: MatchFacts): Pr
     html = `${html}\n${extra.html}`;
     text = `${text}\n\n${extra.text}`;
   }
-  const embedded = content.images.embed(html);
+  const embedded = content.images.embed(html, photo && new Map([[photo.name, photo.content]]));
   return {
     action: 'sign',
     content: {

@@ -1,10 +1,11 @@
-import type { TenantDirectory } from '../config/index.js';
+import type { Tenant, TenantDirectory } from '../config/index.js';
 import { describeError } from '../errors/index.js';
 import type { MessageFacts, ResolveSignature } from '../signing/types.js';
 import { loadSnapshot } from './load.js';
+import { PhotoLibrary, type PhotoFiles } from './photos.js';
 import type { MessageType } from './message-type.js';
 import type { Rule } from './rules.js';
-import { explain, type ContentSnapshot, type Explanation } from './signatures.js';
+import { contentOf, explain, type ContentSnapshot, type Explanation } from './signatures.js';
 import type { ConfigFiles } from './sources/config-files.js';
 import type { UserDirectory } from './users.js';
 
@@ -17,6 +18,8 @@ export interface StoreOptions {
   onReload?: () => void;
   /** Directory that relative certificate paths in tenants.json resolve against. */
   baseDir?: string;
+  /** Where the directory sync stores user photos (`<tenant id>/<file>`); absent: no photos. */
+  photos?: PhotoFiles;
 }
 
 export interface PreviewRequest {
@@ -41,6 +44,7 @@ export class ContentStore {
   private failedFingerprint: string | undefined;
   private readonly files: ConfigFiles;
   private readonly options: StoreOptions;
+  private readonly photos: PhotoLibrary | undefined;
   /** The most recent failure, cleared by the next successful load or when the source matches what is in service. */
   lastError: Error | undefined;
 
@@ -52,7 +56,8 @@ export class ContentStore {
   ) {
     this.files = files;
     this.options = options;
-    this.snapshot = snapshot;
+    this.photos = options.photos && new PhotoLibrary(options.photos);
+    this.snapshot = { ...snapshot, photos: this.photos };
     this.fingerprint = fingerprint;
     this.lastCheck = Date.now();
   }
@@ -68,12 +73,20 @@ export class ContentStore {
     return this.snapshot.tenants;
   }
 
+  /** The root's directory (tenants without a `folder`); `contentFor` gives a tenant's own. */
   get users(): UserDirectory {
-    return this.snapshot.users;
+    return this.snapshot.shared.users;
   }
 
+  /** The root's rules (tenants without a `folder`); `contentFor` gives a tenant's own. */
   get rules(): readonly Rule[] {
-    return this.snapshot.rules;
+    return this.snapshot.shared.rules;
+  }
+
+  /** The directory and rules a tenant's messages are resolved against. */
+  contentFor(tenant: Tenant): { users: UserDirectory; rules: readonly Rule[] } {
+    const { users, rules } = contentOf(this.snapshot, tenant);
+    return { users, rules };
   }
 
   readonly resolve: ResolveSignature = async (facts: MessageFacts) => {
@@ -122,7 +135,8 @@ export class ContentStore {
         return;
       }
       if (fingerprint === this.failedFingerprint) return;
-      this.snapshot = await loadSnapshot(this.files, this.options.baseDir ?? process.cwd());
+      const snapshot = await loadSnapshot(this.files, this.options.baseDir ?? process.cwd());
+      this.snapshot = { ...snapshot, photos: this.photos };
       this.fingerprint = fingerprint;
       this.lastError = undefined;
       this.options.onReload?.();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, parseWith } from '../config/index.js';
+import { photoFileName } from './photos.js';
 
 const text = z.string().nullish();
 const textList = z.array(z.string()).nullish();
@@ -30,6 +31,11 @@ export const userSchema = z.looseObject({
   country: text,
   proxyAddresses: textList,
   groups: z.array(z.string().min(1)).default([]),
+  /** The stored photo the directory sync wrote for this user (`<id>-<hash>.jpg`); absent: none. */
+  photo: z
+    .string()
+    .regex(photoFileName, 'expected a photo file name written by the directory sync')
+    .nullish(),
 });
 
 export type DirectoryUser = z.infer<typeof userSchema>;

@@ -3,7 +3,10 @@
  * Microsoft's reference (learn.microsoft.com/powershell/module/exchange/<cmdlet>, source
  * github.com/MicrosoftDocs/office-docs-powershell, exchange/exchange-ps/exchange/<Cmdlet>.md):
  * New-/Set-/Get-/Remove-OutboundConnector, New-/Set-/Get-/Remove-InboundConnector,
- * New-/Set-/Get-/Remove-/Enable-TransportRule, Get-AcceptedDomain. Only the parameters we might
+ * New-/Set-/Get-/Remove-/Enable-TransportRule, Get-AcceptedDomain; for the Sent Items scope (RBAC for
+ * Applications, learn.microsoft.com/exchange/permissions-exo/application-rbac): Get-/New-ServicePrincipal,
+ * Get-/New-/Set-/Remove-ManagementScope, Get-/New-/Remove-ManagementRoleAssignment (App parameter set),
+ * Test-ServicePrincipalAuthorization, Get-/New-DistributionGroup, Add-DistributionGroupMember. Only the parameters we might
  * reasonably use are listed; a name missing here fails the test, which is the point: Exchange
  * rejects an unknown parameter only when the admin runs the script.
  * PowerShell's own cmdlets: learn.microsoft.com/powershell/module/microsoft.powershell.core
@@ -63,6 +66,34 @@ export const cmdletReference: Readonly<Record<string, readonly string[]>> = {
   'Enable-TransportRule': ['Identity', 'Confirm', 'Mode', 'WhatIf'],
   'Remove-TransportRule': ['Identity', 'Confirm', 'WhatIf'],
   'Get-AcceptedDomain': ['Identity'],
+  'Get-DistributionGroup': ['Identity'],
+  'New-DistributionGroup': ['Name', 'Type', 'Notes', 'Members', 'Confirm', 'WhatIf'],
+  'Add-DistributionGroupMember': [
+    'Identity',
+    'Member',
+    'BypassSecurityGroupManagerCheck',
+    'Confirm',
+    'WhatIf',
+  ],
+  'Get-ServicePrincipal': ['Identity'],
+  'New-ServicePrincipal': ['AppId', 'ObjectId', 'DisplayName', 'Confirm', 'WhatIf'],
+  'Get-ManagementScope': ['Identity'],
+  'New-ManagementScope': ['Name', 'RecipientRestrictionFilter', 'Confirm', 'Force', 'WhatIf'],
+  'Set-ManagementScope': ['Identity', 'Name', 'RecipientRestrictionFilter', 'Confirm', 'Force', 'WhatIf'],
+  'Remove-ManagementScope': ['Identity', 'Confirm', 'WhatIf'],
+  'Get-ManagementRoleAssignment': ['Identity'],
+  // The App parameter set: an application role, the service principal, a custom resource scope.
+  'New-ManagementRoleAssignment': [
+    'Name',
+    'Role',
+    'App',
+    'CustomResourceScope',
+    'Confirm',
+    'Force',
+    'WhatIf',
+  ],
+  'Remove-ManagementRoleAssignment': ['Identity', 'Confirm', 'WhatIf'],
+  'Test-ServicePrincipalAuthorization': ['Identity', 'Resource'],
   'ForEach-Object': [],
   'Where-Object': [],
   'Write-Host': [],

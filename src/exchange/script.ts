@@ -6,6 +6,9 @@ export const objectNames = {
   inboundConnector: 'sigrelay - signed return',
   routingRule: 'sigrelay - route to signing',
   autoReplyRule: 'sigrelay - skip auto-replies',
+  sentItemsGroup: 'sigrelay - Sent Items update',
+  sentItemsScope: 'sigrelay - Sent Items mailboxes',
+  sentItemsAssignment: 'sigrelay - Sent Items Mail.ReadWrite',
 } as const;
 
 export interface ScriptOptions {
@@ -174,8 +177,90 @@ export function installScript(o: ScriptOptions): string {
     ),
     ...pilotOn,
     '',
+    ...(o.tenant.sentItems?.enabled ? [sentItemsAccess(o), ''] : []),
     ...next,
     '',
+  ].join('\n');
+}
+
+/** The app id whose Mail.ReadWrite the Sent Items update uses in this tenant. */
+function sentItemsAppId(tenant: Tenant): string {
+  const credential = tenant.sentItems?.credential ?? tenant.directory?.credential;
+  if (!credential?.clientId)
+    throw new Error(
+      `tenant ${tenant.id}: sentItems is enabled but its credential names no clientId (needed to scope Mail.ReadWrite)`,
+    );
+  return credential.clientId;
+}
+
+/**
+ * RBAC for Applications: the app's Mail.ReadWrite applies only to the members of one mail-enabled
+ * security group, the signed-up mailboxes (Exchange Online filters cannot match a domain suffix, so
+ * a group it is). The pilot sender is added; at go-live the admin adds the rest (or a nested group).
+ */
+function sentItemsAccess(o: ScriptOptions): string {
+  const appId = sentItemsAppId(o.tenant);
+  const group = objectNames.sentItemsGroup;
+  const scope = objectNames.sentItemsScope;
+  const assignment = objectNames.sentItemsAssignment;
+  return [
+    "# 5. Sent Items update: sigrelay's app may read and write only the mailboxes in one group.",
+    `if (-not (Get-DistributionGroup -Identity ${quote(group)} -ErrorAction SilentlyContinue)) {`,
+    call('  ', 'New-DistributionGroup', [
+      ['Name', group],
+      ['Type', 'Security'],
+      ['Notes', 'Mailboxes whose Sent Items copy sigrelay replaces with the signed message.'],
+    ]),
+    '}',
+    ...(o.pilot
+      ? [
+          call('', 'Add-DistributionGroupMember', [
+            ['Identity', group],
+            ['Member', o.pilot],
+            ['ErrorAction', 'SilentlyContinue'],
+          ]),
+        ]
+      : []),
+    `$groupDn = (Get-DistributionGroup -Identity ${quote(group)}).DistinguishedName`,
+    // OPATH values are single-quoted; a quote inside the DN is doubled, as Microsoft's reference says.
+    `$scopeFilter = "MemberOfGroup -eq '" + ($groupDn -replace "'", "''") + "'"`,
+    `if (-not (Get-ServicePrincipal -Identity ${quote(appId)} -ErrorAction SilentlyContinue)) {`,
+    "  $objectId = Read-Host -Prompt 'Object ID of the sigrelay enterprise application in this tenant (Entra admin center, Enterprise applications)'",
+    call('  ', 'New-ServicePrincipal', [
+      ['AppId', appId],
+      ['ObjectId', { raw: '$objectId' }],
+      ['DisplayName', 'sigrelay'],
+    ]),
+    '}',
+    `$sp = Get-ServicePrincipal -Identity ${quote(appId)}`,
+    upsertScope(scope),
+    `if (-not (Get-ManagementRoleAssignment -Identity ${quote(assignment)} -ErrorAction SilentlyContinue)) {`,
+    call('  ', 'New-ManagementRoleAssignment', [
+      ['Name', assignment],
+      ['Role', 'Application Mail.ReadWrite'],
+      ['App', { raw: '$sp.ObjectId' }],
+      ['CustomResourceScope', scope],
+    ]),
+    '}',
+    `Write-Warning ${quote('Remove any Mail.ReadWrite application permission consented to this app in Entra ID: it would grant every mailbox and bypass this scope.')}`,
+    `# Check a mailbox: Test-ServicePrincipalAuthorization -Identity ${appId} -Resource <user@domain>`,
+    `# Sign a mailbox up: Add-DistributionGroupMember -Identity '${group}' -Member <user@domain>`,
+  ].join('\n');
+}
+
+function upsertScope(name: string): string {
+  return [
+    `if (Get-ManagementScope -Identity ${quote(name)} -ErrorAction SilentlyContinue) {`,
+    call('  ', 'Set-ManagementScope', [
+      ['Identity', name],
+      ['RecipientRestrictionFilter', { raw: '$scopeFilter' }],
+    ]),
+    '} else {',
+    call('  ', 'New-ManagementScope', [
+      ['Name', name],
+      ['RecipientRestrictionFilter', { raw: '$scopeFilter' }],
+    ]),
+    '}',
   ].join('\n');
 }
 
@@ -228,5 +313,13 @@ export function removeScript(o: Pick<ScriptOptions, 'tenant'>): string {
     "Read-Host -Prompt 'Press Enter once the sigrelay inbound queue is empty (no message in flight)'",
     removeIfPresent('InboundConnector', objectNames.inboundConnector),
     '',
+    ...(o.tenant.sentItems?.enabled
+      ? [
+          '# 3. Sent Items update: withdraw the scoped mailbox access (the group is left for you to delete).',
+          removeIfPresent('ManagementRoleAssignment', objectNames.sentItemsAssignment),
+          removeIfPresent('ManagementScope', objectNames.sentItemsScope),
+          '',
+        ]
+      : []),
   ].join('\n');
 }

@@ -12,7 +12,13 @@ export const names = {
   signedContainer: 'signed',
   deadletterContainer: 'deadletter',
   configContainer: 'config',
+  /** User photos the directory sync stored: `<tenant id>/<user id>-<hash>.jpg`. */
+  photosContainer: 'photos',
+  /** Signed copies waiting to replace the sender's Sent Items copy: `<message id>.eml`. */
+  sentItemsContainer: 'sentitems',
   inboundQueue: 'inbound',
+  /** Sent Items replacement jobs (SentItemsJob JSON). */
+  sentItemsQueue: 'sentitems',
   traceTable: 'sigrelaytrace',
   stateTable: 'sigrelaystate',
   limitsTable: 'sigrelaylimits',
@@ -26,7 +32,10 @@ export interface StorageClients {
   signed: ContainerClient;
   deadletter: ContainerClient;
   config: ContainerClient;
+  photos: ContainerClient;
+  sentItems: ContainerClient;
   inboundQueue: QueueClient;
+  sentItemsQueue: QueueClient;
   table(name: string): TableClient;
 }
 
@@ -76,7 +85,10 @@ export function createStorageClients(connection: StorageConnection): StorageClie
     signed: blobs.getContainerClient(names.signedContainer),
     deadletter: blobs.getContainerClient(names.deadletterContainer),
     config: blobs.getContainerClient(names.configContainer),
+    photos: blobs.getContainerClient(names.photosContainer),
+    sentItems: blobs.getContainerClient(names.sentItemsContainer),
     inboundQueue: queues.getQueueClient(names.inboundQueue),
+    sentItemsQueue: queues.getQueueClient(names.sentItemsQueue),
     table,
   };
 }
@@ -89,7 +101,10 @@ export async function ensureStorage(clients: StorageClients): Promise<void> {
     clients.signed.createIfNotExists(),
     clients.deadletter.createIfNotExists(),
     clients.config.createIfNotExists(),
+    clients.photos.createIfNotExists(),
+    clients.sentItems.createIfNotExists(),
     clients.inboundQueue.createIfNotExists(),
+    clients.sentItemsQueue.createIfNotExists(),
     clients.table(names.traceTable).createTable(),
     clients.table(names.stateTable).createTable(),
     clients.table(names.limitsTable).createTable(),

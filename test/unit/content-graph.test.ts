@@ -155,6 +155,7 @@ void describe('Graph directory sync', () => {
       users: 3,
       changed: 3,
       removed: 0,
+      groups: 1,
       missingGroups: [],
       written: true,
     });
@@ -195,6 +196,7 @@ void describe('Graph directory sync', () => {
       users: 3,
       changed: 2,
       removed: 1,
+      groups: 1,
       missingGroups: [],
       written: true,
     });

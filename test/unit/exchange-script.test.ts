@@ -187,3 +187,44 @@ void test('CLI prints the same script and names the flag when the smart host is 
   assert.equal(stranger.status, 2);
   assert.match(stranger.stderr, /not an address in Contoso/);
 });
+
+void test('a tenant with Sent Items update gets Mail.ReadWrite scoped to one group, using only reference cmdlets', async () => {
+  const msp = await loadTenants(path.join(root, 'config', 'msp'));
+  const northwind = msp.tenants.find((t) => t.sentItems?.enabled);
+  assert.ok(northwind, 'config/msp has a tenant with sentItems on');
+  const appId =
+    northwind.directory?.credential.type === 'client-secret' ? northwind.directory.credential.clientId : '';
+  const msOptions = { ...options, tenant: northwind };
+  const install = installScript(msOptions);
+  const pilot = installScript({ ...msOptions, pilot: 'alex@northwindtraders.com' });
+  const remove = removeScript(msOptions);
+  for (const script of [install, pilot, remove])
+    for (const { cmdlet, params } of invocations(script)) {
+      const known = cmdletReference[cmdlet];
+      assert.ok(known, `${cmdlet} is not in src/exchange/cmdlet-reference.ts`);
+      for (const p of params)
+        assert.ok(
+          known.some((k) => k.toLowerCase() === p.toLowerCase()) || commonParameters.includes(p),
+          `${cmdlet} -${p}`,
+        );
+    }
+  assert.ok(install.includes(`New-ServicePrincipal \`\n      -AppId '${appId}'`));
+  assert.ok(install.includes("-Role 'Application Mail.ReadWrite'"));
+  assert.ok(install.includes(`-CustomResourceScope '${objectNames.sentItemsScope}'`));
+  assert.ok(install.includes(`$scopeFilter = "MemberOfGroup -eq '"`));
+  assert.ok(
+    !invocations(install).some((c) => c.cmdlet === 'Add-DistributionGroupMember'),
+    'no one is signed up without a pilot',
+  );
+  assert.ok(pilot.includes("-Member 'alex@northwindtraders.com'"));
+  assert.ok(
+    install.indexOf(`Get-ManagementRoleAssignment -Identity '${objectNames.sentItemsAssignment}'`) <
+      install.indexOf('New-ManagementRoleAssignment'),
+    'the role assignment is created only when missing',
+  );
+  assert.ok(remove.indexOf('Remove-ManagementRoleAssignment') < remove.indexOf('Remove-ManagementScope'));
+  assert.ok(
+    !scripts.install.includes('ManagementScope'),
+    'tenants without the feature get no mailbox access',
+  );
+});

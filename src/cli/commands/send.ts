@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
-import { projectRoot } from '../../config/index.js';
+import { loadSettings, loadTenants, projectRoot } from '../../config/index.js';
 import { outlookReply } from '../../samples/outlook-reply.js';
 
 export const summary = 'send: send a message (or --sample) through the SMTP front with STARTTLS';
@@ -31,7 +31,11 @@ export async function run(args: string[]): Promise<number> {
   }
   const from = values.from ?? 'alice@contoso.com';
   const to = values.to ?? ['megan@fabrikam.example'];
-  const raw = file ? await fs.readFile(file) : outlookReply({ from, to: to[0] });
+  // The sample carries the sender's tenant id, as Exchange stamps it, so any configuration's tenant passes the front.
+  const tenantId = file
+    ? undefined
+    : (await loadTenants(loadSettings().configDir).catch(() => undefined))?.forAddress(from)?.id;
+  const raw = file ? await fs.readFile(file) : outlookReply({ from, to: to[0], tenantId });
   const dataDir = process.env.SIGRELAY_DATA_DIR ?? path.join(projectRoot, '.data');
   const caFile = values.ca ?? path.join(dataDir, 'tls', 'ca.crt');
   const ca = await fs.readFile(caFile).catch(() => undefined);

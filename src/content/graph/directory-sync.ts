@@ -40,6 +40,10 @@ export interface SyncOptions {
   groups?: string[];
   /** Ignore the saved delta link and list every user again. */
   full?: boolean;
+  /** User properties to `$select` beyond `userProperties` (the tenant's `directory.attributes`). */
+  attributes?: readonly string[];
+  /** Stored photo file per user id, given every user id of the new snapshot (the photo sync). */
+  photos?: (userIds: string[]) => Promise<ReadonlyMap<string, string>>;
 }
 
 export interface SyncResult {
@@ -47,8 +51,12 @@ export interface SyncResult {
   users: number;
   changed: number;
   removed: number;
+  /** Group names resolved (Entra groups found for them). */
+  groups: number;
   /** Group names from the rules that no Entra group has (a typo in rules.json, or a renamed group). */
   missingGroups: string[];
+  /** Users with a stored photo (photo sync on), else undefined. */
+  photos?: number;
   written: boolean;
 }
 
@@ -60,6 +68,7 @@ export interface SyncResult {
  */
 export async function syncDirectory(options: SyncOptions): Promise<SyncResult> {
   const { graph, target } = options;
+  const select = [...new Set([...userProperties, ...(options.attributes ?? [])])].join(',');
   const state = options.full ? undefined : await readState(target);
   const previous = state ? await readSnapshot(target) : undefined;
 
@@ -74,15 +83,20 @@ export async function syncDirectory(options: SyncOptions): Promise<SyncResult> {
     mode = 'delta';
   } else {
     // The delta token is taken before listing, so a change made during the listing is replayed next run.
-    deltaLink = await latestDeltaLink(graph);
-    users = await listUsers(graph);
+    deltaLink = await latestDeltaLink(graph, select);
+    users = await listUsers(graph, select);
     changed = users.size;
   }
 
   const groupNames = options.groups ?? (await groupsInRules(target));
   const membership = await groupMembership(graph, groupNames);
+  const photos = options.photos ? await options.photos([...users.keys()]) : undefined;
   const snapshot = [...users.values()]
-    .map((user): GraphUser => ({ ...user, groups: membership.groupsOf(user.id) }))
+    .map((user): GraphUser => ({
+      ...user,
+      groups: membership.groupsOf(user.id),
+      ...(photos?.has(user.id) && { photo: photos.get(user.id) }),
+    }))
     .sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
 
   const json = `${JSON.stringify(snapshot, null, 2)}\n`;
@@ -90,7 +104,16 @@ export async function syncDirectory(options: SyncOptions): Promise<SyncResult> {
   const written = current?.toString('utf8') !== json;
   if (written) await target.write('users.json', json);
   await target.write(syncStateFile, `${JSON.stringify({ deltaLink } satisfies SyncState)}\n`);
-  return { mode, users: snapshot.length, changed, removed, missingGroups: membership.missing, written };
+  return {
+    mode,
+    users: snapshot.length,
+    changed,
+    removed,
+    groups: groupNames.length - membership.missing.length,
+    missingGroups: membership.missing,
+    ...(photos && { photos: photos.size }),
+    written,
+  };
 }
 
 /** A stable order keeps unchanged snapshots byte-identical, so they are not rewritten. */
@@ -98,19 +121,17 @@ function sortKey(user: GraphUser): string {
   return typeof user.userPrincipalName === 'string' ? user.userPrincipalName : user.id;
 }
 
-async function listUsers(graph: GraphClient): Promise<Map<string, GraphUser>> {
+async function listUsers(graph: GraphClient, select: string): Promise<Map<string, GraphUser>> {
   const users = new Map<string, GraphUser>();
-  for await (const page of graph.pages<GraphUser>(`/users?$select=${userProperties.join(',')}&$top=999`)) {
+  for await (const page of graph.pages<GraphUser>(`/users?$select=${select}&$top=999`)) {
     for (const user of page.value) users.set(user.id, user);
   }
   return users;
 }
 
-async function latestDeltaLink(graph: GraphClient): Promise<string> {
+async function latestDeltaLink(graph: GraphClient, select: string): Promise<string> {
   let link: string | undefined;
-  for await (const page of graph.pages<GraphUser>(
-    `/users/delta?$select=${userProperties.join(',')}&$deltatoken=latest`,
-  ))
+  for await (const page of graph.pages<GraphUser>(`/users/delta?$select=${select}&$deltatoken=latest`))
     link = page['@odata.deltaLink'] ?? link;
   if (!link) throw new GraphError(0, 'NoDeltaLink', '/users/delta returned no @odata.deltaLink');
   return link;
@@ -199,5 +220,5 @@ async function readSnapshot(target: WritableConfigFiles): Promise<Map<string, Gr
   if (!content) return undefined;
   const list = JSON.parse(content.toString('utf8')) as GraphUser[];
   if (!Array.isArray(list) || list.some((u) => typeof u.id !== 'string')) return undefined;
-  return new Map(list.map(({ groups: _groups, ...user }) => [user.id, user as GraphUser]));
+  return new Map(list.map(({ groups: _groups, photo: _photo, ...user }) => [user.id, user as GraphUser]));
 }

@@ -11,6 +11,17 @@ export interface GraphClientOptions {
   maxAttempts?: number;
   /** Injected by tests to observe the waits without spending them. */
   sleep?: (ms: number) => Promise<void>;
+  /** A throttling wait longer than this is not slept through: the GraphError carries `retryAfterMs`. */
+  maxWaitMs?: number;
+  /** Aborts every request (a tenant's sync timeout). */
+  signal?: AbortSignal;
+}
+
+export interface GraphRequest {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** JSON-serialised; sent as application/json. */
+  json?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** One page of a Graph collection. */
@@ -23,17 +34,25 @@ export interface GraphPage<T> {
 export class GraphError extends Error {
   readonly status: number;
   readonly code: string | undefined;
+  /** When Graph throttled and asked for a longer wait than the client sleeps through. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(status: number, code: string | undefined, message: string) {
+  constructor(status: number, code: string | undefined, message: string, retryAfterMs?: number) {
     super(`Graph ${status}${code ? ` ${code}` : ''}: ${message}`);
     this.name = 'GraphError';
     this.status = status;
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
+  }
+
+  /** Throttled or briefly unavailable: worth trying again later. */
+  get transient(): boolean {
+    return this.status === 429 || this.status === 503 || this.status === 504;
   }
 }
 
 /**
- * The few Microsoft Graph reads the directory sync needs, over plain fetch: bearer token from an
+ * The few Microsoft Graph calls sigrelay makes, over plain fetch: bearer token from an
  * `@azure/identity` credential, `@odata.nextLink` paging and throttling handled as Graph documents it
  * (wait for `Retry-After`, else back off exponentially).
  */
@@ -43,6 +62,8 @@ export class GraphClient {
   private readonly origin: string;
   private readonly maxAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly maxWaitMs: number;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(options: GraphClientOptions) {
     this.credential = options.credential;
@@ -50,6 +71,8 @@ export class GraphClient {
     this.origin = new URL(this.baseUrl).origin;
     this.maxAttempts = options.maxAttempts ?? 6;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
+    this.signal = options.signal;
   }
 
   /** Every page of a collection, following `@odata.nextLink`; the last page carries any deltaLink. */
@@ -63,18 +86,51 @@ export class GraphClient {
   }
 
   async get<T>(pathOrUrl: string): Promise<T> {
+    return (await (await this.send(pathOrUrl)).json()) as T;
+  }
+
+  /** A JSON request; undefined for 204 No Content. */
+  async request<T>(pathOrUrl: string, request: GraphRequest = {}): Promise<T | undefined> {
+    const response = await this.send(pathOrUrl, request);
+    if (response.status === 204) return undefined;
+    const text = await response.text();
+    return text ? (JSON.parse(text) as T) : undefined;
+  }
+
+  /** A binary resource (a photo's `$value`); undefined when Graph answers 404. */
+  async bytes(pathOrUrl: string): Promise<Buffer | undefined> {
+    try {
+      return Buffer.from(await (await this.send(pathOrUrl, { headers: { accept: '*/*' } })).arrayBuffer());
+    } catch (err) {
+      if (err instanceof GraphError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async send(pathOrUrl: string, request: GraphRequest = {}): Promise<Response> {
     const url = this.resolve(pathOrUrl);
     for (let attempt = 1; ; attempt++) {
-      const token = await this.credential.getToken(graphScope);
+      const token = await this.credential.getToken(graphScope, { abortSignal: this.signal });
       if (!token) throw new GraphError(401, 'NoToken', 'the credential returned no token');
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token.token}`,
+        accept: 'application/json',
+        ...request.headers,
+      };
+      if (request.json !== undefined) headers['content-type'] = 'application/json';
       const response = await fetch(url, {
-        headers: { authorization: `Bearer ${token.token}`, accept: 'application/json' },
+        method: request.method ?? 'GET',
+        headers,
+        body: request.json === undefined ? undefined : JSON.stringify(request.json),
+        signal: this.signal,
       });
-      if (response.ok) return (await response.json()) as T;
+      if (response.ok) return response;
       const retryable = response.status === 429 || response.status === 503 || response.status === 504;
-      if (!retryable || attempt >= this.maxAttempts) throw await graphError(response);
+      if (!retryable) throw await graphError(response);
+      const wait = retryDelay(response.headers.get('retry-after'), attempt);
+      if (attempt >= this.maxAttempts || wait > this.maxWaitMs) throw await graphError(response, wait);
       await response.body?.cancel();
-      await this.sleep(retryDelay(response.headers.get('retry-after'), attempt));
+      await this.sleep(wait);
     }
   }
 
@@ -99,7 +155,7 @@ export function retryDelay(header: string | null, attempt: number): number {
   return Math.min(60_000, 1000 * 2 ** (attempt - 1));
 }
 
-async function graphError(response: Response): Promise<GraphError> {
+async function graphError(response: Response, retryAfterMs?: number): Promise<GraphError> {
   let code: string | undefined;
   let message = response.statusText;
   try {
@@ -109,5 +165,5 @@ async function graphError(response: Response): Promise<GraphError> {
   } catch {
     // A body that is not Graph's JSON error shape leaves the status text as the message.
   }
-  return new GraphError(response.status, code, message);
+  return new GraphError(response.status, code, message, retryAfterMs);
 }

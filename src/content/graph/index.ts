@@ -1,5 +1,17 @@
-export { GraphClient, GraphError, graphBaseUrl, type GraphClientOptions } from './graph-client.js';
-export { graphCredential, type GraphCredentialOptions } from './credential.js';
+export {
+  GraphClient,
+  GraphError,
+  graphBaseUrl,
+  type GraphClientOptions,
+  type GraphRequest,
+} from './graph-client.js';
+export {
+  DefaultSecretReader,
+  graphCredential,
+  tenantCredential,
+  type GraphCredentialOptions,
+  type SecretReader,
+} from './credential.js';
 export {
   syncDirectory,
   syncStateFile,
@@ -7,4 +19,13 @@ export {
   type SyncOptions,
   type SyncResult,
 } from './directory-sync.js';
-export { runScheduledDirectorySync } from './run.js';
+export { photosPerRun, photoStateFile, syncPhotos, type PhotoResult } from './photo-sync.js';
+export {
+  readSyncStatus,
+  syncStatusFile,
+  syncTenants,
+  type TenantSyncOptions,
+  type TenantSyncOutcome,
+  type TenantSyncStatus,
+} from './tenant-sync.js';
+export { runScheduledDirectorySync, syncLocations, type ScheduledSyncResult } from './run.js';

@@ -2,7 +2,9 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { RestError } from '@azure/storage-blob';
 import type { WritableConfigFiles } from './config-files.js';
 
-const configBlob = /^(tenants|users|rules)\.json$|^(templates|images)\/[^/]+$/;
+/** The files of the root or of a tenant folder (`tenants/fabrikam/rules.json`); not `.sync/` bookkeeping. */
+const configBlob =
+  /^(?:[a-z0-9][a-z0-9_-]*\/)*(?:(?:tenants|users|rules)\.json|(?:templates|images)\/[^/]+)$/;
 
 /**
  * The configuration directory in Azure: the Blob container `config` with the same layout as the

@@ -37,21 +37,35 @@ export class DirectoryFiles implements WritableConfigFiles {
     }
   }
 
-  /** Names, sizes and mtimes of every file: cheap to compute, and any edit or rename changes it. */
+  /**
+   * Names, sizes and mtimes of every file, tenant folders included: cheap to compute, and any edit
+   * or rename changes it. Dot-folders (`.sync/` bookkeeping, `.photos/`) and temp files are not config.
+   */
   async fingerprint(): Promise<string> {
-    const names = ['tenants.json', 'users.json', 'rules.json'];
-    for (const folder of ['templates', 'images']) names.push(...(await this.list(folder)));
-    const parts = await Promise.all(
-      names.map(async (name) => {
-        try {
-          const stat = await fs.stat(this.label(name));
-          return `${name}:${stat.size}:${stat.mtimeMs}`;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return `${name}:-`;
-          throw err;
+    const parts: string[] = [];
+    const walk = async (folder: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fs.readdir(path.join(this.root, folder), { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        if (entry.name.startsWith('.') || entry.name.endsWith('.tmp')) continue;
+        const name = folder ? `${folder}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) await walk(name);
+        else if (entry.isFile()) {
+          try {
+            const stat = await fs.stat(this.label(name));
+            parts.push(`${name}:${stat.size}:${stat.mtimeMs}`);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          }
         }
-      }),
-    );
+      }
+    };
+    await walk('');
     return parts.join('|');
   }
 
