@@ -4,6 +4,7 @@ import { deliver, targetFor } from '../delivery/index.js';
 import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { MessageMeta } from '../storage/index.js';
+import { sinceReceived, telemetry } from '../telemetry/index.js';
 import type { TraceEvent } from '../trace/index.js';
 import { afterAttempt, attemptEvent, receivedEvent, signingEvent } from './outcome.js';
 import { mayDeliverUnsigned, policyOf } from './policy.js';
@@ -81,6 +82,7 @@ export class DirectPath {
       ? await this.signToBlob(content, source, meta)
       : await this.signToMemory(content, source, meta);
     events.push(signingEvent(signing.summary));
+    telemetry.signingDecision({ action: signing.summary.action, tenantId: meta.tenantId });
     log.info({ ...signing.summary, large }, 'signing decision');
     if (signing.summary.action === 'failed' && !mayDeliverUnsigned(policy)) {
       const input = { ...base, reason: 'sign-failed' as const, firstAttempt: { signing: signing.summary } };
@@ -132,6 +134,11 @@ export class DirectPath {
     const pause = this.rt.settings.processing.faultPauseAfterAcceptedMs;
     if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     await this.deleteAfterDelivery(id, { signed: signedCopy, envelopeBlob: meta.envelopeBlob === true }, log);
+    telemetry.delivered({
+      latencyMs: sinceReceived(meta.receivedAt),
+      path: 'direct',
+      tenantId: meta.tenantId,
+    });
     events.push(
       { event: 'delivered', response: outcome.response, recipients: outcome.accepted.length },
       { event: 'deleted' },
