@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type {
   DeadLetterInput,
   DeleteInput,
@@ -13,11 +13,12 @@ import { buildDsn, deliver, targetFor } from '../delivery/index.js';
 import { headerEnd } from '../front/header-capture.js';
 import {
   attemptEvent,
+  attemptLog,
   policyOf,
   receivedEvent,
   returnHeaders,
   signingEvent,
-  signInto,
+  signIntoBlob,
   type Runtime,
 } from '../processing/index.js';
 import { sinceReceived, telemetry } from '../telemetry/index.js';
@@ -62,23 +63,7 @@ export function createActivities(rt: Runtime) {
       throw err;
     }
     const tenant = content.tenants.byTenantId(meta.tenantId);
-    const sink = new PassThrough();
-    const upload = rt.store.writeSigned(input.id, sink, meta);
-    let signing;
-    try {
-      signing = await signInto(content, source, sink, meta, rt.settings.processedHeader);
-    } catch (err) {
-      sink.destroy();
-      await upload.catch(() => undefined);
-      throw err;
-    }
-    if (signing.action === 'signed') {
-      if (!sink.writableEnded) sink.end();
-      await upload;
-    } else {
-      sink.destroy();
-      await upload.catch(() => undefined);
-    }
+    const signing = await signIntoBlob(rt.store, content, source, meta, rt.settings.processedHeader);
     log.info(signing, 'signing decision');
     telemetry.signingDecision({ action: signing.action, tenantId: meta.tenantId });
     const events: TraceEvent[] = input.traced ? [] : [receivedEvent(meta)];
@@ -159,19 +144,7 @@ export function createActivities(rt: Runtime) {
     // The record is written before anything else happens: from here on, a replay never resends.
     await rt.state.put(input.id, progress);
     const endpoint = `${target.host}:${target.port}`;
-    log.info(
-      {
-        endpoint,
-        status: outcome.status,
-        code: outcome.code,
-        accepted: outcome.accepted.length,
-        deferred: outcome.deferred.length,
-        rejected: outcome.rejected.length,
-        response: outcome.response,
-        ms: Date.now() - started,
-      },
-      'delivery attempt',
-    );
+    log.info(attemptLog(endpoint, outcome, started), 'delivery attempt');
     const events: TraceEvent[] = [attemptEvent(endpoint, outcome)];
     const done = outcome.deferred.length === 0;
     if (done && progress.delivered.length > 0) {

@@ -1,4 +1,4 @@
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type { ClaimCheck, HandoverReason, ProcessInput, SigningSummary } from '../contracts/index.js';
 import { deliver, targetFor } from '../delivery/index.js';
 import { describeError } from '../errors/index.js';
@@ -6,10 +6,10 @@ import type { Logger } from '../log/index.js';
 import type { MessageMeta } from '../storage/index.js';
 import { sinceReceived, telemetry } from '../telemetry/index.js';
 import type { TraceEvent } from '../trace/index.js';
-import { afterAttempt, attemptEvent, receivedEvent, signingEvent } from './outcome.js';
+import { afterAttempt, attemptEvent, attemptLog, receivedEvent, signingEvent } from './outcome.js';
 import { mayDeliverUnsigned, policyOf } from './policy.js';
 import type { Runtime } from './runtime.js';
-import { returnHeaders, signInto } from './signing.js';
+import { returnHeaders, signInto, signIntoBlob } from './signing.js';
 
 /** Starts the orchestration for a message; idempotent (an existing instance is success). */
 export type Handover = (input: ProcessInput, options: { force?: boolean }) => Promise<'started' | 'exists'>;
@@ -103,19 +103,7 @@ export class DirectPath {
       prependHeaders: returnHeaders(id, signing.summary, processedHeader),
       message,
     });
-    log.info(
-      {
-        endpoint,
-        status: outcome.status,
-        code: outcome.code,
-        accepted: outcome.accepted.length,
-        deferred: outcome.deferred.length,
-        rejected: outcome.rejected.length,
-        response: outcome.response,
-        ms: Date.now() - started,
-      },
-      'delivery attempt',
-    );
+    log.info(attemptLog(endpoint, outcome, started), 'delivery attempt');
     events.push(attemptEvent(endpoint, outcome));
     const signedCopy = large && signing.summary.action === 'signed';
     const next = afterAttempt(outcome);
@@ -227,23 +215,9 @@ export class DirectPath {
     source: Readable,
     meta: MessageMeta,
   ): Promise<{ summary: SigningSummary; message?: Readable }> {
-    const sink = new PassThrough();
-    const upload = this.rt.store.writeSigned(meta.id, sink, meta);
-    let summary: SigningSummary;
-    try {
-      summary = await signInto(content, source, sink, meta, this.rt.settings.processedHeader);
-    } catch (err) {
-      sink.destroy();
-      await upload.catch(() => undefined);
-      throw err;
-    }
-    if (summary.action !== 'signed') {
-      sink.destroy();
-      await upload.catch(() => undefined);
-      return { summary };
-    }
-    if (!sink.writableEnded) sink.end();
-    await upload;
+    const { store, settings } = this.rt;
+    const summary = await signIntoBlob(store, content, source, meta, settings.processedHeader);
+    if (summary.action !== 'signed') return { summary };
     const opened = await this.rt.store.openWithMeta(meta.id, 'signed');
     if (!opened) throw new Error(`signed/${meta.id} vanished after it was written`);
     return { summary, message: opened.stream };

@@ -3,7 +3,14 @@
  * queue trigger) and the pieces it shares with the orchestration's activities.
  */
 export { DirectPath, type DirectResult, type Handover } from './direct-path.js';
-export { afterAttempt, attemptEvent, receivedEvent, signingEvent, type AfterAttempt } from './outcome.js';
+export {
+  afterAttempt,
+  attemptEvent,
+  attemptLog,
+  receivedEvent,
+  signingEvent,
+  type AfterAttempt,
+} from './outcome.js';
 export { mayDeliverUnsigned, policyOf } from './policy.js';
 export { createRuntime, runtimeFromEnv, type Runtime, type RuntimeParts } from './runtime.js';
-export { returnHeaders, signInto } from './signing.js';
+export { returnHeaders, signInto, signIntoBlob } from './signing.js';

@@ -59,3 +59,17 @@ export function attemptEvent(endpoint: string, outcome: DeliveryOutcome): TraceE
     rejected: outcome.rejected.length,
   };
 }
+
+/** The log record of one delivery attempt (no content: counts, codes and the endpoint's reply). */
+export function attemptLog(endpoint: string, outcome: DeliveryOutcome, startedAt: number) {
+  return {
+    endpoint,
+    status: outcome.status,
+    code: outcome.code,
+    accepted: outcome.accepted.length,
+    deferred: outcome.deferred.length,
+    rejected: outcome.rejected.length,
+    response: outcome.response,
+    ms: Date.now() - startedAt,
+  };
+}

@@ -1,9 +1,9 @@
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { ContentStore } from '../content/index.js';
 import type { SigningSummary } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
 import { signMessage, type ResolveSignature } from '../signing/index.js';
-import type { MessageMeta } from '../storage/index.js';
+import type { MessageMeta, MessageStore } from '../storage/index.js';
 
 /**
  * Runs the engine over one stored message into `sink`, with the content's signature. A template
@@ -36,6 +36,37 @@ export async function signInto(
   const summary: SigningSummary = { action: decision.action, reason: decision.reason };
   if (decision.template !== undefined) summary.template = decision.template;
   if (decision.rule !== undefined) summary.rule = decision.rule;
+  return summary;
+}
+
+/**
+ * Signs a stored message into `signed/<id>` (streamed, block by block): kept only when it was
+ * signed, abandoned otherwise. Rejects, leaving nothing behind, when storage failed.
+ */
+export async function signIntoBlob(
+  store: MessageStore,
+  content: ContentStore,
+  source: Readable,
+  meta: MessageMeta,
+  processedHeader: string,
+): Promise<SigningSummary> {
+  const sink = new PassThrough();
+  const upload = store.writeSigned(meta.id, sink, meta);
+  let summary: SigningSummary;
+  try {
+    summary = await signInto(content, source, sink, meta, processedHeader);
+  } catch (err) {
+    sink.destroy();
+    await upload.catch(() => undefined);
+    throw err;
+  }
+  if (summary.action === 'signed') {
+    if (!sink.writableEnded) sink.end();
+    await upload;
+  } else {
+    sink.destroy();
+    await upload.catch(() => undefined);
+  }
   return summary;
 }
 
