@@ -61,7 +61,7 @@ describe('content faults fail open', { timeout: 180_000 }, () => {
         '--never-closed',
         'Content-Type: application/octet-stream; name="x.bin"',
         '',
-        '\u0000\u0001\u0002',
+        '\u0001\u0002\u0003', // no NUL: the front refuses NUL in DATA (front-nul.test.ts)
         '',
       ].join('\r\n'),
       'latin1',
