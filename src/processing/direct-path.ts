@@ -203,10 +203,11 @@ export class DirectPath {
     content: Awaited<ReturnType<Runtime['content']>>,
     source: Readable,
     meta: MessageMeta,
-  ): Promise<{ summary: SigningSummary; message?: Readable }> {
+  ): Promise<{ summary: SigningSummary; message?: Buffer }> {
     const sink = new MemorySink();
     const summary = await signInto(content, source, sink, meta, this.rt.settings.processedHeader);
-    return summary.action === 'signed' ? { summary, message: Readable.from(sink.chunks) } : { summary };
+    // One buffer rather than the engine's many small chunks: delivery then writes it in a few TLS records.
+    return summary.action === 'signed' ? { summary, message: Buffer.concat(sink.chunks) } : { summary };
   }
 
   /** A large message is signed into `signed/<id>` and streamed from there: memory stays bounded. */

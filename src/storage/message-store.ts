@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { toError } from '../errors/index.js';
-import type { StorageClients } from './clients.js';
+import { names, type StorageClients } from './clients.js';
 
 export interface Envelope {
   mailFrom: string;
@@ -69,6 +69,7 @@ export class MessageStore {
           return toMetadata({ ...meta, size, sha256: sha }, overflow);
         },
         abort,
+        this.wholeBlobWriter(names.inboundContainer, meta.id, abort),
       );
       return { ...meta, size, sha256 };
     } catch (err) {
@@ -97,6 +98,20 @@ export class MessageStore {
     id: string,
     which: 'inbound' | 'signed' = 'inbound',
   ): Promise<{ stream: Readable; meta: MessageMeta } | undefined> {
+    const { rest } = this.clients;
+    if (rest) {
+      const got = await rest.getBlob(
+        which === 'inbound' ? names.inboundContainer : names.signedContainer,
+        id,
+      );
+      if (!got) return undefined;
+      try {
+        return { stream: got.stream, meta: await this.fromMetadata(id, got.metadata) };
+      } catch (err) {
+        got.stream.destroy();
+        throw err;
+      }
+    }
     const container = which === 'inbound' ? this.clients.inbound : this.clients.signed;
     let response;
     try {
@@ -122,8 +137,12 @@ export class MessageStore {
     meta: MessageMeta,
   ): Promise<{ size: number; sha256: string }> {
     // Same envelope placement as the original: the recipient list stays where the front put it.
-    return streamToBlockBlob(source, this.clients.signed.getBlockBlobClient(id), () =>
-      Promise.resolve(toMetadata(meta, meta.envelopeBlob === true)),
+    return streamToBlockBlob(
+      source,
+      this.clients.signed.getBlockBlobClient(id),
+      () => Promise.resolve(toMetadata(meta, meta.envelopeBlob === true)),
+      undefined,
+      this.wholeBlobWriter(names.signedContainer, id),
     );
   }
 
@@ -146,7 +165,14 @@ export class MessageStore {
         : this.clients.envelopes.deleteBlob(`${id}.json`).catch(ignoreNotFound),
     ]);
     // The inbound copy goes last: while it exists, the sweeper can still find and finish the message.
-    await this.clients.inbound.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
+    if (this.clients.rest) await this.clients.rest.deleteBlob(names.inboundContainer, id);
+    else await this.clients.inbound.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
+  }
+
+  /** The single-request write of a message that fits in one block: the lean client's, where there is one. */
+  private wholeBlobWriter(container: string, name: string, abort?: AbortSignal): WholeBlobWriter | undefined {
+    const { rest } = this.clients;
+    return rest ? (data, metadata) => rest.putBlob(container, name, data, metadata, abort) : undefined;
   }
 
   private async fromMetadata(id: string, md: Record<string, string>): Promise<MessageMeta> {
@@ -192,6 +218,9 @@ function toMetadata(meta: MessageMeta, recipientsOverflow: boolean): Record<stri
   return md;
 }
 
+/** Writes a whole blob with its metadata in one request. */
+type WholeBlobWriter = (data: Buffer, metadata: Record<string, string>) => Promise<void>;
+
 /**
  * Streams into a block blob: one PUT when everything fits in one block, else staged blocks (a few in
  * flight, so memory stays at a few blocks) and a final commit carrying the metadata.
@@ -202,6 +231,7 @@ async function streamToBlockBlob(
   /** Called once the source has ended, before anything becomes visible; may throw to abandon the write. */
   metadataFor: (size: number, sha256: string) => Promise<Record<string, string>>,
   abortSignal?: AbortSignal,
+  whole?: WholeBlobWriter,
 ): Promise<{ size: number; sha256: string }> {
   const hash = crypto.createHash('sha256');
   let size = 0;
@@ -247,7 +277,8 @@ async function streamToBlockBlob(
   const metadata = await metadataFor(size, sha256);
   if (blockIds.length === 0) {
     const data = Buffer.concat(pending, pendingBytes);
-    await blob.upload(data, data.length, { metadata, abortSignal });
+    if (whole) await whole(data, metadata);
+    else await blob.upload(data, data.length, { metadata, abortSignal });
     return { size, sha256 };
   }
   if (pendingBytes > 0) await stage(Buffer.concat(pending, pendingBytes));
