@@ -92,12 +92,13 @@ export class MessageStore {
   /**
    * A stream of the message and its stored facts from one request (the download response carries
    * the metadata), or undefined when the blob does not exist. One storage operation instead of two
-   * matters: storage round trips are most of the per-message cost.
+   * matters: storage round trips are most of the per-message cost. `bytes` is this blob's length
+   * (for `signed/<id>`, the signed message's; `meta.size` stays the original's).
    */
   async openWithMeta(
     id: string,
     which: 'inbound' | 'signed' = 'inbound',
-  ): Promise<{ stream: Readable; meta: MessageMeta } | undefined> {
+  ): Promise<{ stream: Readable; meta: MessageMeta; bytes: number } | undefined> {
     const { rest } = this.clients;
     if (rest) {
       const got = await rest.getBlob(
@@ -106,7 +107,8 @@ export class MessageStore {
       );
       if (!got) return undefined;
       try {
-        return { stream: got.stream, meta: await this.fromMetadata(id, got.metadata) };
+        const meta = await this.fromMetadata(id, got.metadata);
+        return { stream: got.stream, meta, bytes: got.contentLength };
       } catch (err) {
         got.stream.destroy();
         throw err;
@@ -123,7 +125,8 @@ export class MessageStore {
     const body = response.readableStreamBody as Readable | undefined;
     if (!body) throw new Error(`blob ${which}/${id} has no body`);
     try {
-      return { stream: body, meta: await this.fromMetadata(id, response.metadata ?? {}) };
+      const meta = await this.fromMetadata(id, response.metadata ?? {});
+      return { stream: body, meta, bytes: response.contentLength ?? meta.size };
     } catch (err) {
       body.destroy();
       throw err;
