@@ -17,6 +17,8 @@ import {
 } from './core-api.js';
 import { DurableApi } from './durable-api.js';
 import { DurableBackend } from './durable-backend.js';
+import { InstanceTable, instancesTableName } from './instance-table.js';
+import { createStorageClients } from '../../storage/index.js';
 import { Ncrontab } from './ncrontab.js';
 
 const { InvocationContext, HttpRequest } = azureFunctions;
@@ -65,11 +67,13 @@ export class LocalFunctionsHost {
   private readonly timers: NodeJS.Timeout[] = [];
   private httpServer: http.Server | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly instanceTable: InstanceTable | undefined;
 
   private constructor(
     options: HostOptions,
     functions: RegisteredFunction[],
     private readonly queue: QueueSettings,
+    hubName: string,
   ) {
     this.options = options;
     this.log = options.logger;
@@ -82,7 +86,19 @@ export class LocalFunctionsHost {
       if (type === 'activityTrigger') activities.set(fn.name, fn.handler);
     }
     this.functions = functions;
-    this.backend = new DurableBackend({ orchestrators, activities, logger: this.log });
+    const storage = options.env.AzureWebJobsStorage;
+    this.instanceTable = storage
+      ? new InstanceTable(
+          createStorageClients({ connectionString: storage }).table(instancesTableName(hubName)),
+          this.log,
+        )
+      : undefined;
+    this.backend = new DurableBackend({
+      orchestrators,
+      activities,
+      logger: this.log,
+      onStatus: (status) => this.instanceTable?.record(status),
+    });
     this.api = new DurableApi(this.backend);
   }
 
@@ -94,7 +110,7 @@ export class LocalFunctionsHost {
     const files = (await fs.readdir(options.functionsDir)).filter((f) => f.endsWith('.js')).sort();
     for (const file of files) await import(pathToFileURL(path.join(options.functionsDir, file)).href);
     const hostJson = JSON.parse(await fs.readFile(options.hostJson, 'utf8')) as {
-      extensions?: { queues?: Record<string, unknown> };
+      extensions?: { queues?: Record<string, unknown>; durableTask?: { hubName?: string } };
     };
     const q = hostJson.extensions?.queues ?? {};
     const queue: QueueSettings = {
@@ -106,10 +122,14 @@ export class LocalFunctionsHost {
       maxDequeueCount: Number(q.maxDequeueCount ?? 5),
       messageEncoding: q.messageEncoding === 'none' ? 'none' : 'base64',
     };
-    return new LocalFunctionsHost(options, registeredFunctions(), queue);
+    const hubName = hostJson.extensions?.durableTask?.hubName ?? 'sigrelay';
+    return new LocalFunctionsHost(options, registeredFunctions(), queue, hubName);
   }
 
   async start(): Promise<void> {
+    await this.instanceTable?.reset().catch((err: unknown) => {
+      this.log.warn({ err: describeError(err) }, 'instance table not reset');
+    });
     await this.api.listen();
     const http = this.functions.filter((f) => triggerOf(f).type === 'httpTrigger');
     if (http.length > 0) await this.startHttp(http);
@@ -129,6 +149,7 @@ export class LocalFunctionsHost {
     // Invocations still waiting for their orchestrations are abandoned: their queue messages are not
     // deleted, so they reappear when the lease runs out and are finished by the next host.
     await Promise.race([Promise.allSettled([...this.loops, ...this.inFlight]), sleep(5000)]);
+    await this.instanceTable?.stop();
     await this.api.close();
     if (this.httpServer) {
       this.httpServer.closeAllConnections();
