@@ -90,7 +90,7 @@ describe('the supervised local stack', { timeout: 900_000 }, () => {
     // Long enough for a late duplicate (a redelivered claim-check, lease 5 s) to show itself.
     await new Promise((r) => setTimeout(r, 8000));
     const arrived = await arrivalsByMessageId(loop.stack.outbox);
-    const copies = wanted.map((id) => ({ id, ...(arrived.get(id) ?? { count: 0, ids: [] }) }));
+    const copies = wanted.map((id) => ({ id, ...(arrived.get(id) ?? { count: 0, ids: [], times: [] }) }));
     const duplicated = copies.filter((c) => c.count > 1);
     const retried = [...outcomes.values()].filter((o) => o.attempts > 1).length;
     console.log(

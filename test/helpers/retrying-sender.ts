@@ -88,23 +88,31 @@ async function messageIdOf(file: string): Promise<string | undefined> {
  * every sigrelay id it was stored under: the stand-in logs one `received.log` line per acceptance
  * and keeps the last copy as `<sigrelay id>.eml`.
  */
-export async function arrivalsByMessageId(
-  outbox: string,
-): Promise<Map<string, { count: number; ids: string[] }>> {
+export async function arrivalsByMessageId(outbox: string): Promise<Map<string, Arrivals>> {
   const log = await fs.readFile(path.join(outbox, 'received.log'), 'utf8').catch(() => '');
-  const acceptances = new Map<string, number>();
+  const acceptances = new Map<string, number[]>();
   for (const line of log.split('\n')) {
-    const id = line.split('\t')[0];
-    if (id) acceptances.set(id, (acceptances.get(id) ?? 0) + 1);
+    const [id, at] = line.split('\t');
+    if (id) acceptances.set(id, [...(acceptances.get(id) ?? []), Number(at)]);
   }
-  const out = new Map<string, { count: number; ids: string[] }>();
-  for (const [id, count] of acceptances) {
+  const out = new Map<string, Arrivals>();
+  for (const [id, times] of acceptances) {
     const messageId = await messageIdOf(path.join(outbox, `${id}.eml`)).catch(() => undefined);
     if (!messageId) continue;
-    const entry = out.get(messageId) ?? { count: 0, ids: [] };
-    entry.count += count;
+    const entry = out.get(messageId) ?? { count: 0, ids: [], times: [] };
+    entry.count += times.length;
     entry.ids.push(id);
+    entry.times = [...entry.times, ...times].sort((a, b) => a - b);
     out.set(messageId, entry);
   }
   return out;
+}
+
+export interface Arrivals {
+  /** Acceptances by the endpoint. */
+  count: number;
+  /** The sigrelay ids it was stored under. */
+  ids: string[];
+  /** When the endpoint accepted it (ms since the epoch), earliest first. */
+  times: number[];
 }
