@@ -17,7 +17,8 @@ import {
 } from './core-api.js';
 import { DurableApi } from './durable-api.js';
 import { DurableBackend } from './durable-backend.js';
-import { InstanceTable, instancesTableName } from './instance-table.js';
+import { InstanceTable } from './instance-table.js';
+import { instancesTableName, taskHubName } from '../../orchestration/task-hub.js';
 import { createStorageClients } from '../../storage/index.js';
 import { Ncrontab } from './ncrontab.js';
 
@@ -110,7 +111,7 @@ export class LocalFunctionsHost {
     const files = (await fs.readdir(options.functionsDir)).filter((f) => f.endsWith('.js')).sort();
     for (const file of files) await import(pathToFileURL(path.join(options.functionsDir, file)).href);
     const hostJson = JSON.parse(await fs.readFile(options.hostJson, 'utf8')) as {
-      extensions?: { queues?: Record<string, unknown>; durableTask?: { hubName?: string } };
+      extensions?: { queues?: Record<string, unknown> };
     };
     const q = hostJson.extensions?.queues ?? {};
     const queue: QueueSettings = {
@@ -122,8 +123,7 @@ export class LocalFunctionsHost {
       maxDequeueCount: Number(q.maxDequeueCount ?? 5),
       messageEncoding: q.messageEncoding === 'none' ? 'none' : 'base64',
     };
-    const hubName = hostJson.extensions?.durableTask?.hubName ?? 'sigrelay';
-    return new LocalFunctionsHost(options, registeredFunctions(), queue, hubName);
+    return new LocalFunctionsHost(options, registeredFunctions(), queue, taskHubName(options.hostJson));
   }
 
   async start(): Promise<void> {

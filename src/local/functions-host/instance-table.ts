@@ -4,11 +4,6 @@ import type { Logger } from '../../log/index.js';
 import { isNotFound } from '../../storage/index.js';
 import type { InstanceStatus } from './durable-backend.js';
 
-/** The Durable Task hub's instance table, `<hub>Instances`, as the Azure Storage provider names it. */
-export function instancesTableName(hubName: string): string {
-  return `${hubName}Instances`;
-}
-
 /** The columns the Azure Storage provider writes that `sigrelay status` reads. */
 export interface InstanceRow {
   partitionKey: string;
