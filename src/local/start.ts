@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const { ports, azurite } = stack;
   const env = stack.env();
   const deliversTo = delivery
-    ? `${stack.deliveryHost} (SIGRELAY_DELIVERY_HOST, TLS ${env.SIGRELAY_DELIVERY_TLS}); the stand-in is idle`
+    ? `${stack.deliveryHost} (from SIGRELAY_DELIVERY_HOST, TLS ${env.SIGRELAY_DELIVERY_TLS})`
     : `the Exchange stand-in, smtp://${stack.deliveryHost} (TLS ${env.SIGRELAY_DELIVERY_TLS})`;
   console.log(`
   sigrelay is running (Ctrl-C stops everything; a part that crashes is restarted)

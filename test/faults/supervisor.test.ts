@@ -141,4 +141,16 @@ describe('the supervised local stack', { timeout: 900_000 }, () => {
     assert.match(last, /last lines of .*standin\.log/);
     assert.match(last, /exchange online stand-in listening/, 'the report quotes the log');
   });
+
+  it('stopping stops the front first and Azurite last, with a signal that lets Azurite save', async () => {
+    await supervisor.stop();
+    const reportsBefore = reports.length;
+    const order: string[] = [];
+    await loop.stack.stop((part) => order.push(part));
+    assert.deepEqual(order, ['front', 'functions', 'standin', 'azurite']);
+    assert.deepEqual(loop.stack.pids(), {}, 'nothing runs any more');
+    const azuriteLog = await fs.readFile(loop.stack.logFile('azurite'), 'utf8');
+    assert.match(azuriteLog, /Azurite Queue service successfully closed/, 'Azurite closed its stores itself');
+    assert.deepEqual(reports.slice(reportsBefore), [], 'a stop is not reported as a crash');
+  });
 });
