@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError, loadSettings, projectRoot } from '../config/index.js';
-import { defaultAzuritePorts } from './azurite.js';
+import { defaultAzuritePorts, type AzuritePorts } from './azurite.js';
 import { deliveryFromEnv, LocalStack } from './stack.js';
 import { Supervisor } from './supervisor.js';
 
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     standinPort: Number(process.env.SIGRELAY_STANDIN_PORT ?? 2526),
     functionsPort: Number(process.env.SIGRELAY_FUNCTIONS_PORT ?? 7071),
     // Azurite's standard ports, so `npx sigrelay trace …` and Storage Explorer find it without setup.
-    azuritePorts: defaultAzuritePorts,
+    azuritePorts: azuritePortsFrom(process.env.SIGRELAY_AZURITE_PORTS) ?? defaultAzuritePorts,
     functionsRuntime: process.env.SIGRELAY_FUNCTIONS_RUNTIME === 'local' ? 'local' : undefined,
     delivery,
   });
@@ -55,6 +55,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `SIGRELAY_AZURITE_PORTS=blob,queue,table` moves Azurite off 10000–10002 (a second stack, a test). */
+function azuritePortsFrom(value: string | undefined): AzuritePorts | undefined {
+  if (!value) return undefined;
+  const ports = value.split(',').map(Number);
+  const [blob, queue, table] = ports;
+  if (ports.length !== 3 || !ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536))
+    throw new ConfigError(
+      'environment',
+      'SIGRELAY_AZURITE_PORTS',
+      `expected blob,queue,table ports, got "${value}"`,
+    );
+  return { blob: blob as number, queue: queue as number, table: table as number };
 }
 
 main().catch((err: unknown) => {
