@@ -1,55 +1,72 @@
 #!/usr/bin/env node
 /**
- * `sigrelay <command> …`: each command lives in ./commands/<command>.ts and exports
- * `run(args): Promise<number>` (the exit code). Commands are imported on demand so that a quick
- * command never pays for the start-up of a heavy one.
+ * `sigrelay <command> …`: commands, options and help are declared in ./program.ts (commander);
+ * each command's work is in ./commands/<command>.ts, imported only when it runs.
+ *
+ * Exit codes: 0 done; 1 the command's answer is "no" (status: something needs attention; trace: no
+ * such message); 2 the command could not do its job: a usage mistake (one line and the usage), a bad
+ * configuration, unreachable storage.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
+import { allCommands, buildProgram, UsageError } from './program.js';
 
-interface Command {
-  run(args: string[]): Promise<number>;
-  summary?: string;
+const program = buildProgram((code) => {
+  process.exitCode = code;
+});
+
+// A usage mistake is one line naming the command and what is wrong, then that command's usage.
+for (const { command, path } of allCommands(program)) {
+  const usage = `usage: ${path} ${command.usage()}`;
+  command
+    .exitOverride()
+    .showHelpAfterError(`${usage}\n(${path} --help explains every option)`)
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, `${path}: `)) });
 }
 
-const commandsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
-
-function commandNames(): string[] {
-  return fs
-    .readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.js'))
-    .map((f) => f.slice(0, -3))
-    .sort();
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeFor(err);
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  const names = commandNames();
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(`usage: sigrelay <command> [options]\n\ncommands:\n${names.map((n) => `  ${n}`).join('\n')}`);
-    return name ? 0 : 2;
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help, --version, or help shown because a command was missing (an error, like any other).
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    return err.exitCode === 0 ? 0 : 2;
   }
-  if (!names.includes(name)) {
-    console.error(`sigrelay: unknown command "${name}" (commands: ${names.join(', ')})`);
+  if (err instanceof UsageError) {
+    const command = allCommands(program).find(({ path }) => err.command === path);
+    console.error(`${err.command}: ${err.message}`);
+    if (command)
+      console.error(
+        `usage: ${command.path} ${command.command.usage()}\n(${command.path} --help explains every option)`,
+      );
     return 2;
   }
-  const command = (await import(path.join(commandsDir, `${name}.js`))) as Command;
-  return command.run(rest);
+  console.error(friendly(err));
+  return 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof ConfigError) console.error(`sigrelay: configuration error: ${err.message}`);
-    else if ((err as { code?: unknown }).code === 'ECONNREFUSED') {
-      console.error(
-        `sigrelay: storage is not reachable (${(err as Error).message}). Is the local loop running (npm start), or AzureWebJobsStorage set?`,
-      );
-    } else console.error(`sigrelay: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exitCode = 2;
-  },
-);
+/** One line for the errors a user can fix; the stack only for what is our bug. */
+function friendly(err: unknown): string {
+  if (err instanceof ConfigError) return `sigrelay: configuration error: ${err.message}`;
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'ECONNREFUSED')
+    return `sigrelay: storage is not reachable (${message}). Is the local loop running (npm start), or AzureWebJobsStorage set?`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `sigrelay: storage is not reachable (${message}). Is the storage account name right?`;
+  const name = (err as { name?: unknown }).name;
+  if (
+    name === 'CredentialUnavailableError' ||
+    name === 'AggregateAuthenticationError' ||
+    name === 'AuthenticationRequiredError'
+  )
+    return `sigrelay: cannot sign in to Azure: ${message.split('\n')[0]} (az login, or a managed identity)`;
+  const status = (err as { statusCode?: unknown }).statusCode;
+  if (status === 403)
+    return `sigrelay: storage refused access (403): the signed-in identity needs Storage Blob/Queue/Table Data Reader roles`;
+  return `sigrelay: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}

@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { azuriteConnectionString, defaultAzuritePorts } from '../storage/index.js';
+import { logTail } from './supervisor.js';
 
 const require = createRequire(import.meta.url);
 const azuriteMain = require.resolve('azurite/dist/src/azurite.js');
+/** Stops the child when its parent is gone (see exit-with-parent.ts). */
+export const exitWithParent = new URL('./exit-with-parent.js', import.meta.url).href;
 
 export { azuriteConnectionString, defaultAzuritePorts };
 
@@ -23,6 +27,18 @@ export interface AzuriteOptions {
    * operation and status. Verbose and costly; for counting storage requests in benchmarks.
    */
   debugLog?: string;
+  /** Where Azurite's own output goes (appended); discarded when absent. */
+  logFile?: string;
+  /**
+   * How long a stop waits for Azurite to save its data and exit before it is killed. Azurite writes
+   * its metadata to disk every 5 s and on SIGTERM/SIGINT; SIGKILL loses what it had not saved.
+   */
+  forceStopAfterMs?: number;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** A real Azurite process from node_modules, with stop/start for fault tests. */
@@ -33,12 +49,20 @@ export class Azurite {
   private child: ChildProcess | undefined;
   private readonly requested: Partial<AzuritePorts>;
   private readonly debugLog: string | undefined;
+  readonly logFile: string | undefined;
+  private readonly forceStopAfterMs: number;
+  /** Children asked to stop: their exit is no crash. */
+  private readonly stopping = new WeakSet<ChildProcess>();
+  /** Told when Azurite exits without `stop` having been called (a crash, or killed from outside). */
+  onUnexpectedExit: ((exit: ProcessExit) => void) | undefined;
 
   constructor(options: AzuriteOptions) {
     this.location = options.location;
     this.host = options.host ?? '127.0.0.1';
     this.requested = options.ports ?? {};
     this.debugLog = options.debugLog;
+    this.logFile = options.logFile;
+    this.forceStopAfterMs = options.forceStopAfterMs ?? 60_000;
   }
 
   /** The running process's id (CPU accounting in benchmarks). */
@@ -88,32 +112,56 @@ export class Azurite {
       ...(this.debugLog ? ['--debug', this.debugLog] : []),
     ];
     const extra = (process.env.SIGRELAY_NODE_ARGS_AZURITE ?? '').split(/\s+/).filter(Boolean);
-    const child = spawn(process.execPath, [...extra, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const out = this.logFile ? fsSync.openSync(this.logFile, 'a') : 'ignore';
+    // Its own process group: Ctrl-C in a terminal reaches the stack, which stops Azurite last.
+    const child = spawn(process.execPath, [...extra, '--import', exitWithParent, ...args], {
+      stdio: ['ignore', out, this.logFile ? out : 'pipe', 'ipc'],
+      detached: true,
+    });
+    if (typeof out === 'number') fsSync.closeSync(out);
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`azurite exited early (code ${code}): ${stderr}`))),
+      child.once('exit', (code) => {
+        void (this.logFile ? logTail(this.logFile) : Promise.resolve(stderr)).then((tail) =>
+          reject(new Error(`azurite exited early (code ${code}): ${tail}`)),
+        );
+      }),
     );
+    exited.catch(() => undefined);
     await Promise.race([
       Promise.all(
         [this.ports.blob, this.ports.queue, this.ports.table].map((p) => waitForPort(p, 30_000, this.host)),
       ),
       exited,
     ]);
-    exited.catch(() => undefined);
+    child.once('exit', (code, signal) => {
+      if (this.child === child && !this.stopping.has(child)) this.onUnexpectedExit?.({ code, signal });
+    });
   }
 
-  /** Stops Azurite; `kill` = SIGKILL to simulate a crash. */
+  /**
+   * Stops Azurite with `signal`: SIGTERM (default) lets it save its data and exit, and only if it has
+   * not exited after `forceStopAfterMs` is it killed; SIGKILL simulates a crash (fault tests).
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
+    this.stopping.add(child);
     const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
+    const force = setTimeout(() => {
+      process.stderr.write(
+        `sigrelay: azurite ignored ${signal} for ${this.forceStopAfterMs / 1000} s; killing it (unsaved data is lost)\n`,
+      );
+      child.kill('SIGKILL');
+    }, this.forceStopAfterMs);
     await done;
-    this.child = undefined;
+    clearTimeout(force);
+    if (this.child === child) this.child = undefined;
   }
 }
 

@@ -3,9 +3,79 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot, sampleConfigDir } from '../config/index.js';
 import { ensureDevPki, type DevPkiFiles } from '../devtls/index.js';
-import { Azurite, freePort, waitForPort } from './azurite.js';
+import { Azurite, exitWithParent, freePort, waitForPort, type ProcessExit } from './azurite.js';
+import { stackParts, type StackPart, type Supervisable } from './supervisor.js';
 
 export { waitForPort };
+
+/** Where the functions deliver; absent, the stack's Exchange Online stand-in. */
+export interface DeliveryTarget {
+  /** `host:port` (SIGRELAY_DELIVERY_HOST). */
+  host: string;
+  /** SIGRELAY_DELIVERY_TLS; `required` when absent. */
+  tls?: string;
+  /** CA bundle and client certificate for that endpoint; absent, the dev CA and client certificate. */
+  caFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}
+
+/**
+ * The delivery target an operator set for `npm start` (SIGRELAY_DELIVERY_HOST and its companions),
+ * or undefined: deliver to the stand-in. The port is part of SIGRELAY_DELIVERY_HOST (`host:port`).
+ */
+export function deliveryFromEnv(env: Record<string, string | undefined>): DeliveryTarget | undefined {
+  const host = env.SIGRELAY_DELIVERY_HOST;
+  if (!host) return undefined;
+  return {
+    host,
+    ...(env.SIGRELAY_DELIVERY_TLS ? { tls: env.SIGRELAY_DELIVERY_TLS } : {}),
+    ...(env.SIGRELAY_DELIVERY_CA ? { caFile: env.SIGRELAY_DELIVERY_CA } : {}),
+    ...(env.SIGRELAY_DELIVERY_CLIENT_CERT ? { clientCertFile: env.SIGRELAY_DELIVERY_CLIENT_CERT } : {}),
+    ...(env.SIGRELAY_DELIVERY_CLIENT_KEY ? { clientKeyFile: env.SIGRELAY_DELIVERY_CLIENT_KEY } : {}),
+  };
+}
+
+/** Everything `stackEnvironment` derives the environment from. */
+export interface StackEnvironmentParts {
+  storageConnection: string;
+  configDir: string;
+  dataDir: string;
+  ports: { smtp: number; standin: number; functions: number };
+  pki: Pick<DevPkiFiles, 'frontCert' | 'frontKey' | 'caCert' | 'clientCert' | 'clientKey'>;
+  outbox: string;
+  functionKey: string;
+  delivery?: DeliveryTarget;
+  extra?: Record<string, string>;
+}
+
+/**
+ * The environment shared by the front and the functions (what local.settings.json holds in a func
+ * setup). Delivery goes to the stand-in unless a target is given; `extra` overrides anything.
+ */
+export function stackEnvironment(parts: StackEnvironmentParts): Record<string, string> {
+  const { delivery, pki } = parts;
+  return {
+    SIGRELAY_PROFILE: 'local',
+    AzureWebJobsStorage: parts.storageConnection,
+    SIGRELAY_CONFIG: parts.configDir,
+    SIGRELAY_DATA_DIR: parts.dataDir,
+    SIGRELAY_SMTP_HOST: '127.0.0.1',
+    SIGRELAY_SMTP_PORT: String(parts.ports.smtp),
+    SIGRELAY_TLS_CERT: pki.frontCert,
+    SIGRELAY_TLS_KEY: pki.frontKey,
+    SIGRELAY_DELIVERY_HOST: delivery?.host ?? `127.0.0.1:${parts.ports.standin}`,
+    SIGRELAY_DELIVERY_TLS: delivery?.tls ?? 'required',
+    SIGRELAY_DELIVERY_CA: delivery?.caFile ?? pki.caCert,
+    SIGRELAY_DELIVERY_CLIENT_CERT: delivery?.clientCertFile ?? pki.clientCert,
+    SIGRELAY_DELIVERY_CLIENT_KEY: delivery?.clientKeyFile ?? pki.clientKey,
+    SIGRELAY_OUTBOX: parts.outbox,
+    SIGRELAY_FUNCTIONS_PORT: String(parts.ports.functions),
+    SIGRELAY_FUNCTIONS_KEY: parts.functionKey,
+    FUNCTIONS_WORKER_RUNTIME: 'node',
+    ...(parts.extra ?? {}),
+  };
+}
 
 export interface StackOptions {
   dataDir: string;
@@ -23,6 +93,8 @@ export interface StackOptions {
   logDir?: string;
   /** Azurite's debug log file (see AzuriteOptions.debugLog); off when absent. */
   debugLog?: string;
+  /** Deliver here instead of the stand-in (`npm start` with SIGRELAY_DELIVERY_HOST set). */
+  delivery?: DeliveryTarget;
 }
 
 const dist = path.join(projectRoot, 'dist');
@@ -41,7 +113,7 @@ export function coreToolsAvailable(): boolean {
  * The whole loop on one machine: Azurite, the Exchange Online stand-in, the SMTP front and the
  * functions app, each its own process (so tests can kill any of them), wired by environment.
  */
-export class LocalStack {
+export class LocalStack implements Supervisable {
   readonly options: StackOptions;
   readonly azurite: Azurite;
   pki!: DevPkiFiles;
@@ -51,40 +123,68 @@ export class LocalStack {
   functionKey = '';
   functionsRuntime: 'local' | 'func' = 'local';
   private readonly children = new Map<string, ChildProcess>();
+  /** Children asked to stop (`kill`, `stop`): their exit is no crash. */
+  private readonly stopping = new WeakSet<ChildProcess>();
+  private readonly exitListeners: ((part: StackPart, exit: ProcessExit) => void)[] = [];
+  readonly partNames: readonly StackPart[] = stackParts;
 
   constructor(options: StackOptions) {
     this.options = options;
+    this.outbox = path.join(options.dataDir, 'outbox');
+    this.logDir = options.logDir ?? path.join(options.dataDir, 'logs');
     this.azurite = new Azurite({
       location: path.join(options.dataDir, 'azurite'),
       ports: options.azuritePorts,
       debugLog: options.debugLog,
+      logFile: this.logFile('azurite'),
     });
-    this.outbox = path.join(options.dataDir, 'outbox');
-    this.logDir = options.logDir ?? path.join(options.dataDir, 'logs');
+    this.azurite.onUnexpectedExit = (exit) => this.exited('azurite', exit);
   }
 
   /** Environment shared by the front and the functions (what local.settings.json holds in a func setup). */
   env(): Record<string, string> {
-    return {
-      SIGRELAY_PROFILE: 'local',
-      AzureWebJobsStorage: this.azurite.connectionString,
-      SIGRELAY_CONFIG: this.options.configDir ?? sampleConfigDir,
-      SIGRELAY_DATA_DIR: this.options.dataDir,
-      SIGRELAY_SMTP_HOST: '127.0.0.1',
-      SIGRELAY_SMTP_PORT: String(this.ports.smtp),
-      SIGRELAY_TLS_CERT: this.pki.frontCert,
-      SIGRELAY_TLS_KEY: this.pki.frontKey,
-      SIGRELAY_DELIVERY_HOST: `127.0.0.1:${this.ports.standin}`,
-      SIGRELAY_DELIVERY_TLS: 'required',
-      SIGRELAY_DELIVERY_CA: this.pki.caCert,
-      SIGRELAY_DELIVERY_CLIENT_CERT: this.pki.clientCert,
-      SIGRELAY_DELIVERY_CLIENT_KEY: this.pki.clientKey,
-      SIGRELAY_OUTBOX: this.outbox,
-      SIGRELAY_FUNCTIONS_PORT: String(this.ports.functions),
-      SIGRELAY_FUNCTIONS_KEY: this.functionKey,
-      FUNCTIONS_WORKER_RUNTIME: 'node',
-      ...(this.options.env ?? {}),
-    };
+    return stackEnvironment({
+      storageConnection: this.azurite.connectionString,
+      configDir: this.options.configDir ?? sampleConfigDir,
+      dataDir: this.options.dataDir,
+      ports: this.ports,
+      pki: this.pki,
+      outbox: this.outbox,
+      functionKey: this.functionKey,
+      delivery: this.options.delivery,
+      extra: this.options.env,
+    });
+  }
+
+  /** Where the functions deliver: the stand-in, or the target `npm start` was given. */
+  get deliveryHost(): string {
+    return this.env().SIGRELAY_DELIVERY_HOST ?? '';
+  }
+
+  logFile(part: StackPart): string {
+    return path.join(this.logDir, `${part}.log`);
+  }
+
+  onUnexpectedExit(listener: (part: StackPart, exit: ProcessExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** Starts one part again (the supervisor's restart); resolves once it serves. */
+  async startPart(part: StackPart): Promise<void> {
+    if (part === 'azurite') return this.azurite.start();
+    if (part === 'standin') return this.startStandin();
+    if (part === 'front') return this.startFront();
+    return this.startFunctions();
+  }
+
+  private exited(part: StackPart, exit: ProcessExit): void {
+    if (this.exitListeners.length === 0) {
+      // Unsupervised (tests): say so once, the test decides what follows.
+      if (exit.code !== 0 && exit.signal === null)
+        process.stderr.write(`sigrelay: ${part} exited with code ${exit.code}; see ${this.logFile(part)}\n`);
+      return;
+    }
+    for (const listener of this.exitListeners) listener(part, exit);
   }
 
   async start(): Promise<void> {
@@ -106,7 +206,7 @@ export class LocalStack {
 
   /** Starts the stand-in; `tls` replaces its certificate files (e.g. one from a CA we do not trust). */
   async startStandin(tls?: { cert: string; key: string; ca: string }): Promise<void> {
-    await this.spawn('standin', entry.standin, {
+    const child = await this.spawn('standin', entry.standin, {
       SIGRELAY_STANDIN_PORT: String(this.ports.standin),
       SIGRELAY_STANDIN_CONTROL_PORT: String(this.ports.standinControl),
       SIGRELAY_STANDIN_CERT: tls?.cert ?? this.pki.standinCert,
@@ -114,29 +214,28 @@ export class LocalStack {
       SIGRELAY_STANDIN_CA: tls?.ca ?? this.pki.caCert,
       SIGRELAY_OUTBOX: this.outbox,
     });
-    await waitForPort(this.ports.standin);
+    await this.serves(child, this.ports.standin);
   }
 
   async startFront(): Promise<void> {
-    await this.spawn('front', entry.front, this.env());
-    await waitForPort(this.ports.smtp);
+    const child = await this.spawn('front', entry.front, this.env());
+    await this.serves(child, this.ports.smtp);
   }
 
   async startFunctions(): Promise<void> {
     const runtime = this.options.functionsRuntime ?? (coreToolsAvailable() ? 'func' : 'local');
     this.functionsRuntime = runtime;
-    if (runtime === 'func') {
-      await this.spawn(
-        'functions',
-        'func',
-        { ...this.env() },
-        ['start', '--port', String(this.ports.functions)],
-        true,
-      );
-    } else {
-      await this.spawn('functions', entry.functions, this.env());
-    }
-    await waitForPort(this.ports.functions, 60_000);
+    const child =
+      runtime === 'func'
+        ? await this.spawn(
+            'functions',
+            'func',
+            { ...this.env() },
+            ['start', '--port', String(this.ports.functions)],
+            true,
+          )
+        : await this.spawn('functions', entry.functions, this.env());
+    await this.serves(child, this.ports.functions, 60_000);
   }
 
   /** The process id of each running part (CPU accounting in benchmarks). */
@@ -164,6 +263,7 @@ export class LocalStack {
     const child = this.children.get(name);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.stopping.add(child);
     child.kill(signal);
     // A graceful stop gets 15 s to drain; then it is a crash like any other.
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -173,25 +273,61 @@ export class LocalStack {
     if (this.children.get(name) === child) this.children.delete(name);
   }
 
-  async stop(): Promise<void> {
-    for (const name of ['front', 'functions', 'standin'] as const) await this.kill(name, 'SIGTERM');
-    await this.azurite.stop();
+  /**
+   * Stops everything in order: the front first (it stops accepting and drains), then the functions
+   * (they finish what is in flight), the stand-in, and Azurite last, with SIGTERM so it saves its data.
+   */
+  async stop(report?: (part: StackPart) => void): Promise<void> {
+    for (const name of ['front', 'functions', 'standin'] as const) {
+      await this.kill(name, 'SIGTERM');
+      report?.(name);
+    }
+    await this.azurite.stop('SIGTERM');
+    report?.('azurite');
+  }
+
+  /**
+   * Resolves once the child accepts connections on `port`. Rejects if it exits first, or kills it
+   * and rejects if it never listens, so a restart never meets a half-started predecessor.
+   */
+  private async serves(child: ChildProcess, port: number, timeoutMs = 30_000): Promise<void> {
+    let onExit: (() => void) | undefined;
+    const exited = new Promise<never>((_, reject) => {
+      onExit = () =>
+        reject(new Error(`exited (code ${child.exitCode}, signal ${child.signalCode}) before it listened`));
+      if (child.exitCode !== null || child.signalCode !== null) onExit();
+      else child.once('exit', onExit);
+    });
+    try {
+      await Promise.race([waitForPort(port, timeoutMs), exited]);
+    } catch (err) {
+      if (child.exitCode === null && child.signalCode === null) {
+        this.stopping.add(child);
+        child.kill('SIGKILL');
+      }
+      throw err;
+    } finally {
+      if (onExit) child.off('exit', onExit);
+    }
   }
 
   private async spawn(
-    name: string,
+    name: StackPart,
     file: string,
     env: Record<string, string>,
     args: string[] = [],
     isCommand = false,
-  ): Promise<void> {
-    const out = fs.openSync(path.join(this.logDir, `${name}.log`), 'a');
+  ): Promise<ChildProcess> {
+    const out = fs.openSync(this.logFile(name), 'a');
+    // Node children get their own process group (Ctrl-C reaches only the stack, which stops them in
+    // order) and an IPC channel that stops them if the stack dies (exit-with-parent.ts).
     const child = isCommand
       ? spawn(file, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', out, out] })
-      : spawn(process.execPath, [...childNodeArgs(name), file, ...args], {
+      : spawn(process.execPath, [...childNodeArgs(name), '--import', exitWithParent, file, ...args], {
           cwd: projectRoot,
           env: { ...process.env, ...env },
-          stdio: ['ignore', out, out],
+          stdio: ['ignore', out, out, 'ipc'],
+          detached: true,
         });
     fs.closeSync(out);
     this.children.set(name, child);
@@ -200,12 +336,9 @@ export class LocalStack {
       child.once('error', reject);
     });
     child.once('exit', (code, signal) => {
-      if (this.children.get(name) === child && code !== 0 && signal === null) {
-        process.stderr.write(
-          `sigrelay: ${name} exited with code ${code}; see ${path.join(this.logDir, `${name}.log`)}\n`,
-        );
-      }
+      if (this.children.get(name) === child && !this.stopping.has(child)) this.exited(name, { code, signal });
     });
+    return child;
   }
 }
 

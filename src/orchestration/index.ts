@@ -4,3 +4,4 @@ export { DeliveryState } from './delivery-state.js';
 export { deliveryRetry, processMessageOrchestrator, retryOptions } from './orchestrator.js';
 export { startProcessing } from './start.js';
 export { purgeHistory, sweep, sweepOptionsFromEnv, type SweepOptions } from './sweeper.js';
+export { instancesTableName, taskHubName } from './task-hub.js';

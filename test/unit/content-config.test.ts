@@ -199,17 +199,13 @@ void describe('sample configuration and preview', () => {
     const log = console.log;
     console.log = (line: string) => lines.push(line);
     try {
-      const code = await preview([
-        '--config',
-        sampleConfigDir,
-        '--sender',
-        'jose.garcia@contoso.com',
-        '--recipient',
-        'a@example.org',
-        '--reply',
-        '--out',
+      const code = await preview({
+        config: sampleConfigDir,
+        sender: 'jose.garcia@contoso.com',
+        recipient: ['a@example.org'],
+        reply: true,
         out,
-      ]);
+      });
       assert.equal(code, 0);
     } finally {
       console.log = log;
@@ -231,7 +227,7 @@ void describe('sample configuration and preview', () => {
     const original = console.error;
     console.error = (line: string) => errors.push(line);
     try {
-      assert.equal(await preview(['--config', dir, '--sender', 'ada@fabrikam.com']), 2);
+      assert.equal(await preview({ config: dir, sender: 'ada@fabrikam.com', recipient: [], out: '.' }), 2);
     } finally {
       console.error = original;
     }

@@ -1,12 +1,7 @@
 import { loadSettings, loadTenants, maskedSettings } from '../../config/index.js';
 
-export const summary = 'config print: show the effective configuration with secrets masked';
-
-export async function run(args: string[]): Promise<number> {
-  if (args[0] !== 'print') {
-    console.error('usage: sigrelay config print');
-    return 2;
-  }
+/** `sigrelay config print` */
+export async function print(): Promise<number> {
   const settings = loadSettings();
   const tenants = await loadTenants(settings.configDir);
   console.log(JSON.stringify({ settings: maskedSettings(settings), tenants: tenants.tenants }, null, 2));

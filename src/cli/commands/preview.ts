@@ -1,36 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from '../../config/index.js';
 import { loadContent, type Explanation, type MessageType } from '../../content/index.js';
+import type { PreviewOptions } from '../program.js';
 
-export const summary = 'preview: show the signature a sender gets for given recipients, and why';
-
-const usage =
-  'usage: sigrelay preview --config <dir> --sender <addr> [--recipient <addr>]... [--reply|--forward] [--out <dir>]';
-
-export async function run(args: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseArgs({
-      args,
-      options: {
-        config: { type: 'string' },
-        sender: { type: 'string' },
-        recipient: { type: 'string', multiple: true },
-        reply: { type: 'boolean' },
-        forward: { type: 'boolean' },
-        out: { type: 'string' },
-      },
-    }).values;
-  } catch (err) {
-    console.error(`sigrelay preview: ${(err as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (!options.sender || (options.reply && options.forward)) {
-    console.error(usage);
-    return 2;
-  }
+/** `sigrelay preview --sender <addr> …`: the explanation on stdout, the signature files in `--out`. */
+export async function run(options: PreviewOptions): Promise<number> {
   const messageType: MessageType = options.reply ? 'reply' : options.forward ? 'forward' : 'new';
   const configDir = options.config ?? loadSettings().configDir;
 
@@ -39,7 +14,7 @@ export async function run(args: string[]): Promise<number> {
     const content = await loadContent(configDir);
     explanation = await content.preview({
       sender: options.sender,
-      recipients: options.recipient ?? [],
+      recipients: options.recipient,
       messageType,
     });
   } catch (err) {
@@ -52,7 +27,7 @@ export async function run(args: string[]): Promise<number> {
   const { resolution } = explanation;
   if (resolution.action !== 'sign') return 0;
 
-  const out = path.resolve(options.out ?? '.');
+  const out = path.resolve(options.out);
   await fs.mkdir(out, { recursive: true });
   await fs.writeFile(path.join(out, 'signature.html'), withDataUris(resolution.content));
   await fs.writeFile(path.join(out, 'signature.txt'), `${resolution.content.text}\n`);

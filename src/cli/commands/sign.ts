@@ -11,12 +11,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { loadContent } from '../../content/index.js';
 import { describeError } from '../../errors/index.js';
 import { envelopeFromHeaders, signMessage, type ResolveSignature } from '../../signing/index.js';
-
-export const summary =
-  'sign: apply signatures to message files (file, directory or -) as the mail loop would';
-
-const USAGE =
-  'usage: sigrelay sign --config <dir> [--sender <addr>] [--recipient <addr>]... <input|-> [--out <output>]';
+import type { SignOptions } from '../program.js';
 
 interface Args {
   config: string;
@@ -24,29 +19,6 @@ interface Args {
   recipients: string[];
   input: string;
   out?: string;
-}
-
-function parseArgs(args: string[]): Args | string {
-  const recipients: string[] = [];
-  const positional: string[] = [];
-  let config: string | undefined;
-  let sender: string | undefined;
-  let out: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const value = (): string | undefined => args[++i];
-    if (arg === '--config') config = value();
-    else if (arg === '--sender') sender = value();
-    else if (arg === '--recipient') {
-      const recipient = value();
-      if (recipient) recipients.push(recipient);
-    } else if (arg === '--out') out = value();
-    else if (arg.startsWith('--')) return `unknown option ${arg}`;
-    else positional.push(arg);
-  }
-  if (!config) return 'missing --config <dir>';
-  if (positional.length !== 1 || !positional[0]) return 'expected exactly one input (file, directory or -)';
-  return { config, recipients, input: positional[0], ...(sender ? { sender } : {}), ...(out ? { out } : {}) };
 }
 
 async function listMessages(dir: string): Promise<string[]> {
@@ -83,12 +55,14 @@ async function isDirectory(target: string): Promise<boolean> {
   );
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    console.error(`sigrelay sign: ${args}\n${USAGE}`);
-    return 2;
-  }
+export async function run(input: string, options: SignOptions): Promise<number> {
+  const args: Args = {
+    config: options.config,
+    recipients: options.recipient,
+    input,
+    ...(options.sender ? { sender: options.sender } : {}),
+    ...(options.out ? { out: options.out } : {}),
+  };
   let resolve: ResolveSignature;
   try {
     resolve = (await loadContent(args.config)).resolve;

@@ -1,26 +1,12 @@
-import { parseArgs } from 'node:util';
 import { loadSettings } from '../../config/index.js';
 import { createStorageClients, names } from '../../storage/index.js';
 import { MessageTrace, type TraceRecord } from '../../trace/index.js';
-
-export const summary = 'trace: what happened to a message (by id, or by sender and time)';
+import { UsageError, type TraceOptions } from '../program.js';
 
 /** `sigrelay trace <message-id>` or `sigrelay trace --sender addr [--since 1h] [--json]` */
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      sender: { type: 'string' },
-      since: { type: 'string', default: '1h' },
-      json: { type: 'boolean' },
-    },
-  });
-  const id = positionals[0];
-  if (!id && !values.sender) {
-    console.error('usage: sigrelay trace <message-id> | --sender <addr> [--since 1h|30m|2d] [--json]');
-    return 2;
-  }
+export async function run(id: string | undefined, values: TraceOptions): Promise<number> {
+  if (!id && !values.sender)
+    throw new UsageError('sigrelay trace', 'name a message id, or pass --sender <address>');
   const settings = loadSettings();
   const trace = new MessageTrace(createStorageClients(cliStorage(settings.storage)).table(names.traceTable));
   if (id) {
@@ -34,10 +20,8 @@ export async function run(args: string[]): Promise<number> {
     return events.length === 0 ? 1 : 0;
   }
   const since = parseSince(values.since);
-  if (!since) {
-    console.error(`sigrelay trace: --since must look like 30m, 1h or 2d (got "${values.since}")`);
-    return 2;
-  }
+  if (!since)
+    throw new UsageError('sigrelay trace', `--since must look like 30m, 1h or 2d (got "${values.since}")`);
   const byMessage = await trace.forSender(values.sender ?? '', since);
   if (values.json) console.log(JSON.stringify(Object.fromEntries(byMessage), null, 2));
   else for (const [messageId, events] of byMessage) print(messageId, events);

@@ -73,6 +73,8 @@ export interface DurableBackendOptions {
   maxConcurrentActivities?: number;
   /** How many finished instances to remember (so a second start with the same id is refused). */
   keepFinished?: number;
+  /** Told every status change (the instance table mirror). */
+  onStatus?: (status: InstanceStatus) => void;
 }
 
 export class ConflictError extends Error {}
@@ -141,6 +143,7 @@ export class DurableBackend {
     };
     this.instances.delete(id);
     this.instances.set(id, instance);
+    this.options.onStatus?.(instance.status);
     this.forgetOldest();
     void this.run(instance, orchestrator);
     return instance.status;
@@ -197,6 +200,7 @@ export class DurableBackend {
       lastUpdatedTime: new Date().toISOString(),
     };
     if (output !== undefined) instance.status.output = output;
+    this.options.onStatus?.(instance.status);
     if (terminal.has(status)) instance.finish();
   }
 

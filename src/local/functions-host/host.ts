@@ -19,6 +19,9 @@ import {
 } from './core-api.js';
 import { DurableApi } from './durable-api.js';
 import { DurableBackend } from './durable-backend.js';
+import { InstanceTable } from './instance-table.js';
+import { instancesTableName, taskHubName } from '../../orchestration/task-hub.js';
+import { createStorageClients } from '../../storage/index.js';
 import { Ncrontab } from './ncrontab.js';
 
 const { InvocationContext, HttpRequest } = azureFunctions;
@@ -67,11 +70,13 @@ export class LocalFunctionsHost {
   private readonly timers: NodeJS.Timeout[] = [];
   private httpServer: http.Server | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly instanceTable: InstanceTable | undefined;
 
   private constructor(
     options: HostOptions,
     functions: RegisteredFunction[],
     private readonly queue: QueueSettings,
+    hubName: string,
   ) {
     this.options = options;
     this.log = options.logger;
@@ -84,7 +89,19 @@ export class LocalFunctionsHost {
       if (type === 'activityTrigger') activities.set(fn.name, fn.handler);
     }
     this.functions = functions;
-    this.backend = new DurableBackend({ orchestrators, activities, logger: this.log });
+    const storage = options.env.AzureWebJobsStorage;
+    this.instanceTable = storage
+      ? new InstanceTable(
+          createStorageClients({ connectionString: storage }).table(instancesTableName(hubName)),
+          this.log,
+        )
+      : undefined;
+    this.backend = new DurableBackend({
+      orchestrators,
+      activities,
+      logger: this.log,
+      onStatus: (status) => this.instanceTable?.record(status),
+    });
     this.api = new DurableApi(this.backend);
   }
 
@@ -108,10 +125,13 @@ export class LocalFunctionsHost {
       maxDequeueCount: Number(q.maxDequeueCount ?? 5),
       messageEncoding: q.messageEncoding === 'none' ? 'none' : 'base64',
     };
-    return new LocalFunctionsHost(options, registeredFunctions(), queue);
+    return new LocalFunctionsHost(options, registeredFunctions(), queue, taskHubName(options.hostJson));
   }
 
   async start(): Promise<void> {
+    await this.instanceTable?.reset().catch((err: unknown) => {
+      this.log.warn({ err: describeError(err) }, 'instance table not reset');
+    });
     await this.api.listen();
     const http = this.functions.filter((f) => triggerOf(f).type === 'httpTrigger');
     if (http.length > 0) await this.startHttp(http);
@@ -131,6 +151,7 @@ export class LocalFunctionsHost {
     // Invocations still waiting for their orchestrations are abandoned: their queue messages are not
     // deleted, so they reappear when the lease runs out and are finished by the next host.
     await Promise.race([Promise.allSettled([...this.loops, ...this.inFlight]), sleep(5000)]);
+    await this.instanceTable?.stop();
     await this.api.close();
     if (this.httpServer) {
       this.httpServer.closeAllConnections();

@@ -1,0 +1,28 @@
+import type { ServiceStatus } from './collect.js';
+
+/**
+ * The oldest message may wait this long before someone should look: the sweeper's orphan age and
+ * the on-call alert use the same 15 minutes (docs/operations.md, Alerts).
+ */
+export const oldestMessageLimitSeconds = 15 * 60;
+
+/** What needs an operator, one sentence each; empty when all is well. `sigrelay status` exits 1 otherwise. */
+export function needsAttention(status: ServiceStatus): string[] {
+  const out: string[] = [];
+  const { inbound, deadLetters, configuration } = status;
+  if (deadLetters.count > 0)
+    out.push(`${deadLetters.count} dead letter(s): sigrelay deadletter list, then replay or delete them`);
+  if (inbound.oldest && inbound.oldest.ageSeconds > oldestMessageLimitSeconds)
+    out.push(
+      `the oldest message (${inbound.oldest.id}) has waited ${Math.round(inbound.oldest.ageSeconds / 60)} min (limit ${oldestMessageLimitSeconds / 60})`,
+    );
+  if (configuration.error)
+    out.push(`the configuration does not load (the services keep the last good one): ${configuration.error}`);
+  if (inbound.poison > 0) out.push(`${inbound.poison} undecodable claim-check(s) in ${'inbound-poison'}`);
+  if (status.sentItems.poison > 0)
+    out.push(`${status.sentItems.poison} failed Sent Items job(s) in sentitems-poison`);
+  for (const d of status.directory)
+    if (d.lastError)
+      out.push(`directory sync of ${d.tenant} fails (${d.consecutiveFailures}×): ${d.lastError}`);
+  return out;
+}
