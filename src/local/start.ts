@@ -32,6 +32,7 @@ async function main(): Promise<void> {
 
   Try:  npm run send-sample
 `);
+  console.log(`admin console: http://127.0.0.1:${ports.functions}/admin\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
