@@ -122,7 +122,7 @@ export function App() {
 
   return (
     <>
-      <button type="button" class="skip" onClick={() => main.current?.focus()}>
+      <button type="button" class="skip-link" onClick={() => main.current?.focus()}>
         Skip to content
       </button>
       <header class="topbar">

@@ -8,12 +8,22 @@ export function apiErrorOf(err: unknown): ApiError {
   return { error: `The server could not be reached: ${message}`, code: 'unavailable' };
 }
 
+/** The message without the `templates/sales.html: line 7: ` the server may already have put in front. */
+export function messageOf(error: ApiError): string {
+  let message = error.error;
+  if (error.file && message.startsWith(`${error.file}: `)) message = message.slice(error.file.length + 2);
+  if (error.field && message.startsWith(`${error.field}: `)) message = message.slice(error.field.length + 2);
+  if (error.line !== undefined && message.startsWith(`line ${error.line}: `))
+    message = message.slice(`line ${error.line}: `.length);
+  return message;
+}
+
 /** One line naming where the problem is: `templates/sales.html, line 7: unknown tag "iff"`. */
 export function describeApiError(error: ApiError): string {
   const where = [error.file, error.field, error.line === undefined ? undefined : `line ${error.line}`]
     .filter(Boolean)
     .join(', ');
-  return where ? `${where}: ${error.error}` : error.error;
+  return where ? `${where}: ${messageOf(error)}` : error.error;
 }
 
 export function isConflict(err: unknown): err is ApiFailure {

@@ -1,9 +1,17 @@
-/** A UTC instant in the admin's locale and time zone, to the second. */
-export function formatTime(iso: string | undefined): string {
+/** A UTC instant in the admin's locale and time zone, to the second (or the millisecond, for timelines). */
+export function formatTime(iso: string | undefined, precise = false): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  if (!precise) return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  const day = date.toLocaleDateString(undefined, { dateStyle: 'medium' });
+  const time = date.toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    fractionalSecondDigits: 3,
+  });
+  return `${day}, ${time}`;
 }
 
 /** Seconds as "42 s", "3 min 5 s", "2 h 10 min". */

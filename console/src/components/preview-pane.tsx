@@ -15,8 +15,10 @@ function resultLine(preview: PreviewResponse): string {
   const who = [preview.user, preview.audience && `${preview.audience} recipient`, preview.messageType]
     .filter(Boolean)
     .join(', ');
+  // The server names its stand-in rule "(preview)" when asked for one template whatever the rules say.
+  const rule = /^\(.*\)$/.test(result.rule ?? '') ? '' : ` (rule ${result.rule})`;
   if (result.action === 'sign')
-    return `${who}: signed with template “${result.template}” (rule ${result.rule}), ${
+    return `${who}: signed with template “${result.template}”${rule}, ${
       result.placement === 'underReply' ? 'under the reply' : 'at the bottom'
     }.`;
   return `${who}: no signature (${result.reason}${result.rule ? `, rule ${result.rule}` : ''}).`;
@@ -51,7 +53,9 @@ export function PreviewPane({ preview, error, busy }: Props) {
           ? resultLine(preview)
           : busy
             ? 'Rendering the preview…'
-            : 'Pick a sender to see the preview.'}
+            : error
+              ? ''
+              : 'Pick a sender to see the preview.'}
         {busy && preview ? ' Updating…' : ''}
       </div>
       {error && (
@@ -95,7 +99,7 @@ export function PreviewPane({ preview, error, busy }: Props) {
           >
             <p class="hint">
               {conversation.decision.action === 'signed'
-                ? `Signed (${conversation.decision.reason}).`
+                ? `Signed${conversation.decision.reason && conversation.decision.reason !== 'signed' ? ` (${conversation.decision.reason})` : ''}.`
                 : `${conversation.decision.action === 'skipped' ? 'Not signed' : 'Signing failed'}: ${conversation.decision.reason}.`}
             </p>
             {conversation.decision.action === 'signed' && conversation.signatureCount !== 1 && (

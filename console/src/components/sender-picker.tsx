@@ -60,12 +60,12 @@ export function SenderPicker({ id, scope, value, onChange }: Props) {
     if (e.key === 'ArrowDown') {
       e.preventDefault();
       if (!open) setOpen(true);
-      else setActive((a) => Math.min(a + 1, hits.length - 1));
+      else setActive((a) => Math.min(a + 1, shown.length - 1));
     } else if (e.key === 'ArrowUp') {
       e.preventDefault();
       setActive((a) => Math.max(a - 1, 0));
     } else if (e.key === 'Enter' && open) {
-      const hit = hits[active];
+      const hit = shown[active];
       if (hit) {
         e.preventDefault();
         pick(hit);
@@ -77,8 +77,14 @@ export function SenderPicker({ id, scope, value, onChange }: Props) {
     }
   };
 
+  // Until the server answers for what was just typed, narrow the last answer to it, so the list
+  // (and Enter) never offers a stale match.
+  const typed = value && text === userLabel(value) ? '' : text.trim().toLowerCase();
+  const shown = hits.filter(
+    (h) => h.address.toLowerCase().includes(typed) || (h.displayName ?? '').toLowerCase().includes(typed),
+  );
   const listId = `${id}-list`;
-  const expanded = open && (hits.length > 0 || error !== undefined);
+  const expanded = open && (shown.length > 0 || error !== undefined);
   return (
     <div class="combobox">
       <label for={id}>Sender</label>
@@ -92,10 +98,11 @@ export function SenderPicker({ id, scope, value, onChange }: Props) {
         aria-autocomplete="list"
         aria-expanded={expanded ? 'true' : 'false'}
         aria-controls={listId}
-        aria-activedescendant={expanded && hits[active] ? `${listId}-${active}` : undefined}
+        aria-activedescendant={expanded && shown[active] ? `${listId}-${active}` : undefined}
         value={text}
         onInput={(e) => {
           setText(e.currentTarget.value);
+          setActive(0);
           setOpen(true);
         }}
         onFocus={() => setOpen(true)}
@@ -110,7 +117,7 @@ export function SenderPicker({ id, scope, value, onChange }: Props) {
       />
       <ul id={listId} role="listbox" aria-label="Directory matches" hidden={!expanded}>
         {error && <li class="combobox-error">{error}</li>}
-        {hits.map((hit, i) => (
+        {shown.map((hit, i) => (
           <li
             key={hit.address}
             id={`${listId}-${i}`}
@@ -130,9 +137,9 @@ export function SenderPicker({ id, scope, value, onChange }: Props) {
           </li>
         ))}
       </ul>
-      {open && !error && hits.length === 0 && query !== '' && (
+      {open && !error && shown.length === 0 && typed !== '' && query === text && (
         <p class="hint" role="status">
-          No one in this tenant's directory matches “{query}”.
+          No one in this tenant's directory matches “{text.trim()}”.
         </p>
       )}
     </div>

@@ -8,7 +8,8 @@ const columns = [
 ] as const;
 
 function cellText(cell: WhoGetsWhatCell): string {
-  if (cell.action === 'skip') return `none (${cell.reason ?? 'skipped'})`;
+  if (cell.action === 'skip')
+    return `none (${cell.reason ?? 'skipped'})${cell.rule ? ` · rule ${cell.rule}` : ''}`;
   return `${cell.template ?? ''}${cell.rule ? ` · rule ${cell.rule}` : ''}${cell.banner ? ` + banner ${cell.banner}` : ''}`;
 }
 
@@ -63,7 +64,13 @@ export function WhoGetsWhatTable({ data, before }: { data: WhoGetsWhat; before?:
                         {cell.banner && <span class="tag">+ {cell.banner}</span>}
                       </>
                     ) : (
-                      <span>none ({cell.reason ?? 'skipped'})</span>
+                      <>
+                        <span>no signature</span>
+                        <span class="hit-detail">
+                          {cell.reason ?? 'skipped'}
+                          {cell.rule ? ` · rule ${cell.rule}` : ''}
+                        </span>
+                      </>
                     )}
                     {changed && <span class="visually-hidden"> (changed)</span>}
                   </td>

@@ -10,7 +10,7 @@ import type { PageProps } from '../app';
 import { api, ApiFailure } from '../api';
 import { DateField } from '../components/date-field';
 import { ErrorNotice, Notice } from '../components/notice';
-import { apiErrorOf, describeApiError, isConflict } from '../errors';
+import { apiErrorOf, describeApiError, isConflict, messageOf } from '../errors';
 import { formatTime } from '../format';
 
 const statusLabel: Record<Campaign['status'], string> = {
@@ -144,11 +144,7 @@ export function CampaignsPage({ scope, reloadConfig }: PageProps) {
                 </>
               )}
               <dt>Shown to</dt>
-              <dd>
-                {c.status === 'active'
-                  ? `${c.activeFor.internal.length} senders writing internally, ${c.activeFor.external.length} writing externally (new messages)`
-                  : 'nobody right now'}
-              </dd>
+              <dd>{c.status === 'active' ? shownTo(c) : 'nobody at this date'}</dd>
             </dl>
             {c.status === 'active' && c.activeFor.internal.length + c.activeFor.external.length > 0 && (
               <details>
@@ -276,7 +272,7 @@ function BannerForm(props: {
   const set = (patch: Partial<BannerJson>) => props.onChange({ ...editing, banner: { ...banner, ...patch } });
   // The server names the banner's field: `[0].banner.until`.
   const field = /\.banner\.(\w+)/.exec(error?.field ?? '')?.[1];
-  const errorFor = (key: keyof BannerJson) => (field === key ? error?.error : undefined);
+  const errorFor = (key: keyof BannerJson) => (field === key && error ? messageOf(error) : undefined);
   const shownAtField = field === 'from' || field === 'until' || field === 'link';
   return (
     <form
@@ -348,4 +344,19 @@ function BannerForm(props: {
       </div>
     </form>
   );
+}
+
+/** "new messages of 2 senders to external recipients and 1 to internal ones". */
+function shownTo(c: Campaign): string {
+  const parts = [
+    c.activeFor.external.length > 0 ? `${senders(c.activeFor.external.length)} to external recipients` : '',
+    c.activeFor.internal.length > 0 ? `${senders(c.activeFor.internal.length)} to internal recipients` : '',
+  ].filter(Boolean);
+  return parts.length > 0
+    ? `new messages of ${parts.join(' and of ')}`
+    : 'nobody (no sender matches its rule)';
+}
+
+function senders(n: number): string {
+  return `${n} sender${n === 1 ? '' : 's'}`;
 }

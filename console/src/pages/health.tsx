@@ -9,12 +9,25 @@ import { formatDuration, formatTime } from '../format';
 /** How often the page asks again while it is open. */
 const refreshMs = 15_000;
 
-function Tile({ label, value, note, warn }: { label: string; value: string; note?: string; warn?: boolean }) {
+function Tile({
+  label,
+  value,
+  note,
+  warn,
+  code,
+}: {
+  label: string;
+  value: string;
+  note?: string;
+  warn?: boolean;
+  /** A hash or id: monospace, smaller. */
+  code?: boolean;
+}) {
   return (
     <div class={warn ? 'tile warn' : 'tile'}>
       <dt>{label}</dt>
       <dd>
-        <span class="tile-value">{value}</span>
+        <span class={code ? 'tile-value code' : 'tile-value'}>{value}</span>
         {note && <span class="hit-detail">{note}</span>}
       </dd>
     </div>
@@ -107,6 +120,7 @@ export function HealthPage(_: PageProps) {
             <dl class="tiles">
               <Tile
                 label="Version in service"
+                code
                 value={health.config.versionInService}
                 note={`since ${formatTime(health.config.loadedAt)}`}
               />

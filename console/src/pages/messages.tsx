@@ -72,7 +72,14 @@ export function MessagesPage({ rest }: PageProps) {
     }
   };
 
-  useEffect(() => void loadDeadLetters(), []);
+  useEffect(() => {
+    void loadDeadLetters();
+    // The last 24 hours' messages, before any search.
+    api
+      .messages({})
+      .then(setResults)
+      .catch((err: unknown) => setSearchError(apiErrorOf(err)));
+  }, []);
   useEffect(() => {
     if (rest) void loadTimeline(rest);
     else setTimeline(undefined);
@@ -248,7 +255,12 @@ export function MessagesPage({ rest }: PageProps) {
       )}
 
       <section class="card" aria-labelledby="dead-title">
-        <h2 id="dead-title">Dead letters</h2>
+        <div class="card-head">
+          <h2 id="dead-title">Dead letters</h2>
+          <button type="button" onClick={() => void loadDeadLetters()}>
+            Refresh
+          </button>
+        </div>
         <p class="hint">
           Messages the endpoint refused for good, or that ran out of retries. Replaying one signs and delivers
           it again, once.
@@ -322,7 +334,7 @@ function TimelineItem({ entry }: { entry: TimelineEntry }) {
   const details = Object.entries(entry.details);
   return (
     <li class={`event ${entry.event}`}>
-      <time dateTime={entry.at}>{formatTime(entry.at)}</time>
+      <time dateTime={entry.at}>{formatTime(entry.at, true)}</time>
       <span class="event-name">{entry.event}</span>
       <span class="event-summary">{entry.summary}</span>
       {details.length > 0 && (

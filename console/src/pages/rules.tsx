@@ -5,7 +5,7 @@ import { api, ApiFailure, preconditionFor } from '../api';
 import { ErrorNotice, Notice } from '../components/notice';
 import { RuleForm } from '../components/rule-form';
 import { WhoGetsWhatTable } from '../components/who-gets-what';
-import { apiErrorOf, describeApiError, isConflict } from '../errors';
+import { apiErrorOf, describeApiError, isConflict, messageOf } from '../errors';
 import { useDebounced } from '../hooks';
 
 /** `[2].senders[0]` → rule 2, field `senders`. */
@@ -25,6 +25,19 @@ function summary(rule: RuleJson): string {
   if (rule.replyVariant && rule.replyVariant !== 'full') parts.push(`replies: ${rule.replyVariant}`);
   return parts.join(' · ');
 }
+
+/** The fields the rule form shows an error beside; any other error shows under the rule's heading. */
+const formErrorKeys = new Set([
+  'name',
+  'template',
+  'senders',
+  'tenants',
+  'messageTypes',
+  'from',
+  'until',
+  'replyVariant',
+  'banner',
+]);
 
 type SaveState =
   | { kind: 'idle' }
@@ -71,8 +84,9 @@ export function RulesPage({ scope, reloadConfig }: PageProps) {
 
   // Validate the draft with the server's own rules schema, then compute who gets what with it.
   useEffect(() => {
-    if (!doc) return;
+    // Any change makes an answer still on its way stale; only a draft that has stopped changing is sent.
     const n = ++seq.current;
+    if (!doc || settled !== draft) return;
     const rules = settled;
     if (JSON.stringify(rules) === JSON.stringify(doc.rules)) {
       setInvalid(undefined);
@@ -93,7 +107,7 @@ export function RulesPage({ scope, reloadConfig }: PageProps) {
         if (err instanceof ApiFailure && err.status === 422) setInvalid(err.body);
         else setWhoError(apiErrorOf(err));
       });
-  }, [settled, doc, whoSaved, scope.scope]);
+  }, [settled, draft, doc, whoSaved, scope.scope]);
 
   useEffect(() => {
     const target = focusAfter.current;
@@ -156,7 +170,7 @@ export function RulesPage({ scope, reloadConfig }: PageProps) {
 
   const invalidAt = fieldOf(invalid);
   const errorFor = (index: number) => (key: keyof RuleJson) =>
-    invalidAt?.index === index && invalidAt.key === key ? invalid?.error : undefined;
+    invalidAt?.index === index && invalidAt.key === key && invalid ? messageOf(invalid) : undefined;
 
   return (
     <>
@@ -215,7 +229,7 @@ export function RulesPage({ scope, reloadConfig }: PageProps) {
                       </button>
                     </div>
                   </div>
-                  {invalidAt?.index === i && editing !== i && (
+                  {invalidAt?.index === i && (editing !== i || !formErrorKeys.has(invalidAt.key)) && (
                     <p class="field-error">
                       {describeApiError(invalid ?? { error: '', code: 'bad-request' })}
                     </p>

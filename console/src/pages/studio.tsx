@@ -4,6 +4,7 @@ import type {
   DirectoryUserHit,
   MessageType,
   PreviewResponse,
+  RuleJson,
   SaveResult,
 } from '../../../src/admin/contract';
 import type { PageProps } from '../app';
@@ -15,7 +16,7 @@ import { PreviewPane } from '../components/preview-pane';
 import { SenderPicker } from '../components/sender-picker';
 import { insertAtCursor, TemplateEditor, type EditorError } from '../components/template-editor';
 import { VersionList } from '../components/version-list';
-import { apiErrorOf, describeApiError, isConflict } from '../errors';
+import { apiErrorOf, describeApiError, isConflict, messageOf } from '../errors';
 import { useDebounced } from '../hooks';
 import { inScope } from '../paths';
 
@@ -53,7 +54,7 @@ async function loadDoc(path: string): Promise<Doc> {
  */
 export function StudioPage({ scope, reloadConfig }: PageProps) {
   const templates = scope.templates;
-  const [template, setTemplate] = useState(() => templates[0] ?? '');
+  const [template, setTemplate] = useState('');
   const [html, setHtml] = useState<Doc>();
   const [text, setText] = useState<Doc>();
   const [loadError, setLoadError] = useState<ApiError>();
@@ -71,6 +72,27 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
 
   const htmlPath = inScope(scope.scope, `templates/${template}.html`);
   const textPath = inScope(scope.scope, `templates/${template}.txt`);
+
+  // Open the template most senders get: the catch-all rule's (no sender, audience or type matcher).
+  useEffect(() => {
+    let current = true;
+    const pick = (rules: RuleJson[]) =>
+      [...rules]
+        .reverse()
+        .find((r) => !r.senders && !r.tenants && !r.messageTypes && (r.recipients ?? 'any') === 'any')
+        ?.template;
+    api
+      .rules(scope.scope)
+      .then((doc) => pick(doc.rules))
+      .catch(() => undefined)
+      .then((name) => {
+        if (current)
+          setTemplate((t) => t || (name && templates.includes(name) ? name : (templates[0] ?? '')));
+      });
+    return () => {
+      current = false;
+    };
+  }, [scope.scope, templates]);
 
   useEffect(() => {
     if (!template) return;
@@ -133,7 +155,7 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
   const editorError = (path: string): EditorError | undefined => {
     for (const error of [saveError, previewError]) {
       if (error?.code === 'invalid-config' && error.file === path)
-        return { line: error.line, message: error.error };
+        return { line: error.line, message: messageOf(error) };
     }
     return undefined;
   };
@@ -229,7 +251,7 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
       </div>
       <ErrorNotice error={loadError} />
       <div class="studio">
-        <section class="studio-edit" aria-label="Template">
+        <section class="studio-edit" aria-label="Template source">
           {html && text ? (
             <>
               <TemplateEditor
