@@ -104,7 +104,7 @@ export class AdminApi {
         const clients = body.clients;
         if (clients !== undefined && !(Array.isArray(clients) && clients.every((x) => typeof x === 'string')))
           throw fail(400, 'bad-request', 'expected "clients": caniemail client ids', { field: 'clients' });
-        return ok(compatReport(stringField(body, 'html'), clients as string[] | undefined));
+        return ok(compatReport(stringField(body, 'html'), clients));
       }),
       r('POST', /^templates\/inline-css$/, async (c) =>
         ok({ html: inlineCss(stringField(objectBody(await c.request.json()), 'html')) }),
