@@ -8,7 +8,6 @@ import type {
   MessageTimeline,
   ReplayResult,
   TimelineEntry,
-  TraceEventName,
 } from './contract.js';
 import { fail } from './http.js';
 
