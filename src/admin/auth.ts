@@ -8,7 +8,8 @@ import { fail, type AnswerCookie, type ApiRequest } from './http.js';
  * Entra ID and hands the app `x-ms-client-principal`; the console requires the admin app role or
  * group in it. Locally, a dev sign-in sets a signed cookie. A header an attacker could send is only
  * believed where the platform itself sets it: Easy Auth strips client-sent `x-ms-client-principal`
- * headers and sets `WEBSITE_AUTH_ENABLED=True`; without that variable the header is ignored.
+ * headers and sets `WEBSITE_AUTH_ENABLED=True` (Bicep also sets `SIGRELAY_ADMIN_EASY_AUTH=true`
+ * together with authsettingsV2); without either the header is ignored.
  */
 export interface AuthSettings {
   /** Easy Auth is on (`WEBSITE_AUTH_ENABLED=True`): believe `x-ms-client-principal`. */
@@ -31,7 +32,9 @@ export function authSettingsFromEnv(env: Record<string, string | undefined>): Au
   const devWanted =
     env.SIGRELAY_ADMIN_DEV_AUTH ?? ((env.SIGRELAY_PROFILE ?? 'local') === 'local' ? '1' : '0');
   return {
-    easyAuth: (env.WEBSITE_AUTH_ENABLED ?? '').toLowerCase() === 'true',
+    easyAuth: [env.WEBSITE_AUTH_ENABLED, env.SIGRELAY_ADMIN_EASY_AUTH].some(
+      (v) => v?.toLowerCase() === 'true',
+    ),
     devSignIn: !onAppService && ['1', 'true', 'yes'].includes(devWanted.toLowerCase()),
     adminRole: env.SIGRELAY_ADMIN_ROLE || 'Sigrelay.Admin',
     adminGroup: env.SIGRELAY_ADMIN_GROUP || undefined,

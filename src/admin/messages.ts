@@ -8,7 +8,6 @@ import type {
   MessageTimeline,
   ReplayResult,
   TimelineEntry,
-  TraceEventName,
 } from './contract.js';
 import { fail } from './http.js';
 
@@ -108,14 +107,14 @@ function summaryOf(id: string, events: TraceRecord[]): MessageSummary {
     id,
     ...((received?.sender ?? last?.sender) ? { sender: received?.sender ?? last?.sender } : {}),
     ...(received ? { receivedAt: received.at } : {}),
-    lastEvent: (last?.event ?? 'received') as TraceEventName,
+    lastEvent: last?.event ?? 'received',
     state,
     events: events.length,
   };
 }
 
 function entryOf(r: TraceRecord): TimelineEntry {
-  return { at: r.at, event: r.event as TraceEventName, summary: describe(r), details: r.details };
+  return { at: r.at, event: r.event, summary: describe(r), details: r.details };
 }
 
 function describe(r: TraceRecord): string {
