@@ -69,7 +69,7 @@ export function SignInPage({ hint, onSignedIn }: Props) {
               <label for="signin-admin">With the administrator role</label>
             </div>
             <ErrorNotice error={error} />
-            <button type="submit" class="primary" disabled={busy || name.trim() === ''}>
+            <button type="submit" class="primary" disabled={busy}>
               {busy ? 'Signing in…' : 'Sign in'}
             </button>
           </form>
