@@ -39,7 +39,7 @@ function scopeLabel(scope: ScopeInfo): string {
 export function App() {
   const [session, setSession] = useState<Session>({ state: 'loading' });
   const [overview, setOverview] = useState<ConfigOverview>();
-  const [overviewError, setOverviewError] = useState<ApiError>();
+  const [shellError, setShellError] = useState<ApiError>();
   const [scopeId, setScopeId] = useState<string>();
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
@@ -62,9 +62,9 @@ export function App() {
   const reloadConfig = useCallback(async () => {
     try {
       setOverview(await api.config());
-      setOverviewError(undefined);
+      setShellError(undefined);
     } catch (err) {
-      setOverviewError(apiErrorOf(err));
+      setShellError(apiErrorOf(err));
     }
   }, []);
 
@@ -87,7 +87,12 @@ export function App() {
       location.assign('/.auth/logout?post_logout_redirect_uri=/admin/');
       return;
     }
-    await api.devSignOut().catch(() => undefined);
+    try {
+      await api.devSignOut();
+    } catch (err) {
+      setShellError(apiErrorOf(err));
+      return;
+    }
     setOverview(undefined);
     setSession({ state: 'signed-out', hint: { mode: 'dev', url: '/api/admin/dev/signin' } });
   };
@@ -170,7 +175,7 @@ export function App() {
         </div>
       )}
       <main id="main" ref={main} tabIndex={-1}>
-        <ErrorNotice error={overviewError} />
+        <ErrorNotice error={shellError} />
         {overview && scope ? (
           <Page
             key={`${route.page}:${scope.scope}`}
@@ -180,7 +185,7 @@ export function App() {
             rest={route.rest}
           />
         ) : (
-          !overviewError && <p class="loading">Loading the configuration…</p>
+          !shellError && <p class="loading">Loading the configuration…</p>
         )}
       </main>
     </>

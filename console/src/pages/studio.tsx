@@ -81,10 +81,14 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
         .reverse()
         .find((r) => !r.senders && !r.tenants && !r.messageTypes && (r.recipients ?? 'any') === 'any')
         ?.template;
-    api
+    // Rules that cannot be read only cost the choice of template: the first one opens instead
+    // (the Rules page reports why they cannot be read).
+    void api
       .rules(scope.scope)
-      .then((doc) => pick(doc.rules))
-      .catch(() => undefined)
+      .then(
+        (doc) => pick(doc.rules),
+        () => undefined,
+      )
       .then((name) => {
         if (current)
           setTemplate((t) => t || (name && templates.includes(name) ? name : (templates[0] ?? '')));
