@@ -240,6 +240,16 @@ customMetrics
 | summarize readyReplicas = dcount(cloud_RoleInstance) by bin(timestamp, {TimeRange:grain})
 '''
   }
+  {
+    title: 'Sent Items updates, by outcome (tenants with sentItems on)'
+    visualization: 'timechart'
+    query: '''
+customMetrics
+| where timestamp {TimeRange}
+| where name == 'sigrelay.sentitems.outcomes'
+| summarize total = sum(valueSum) by outcome = tostring(customDimensions['sigrelay.sentitems.outcome']), bin(timestamp, {TimeRange:grain})
+'''
+  }
 ]
 
 var workbook = {

@@ -449,7 +449,9 @@ export type TraceEventName =
   | 'missing'
   | 'replayed'
   | 'restarted'
-  | 'handed-over';
+  | 'handed-over'
+  /** The sender's Sent Items copy was replaced with the signed message (or why not). */
+  | 'sent-items';
 
 /**
  * GET /api/admin/messages?id=<id>|sender=<address>[&from=<iso>][&to=<iso>][&limit=100]

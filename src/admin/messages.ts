@@ -145,6 +145,8 @@ function describe(r: TraceRecord): string {
       return `replayed by ${s('by')}`;
     case 'restarted':
       return `restarted by ${s('by')}`;
+    case 'sent-items':
+      return `Sent Items copy: ${s('outcome')}`;
     case 'handed-over':
       return `handed to the retrying orchestration: ${s('reason')}${d.response ? ` — ${s('response')}` : ''}`;
     default:

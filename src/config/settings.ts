@@ -104,6 +104,15 @@ export const settingsSchema = z.object({
     /** Fault injection for tests: wait this long between the endpoint's 250 and the delete. */
     faultPauseAfterAcceptedMs: z.coerce.number().int().nonnegative().default(0),
   }),
+  /** The Sent Items update (per tenant in tenants.json, `sentItems`): how it is scheduled. */
+  sentItems: z.object({
+    /** Outlook saves its Sent Items copy within seconds of sending: the first look waits this long. */
+    firstLookSeconds: z.coerce.number().int().nonnegative().default(10),
+    /** Wait before looking again for an original not there yet; doubles per try, up to 15 minutes. */
+    retrySeconds: z.coerce.number().int().positive().default(30),
+    /** The one write that hands a delivered message over (blob + job); past it the update is skipped. */
+    stageTimeoutMs: z.coerce.number().int().positive().default(15_000),
+  }),
   outbox: z.string().optional(),
   processedHeader: z.string().min(1).default('X-Sigrelay-Processed'),
 });
@@ -160,6 +169,11 @@ export function loadSettings(env: Env = process.env): Settings {
       deleteRetryMs: env.SIGRELAY_DELETE_RETRY_MS,
       faultPauseAfterAcceptedMs: env.SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS,
     },
+    sentItems: {
+      firstLookSeconds: env.SIGRELAY_SENTITEMS_FIRST_LOOK_SECONDS,
+      retrySeconds: env.SIGRELAY_SENTITEMS_RETRY_SECONDS,
+      stageTimeoutMs: env.SIGRELAY_SENTITEMS_STAGE_TIMEOUT_MS,
+    },
     outbox: env.SIGRELAY_OUTBOX,
     processedHeader: env.SIGRELAY_PROCESSED_HEADER,
   };
@@ -208,6 +222,9 @@ const envNames: Record<string, string> = {
   'processing.traceLingerMs': 'SIGRELAY_TRACE_LINGER_MS',
   'processing.deleteRetryMs': 'SIGRELAY_DELETE_RETRY_MS',
   'processing.faultPauseAfterAcceptedMs': 'SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS',
+  'sentItems.firstLookSeconds': 'SIGRELAY_SENTITEMS_FIRST_LOOK_SECONDS',
+  'sentItems.retrySeconds': 'SIGRELAY_SENTITEMS_RETRY_SECONDS',
+  'sentItems.stageTimeoutMs': 'SIGRELAY_SENTITEMS_STAGE_TIMEOUT_MS',
   processedHeader: 'SIGRELAY_PROCESSED_HEADER',
 };
 

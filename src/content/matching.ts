@@ -48,8 +48,11 @@ function senderMatches(pattern: string, facts: MatchFacts): boolean {
   return facts.address === pattern;
 }
 
+/** One collator for every comparison: `localeCompare` with options builds a new one per call. */
+const caseInsensitive = new Intl.Collator(undefined, { sensitivity: 'accent' });
+
 function sameText(a: string, b: string): boolean {
-  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+  return caseInsensitive.compare(a, b) === 0;
 }
 
 /**

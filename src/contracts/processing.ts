@@ -89,6 +89,8 @@ export interface SignOutcome {
   /** The recipient list is stored beside the message (`envelopes/<id>.json`). */
   envelopeBlob?: boolean;
   policy?: MessagePolicy;
+  /** The Message-ID header of a signed message: the Sent Items update finds the original by it. */
+  internetMessageId?: string;
 }
 
 export interface SignInput {
@@ -123,6 +125,9 @@ export interface DeleteInput {
   signed?: boolean;
   envelopeBlob?: boolean;
   sender?: string;
+  /** With `signed`: the tenant whose Sent Items setting decides whether the copy is staged first. */
+  tenantId?: string;
+  internetMessageId?: string;
 }
 
 export interface DeadLetterInput {

@@ -23,7 +23,8 @@ export interface DeliveryRequest {
   rcptTo: string[];
   /** Header lines (without CRLF) to put in front of the message: loop prevention, result. */
   prependHeaders: string[];
-  message: Readable;
+  /** The message as a stream, or, when it is already in memory, as one buffer (fewer writes). */
+  message: Readable | Buffer;
 }
 
 /** What the endpoint said. `accepted`/`rejected` list recipients; `response` is its reply text. */
@@ -57,15 +58,25 @@ export function targetFor(tenant: Tenant, settings: Settings): DeliveryTarget {
   };
 }
 
-const fileCache = new Map<string, { mtimeMs: number; data: Buffer }>();
+const fileCache = new Map<string, { mtimeMs: number; checkedAt: number; data: Buffer }>();
+/** How often a certificate file is checked for a change: a rotation is picked up within this. */
+const certificateCheckMs = 5000;
 
-/** Certificates are re-read when their file changes (Key Vault rotation) and cached otherwise. */
+/**
+ * Certificates are re-read when their file changes (Key Vault rotation) and cached otherwise; the
+ * file is looked at no more than every few seconds, not once per message.
+ */
 function readCached(file: string): Buffer {
-  const stat = fs.statSync(file);
+  const now = Date.now();
   const hit = fileCache.get(file);
-  if (hit && hit.mtimeMs === stat.mtimeMs) return hit.data;
+  if (hit && now - hit.checkedAt < certificateCheckMs) return hit.data;
+  const stat = fs.statSync(file);
+  if (hit && hit.mtimeMs === stat.mtimeMs) {
+    hit.checkedAt = now;
+    return hit.data;
+  }
   const data = fs.readFileSync(file);
-  fileCache.set(file, { mtimeMs: stat.mtimeMs, data });
+  fileCache.set(file, { mtimeMs: stat.mtimeMs, checkedAt: now, data });
   return data;
 }
 
@@ -120,7 +131,10 @@ function transportFor(target: DeliveryTarget): Transporter<SMTPTransport.SentMes
  */
 export async function deliver(target: DeliveryTarget, request: DeliveryRequest): Promise<DeliveryOutcome> {
   const head = Buffer.from(request.prependHeaders.map((h) => `${h}\r\n`).join(''), 'utf8');
-  const raw = Readable.from(prepend(head, request.message));
+  const { message } = request;
+  const raw = Buffer.isBuffer(message)
+    ? Buffer.concat([head, message])
+    : Readable.from(prepend(head, message));
   const transport = transportFor(target);
   try {
     const info = await transport.sendMail({
@@ -142,7 +156,7 @@ export async function deliver(target: DeliveryTarget, request: DeliveryRequest):
       recipientReplies: replies,
     };
   } catch (err) {
-    request.message.destroy();
+    if (!Buffer.isBuffer(message)) message.destroy();
     return failureOutcome(err, request.rcptTo);
   }
 }

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       requireTls,
       rateLimiter,
     }),
-    intake: new MessageIntake(new MessageStore(storage), storage.inboundQueue, log),
+    intake: new MessageIntake(new MessageStore(storage), storage.inboundQueue, log, storage.rest),
     logger: log,
   });
   certificate.watch(smtp.certReloadIntervalMs, log, (next) => front.updateCertificate(next));

@@ -14,11 +14,13 @@ import { headerEnd } from '../front/header-capture.js';
 import {
   attemptEvent,
   attemptLog,
+  openSignedCopy,
   policyOf,
   receivedEvent,
   returnHeaders,
   signingEvent,
   signIntoBlob,
+  stageSentItems,
   type Runtime,
 } from '../processing/index.js';
 import { sinceReceived, telemetry } from '../telemetry/index.js';
@@ -63,7 +65,13 @@ export function createActivities(rt: Runtime) {
       throw err;
     }
     const tenant = content.tenants.byTenantId(meta.tenantId);
-    const signing = await signIntoBlob(rt.store, content, source, meta, rt.settings.processedHeader);
+    const { summary: signing, internetMessageId } = await signIntoBlob(
+      rt.store,
+      content,
+      source,
+      meta,
+      rt.settings.processedHeader,
+    );
     log.info(signing, 'signing decision');
     telemetry.signingDecision({ action: signing.action, tenantId: meta.tenantId });
     const events: TraceEvent[] = input.traced ? [] : [receivedEvent(meta)];
@@ -78,6 +86,7 @@ export function createActivities(rt: Runtime) {
       sender: meta.envelope.mailFrom,
       envelopeBlob: meta.envelopeBlob === true,
       ...(tenant ? { policy: policyOf(tenant) } : {}),
+      ...(internetMessageId ? { internetMessageId } : {}),
     };
   }
 
@@ -234,10 +243,25 @@ export function createActivities(rt: Runtime) {
     return { notified: recipients.length };
   }
 
-  /** Deletes every stored copy. Called only after the endpoint answered 250 (or after dead-lettering). */
+  /**
+   * Deletes every stored copy. Called only after the endpoint answered 250 (the orchestration's
+   * last step). A signed message of a tenant with the Sent Items update on is staged from
+   * `signed/<id>` first: one bounded write that never fails this activity, and that a retried
+   * activity does not repeat (the outbox keeps one job per message).
+   */
   async function deleteMessage(input: DeleteInput): Promise<void> {
+    const events: TraceEvent[] = [{ event: 'deleted' }];
+    if (input.signed && input.tenantId) {
+      const staged = await stageSentItems(
+        rt,
+        { id: input.id, tenantId: input.tenantId, internetMessageId: input.internetMessageId },
+        () => openSignedCopy(rt.store, input.id),
+        rt.logger.child({ messageId: input.id, step: 'delete' }),
+      );
+      if (staged !== 'off') events.unshift({ event: 'sent-items', outcome: staged });
+    }
     await rt.store.deleteAll(input.id, { signed: input.signed, envelopeBlob: input.envelopeBlob });
-    await rt.trace.record(input.id, [{ event: 'deleted' }], input.sender);
+    await rt.trace.record(input.id, events, input.sender);
     rt.logger.info({ messageId: input.id, step: 'delete' }, 'stored copies deleted');
   }
 

@@ -2,6 +2,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import {
   activityNames,
+  type DeleteInput,
   type DeliverResult,
   type MessagePolicy,
   type ProcessInput,
@@ -136,7 +137,9 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
     signed: signed.useSigned,
     envelopeBlob: signed.envelopeBlob,
     sender,
-  });
+    ...(signed.useSigned && signed.tenantId ? { tenantId: signed.tenantId } : {}),
+    ...(signed.useSigned && signed.internetMessageId ? { internetMessageId: signed.internetMessageId } : {}),
+  } satisfies DeleteInput);
   return {
     id,
     outcome: delivery.status === 'partial' ? 'partial' : 'delivered',

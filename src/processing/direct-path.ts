@@ -3,13 +3,15 @@ import type { ClaimCheck, HandoverReason, ProcessInput, SigningSummary } from '.
 import { deliver, targetFor } from '../delivery/index.js';
 import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
+import { SentItemsOutbox } from '../sentitems/index.js';
 import type { MessageMeta } from '../storage/index.js';
 import { sinceReceived, telemetry } from '../telemetry/index.js';
 import type { TraceEvent } from '../trace/index.js';
 import { afterAttempt, attemptEvent, attemptLog, receivedEvent, signingEvent } from './outcome.js';
 import { mayDeliverUnsigned, policyOf } from './policy.js';
 import type { Runtime } from './runtime.js';
-import { returnHeaders, signInto, signIntoBlob } from './signing.js';
+import { openSignedCopy, stageSentItems, type StageOutcome } from './sent-items.js';
+import { returnHeaders, signInto, signIntoBlob, type SigningResult } from './signing.js';
 
 /** Starts the orchestration for a message; idempotent (an existing instance is success). */
 export type Handover = (input: ProcessInput, options: { force?: boolean }) => Promise<'started' | 'exists'>;
@@ -18,6 +20,14 @@ export type DirectResult =
   | { outcome: 'delivered' }
   | { outcome: 'missing' }
   | { outcome: 'handed-over'; reason: HandoverReason; start: 'started' | 'exists' };
+
+/** What signing gave the direct path: the decision and, when signed, the message to deliver. */
+interface Signing extends SigningResult {
+  summary: SigningSummary;
+  message?: Readable | Buffer;
+  /** The signed message in memory (small messages): delivered, then staged for Sent Items as it is. */
+  chunks?: readonly Buffer[];
+}
 
 /** Collects the signed message in memory: the one copy of it this process holds. */
 class MemorySink extends Writable {
@@ -32,7 +42,9 @@ class MemorySink extends Writable {
  * The cheap path, run by the queue trigger: read `inbound/<id>` once (content and metadata in one
  * request), sign, deliver over a pooled connection, and delete the stored copy after the endpoint's
  * 250 for every recipient — no orchestration, no signed copy, no delivery record, one trace write
- * shared with the messages finishing at the same time. Anything else (a temporary or partial
+ * shared with the messages finishing at the same time. For a tenant with the Sent Items update on,
+ * the signed message is then staged for the sender's Sent Items (one bounded write that never
+ * fails the message). Anything else (a temporary or partial
  * failure, a refusal, a signing failure of a fail-closed tenant, a second dequeue, a replay) is
  * handed to the orchestration with what this attempt learnt. A crash anywhere leaves the blob.
  */
@@ -89,6 +101,7 @@ export class DirectPath {
       return this.handOver(handover, input, log, events);
     }
 
+    const signed = signing.summary.action === 'signed';
     const message = signing.message ?? (await this.rt.store.openWithMeta(id))?.stream;
     if (!message) {
       log.warn('the stored message vanished while it was being signed');
@@ -105,7 +118,7 @@ export class DirectPath {
     });
     log.info(attemptLog(endpoint, outcome, started), 'delivery attempt');
     events.push(attemptEvent(endpoint, outcome));
-    const signedCopy = large && signing.summary.action === 'signed';
+    const signedCopy = large && signed;
     const next = afterAttempt(outcome);
     if (next.kind === 'handover') {
       // The orchestration signs again into its own copy; ours would be left behind.
@@ -121,7 +134,29 @@ export class DirectPath {
     // blob, and the redelivered claim-check sends the message once more.
     const pause = this.rt.settings.processing.faultPauseAfterAcceptedMs;
     if (pause > 0) await new Promise((r) => setTimeout(r, pause));
-    await this.deleteAfterDelivery(id, { signed: signedCopy, envelopeBlob: meta.envelopeBlob === true }, log);
+    // A large signed copy to be staged for Sent Items outlives the delete by that one step.
+    const sentItems = signed && SentItemsOutbox.wants(tenant);
+    const keepSigned = signedCopy && sentItems;
+    await this.deleteAfterDelivery(
+      id,
+      { signed: signedCopy && !keepSigned, envelopeBlob: meta.envelopeBlob === true },
+      log,
+    );
+    // After the delete, so the duplicate window stays one round trip; the one copy held in memory
+    // (or signed/<id>) is staged as it is.
+    let staged: StageOutcome = 'off';
+    if (sentItems) {
+      const { chunks } = signing;
+      staged = await stageSentItems(
+        this.rt,
+        { id, tenantId: meta.tenantId, internetMessageId: signing.internetMessageId },
+        chunks
+          ? () => Promise.resolve({ copy: { chunks }, sender, receivedAt: meta.receivedAt })
+          : () => openSignedCopy(this.rt.store, id),
+        log,
+      );
+    }
+    if (keepSigned) await this.deleteSignedCopy(id, log);
     telemetry.delivered({
       latencyMs: sinceReceived(meta.receivedAt),
       path: 'direct',
@@ -131,6 +166,7 @@ export class DirectPath {
       { event: 'delivered', response: outcome.response, recipients: outcome.accepted.length },
       { event: 'deleted' },
     );
+    if (staged !== 'off') events.push({ event: 'sent-items', outcome: staged });
     await this.rt.trace.record(id, events, sender);
     return { outcome: 'delivered' };
   }
@@ -158,6 +194,21 @@ export class DirectPath {
         );
         await new Promise((r) => setTimeout(r, wait));
       }
+    }
+  }
+
+  /**
+   * The signed copy of a delivered message, kept for staging. A failure here leaves a copy of mail
+   * already delivered: it is logged, and the lifecycle rule removes it; the message is done.
+   */
+  private async deleteSignedCopy(id: string, log: Logger): Promise<void> {
+    try {
+      await this.rt.store.deleteSigned(id);
+    } catch (err) {
+      log.warn(
+        { err: describeError(err) },
+        'deleting the signed copy after staging failed; left to the lifecycle rule',
+      );
     }
   }
 
@@ -203,10 +254,14 @@ export class DirectPath {
     content: Awaited<ReturnType<Runtime['content']>>,
     source: Readable,
     meta: MessageMeta,
-  ): Promise<{ summary: SigningSummary; message?: Readable }> {
+  ): Promise<Signing> {
     const sink = new MemorySink();
-    const summary = await signInto(content, source, sink, meta, this.rt.settings.processedHeader);
-    return summary.action === 'signed' ? { summary, message: Readable.from(sink.chunks) } : { summary };
+    const result = await signInto(content, source, sink, meta, this.rt.settings.processedHeader);
+    if (result.summary.action !== 'signed') return { summary: result.summary };
+    // One buffer rather than the engine's many small chunks: delivery writes it in a few TLS records,
+    // and Sent Items stages the same buffer. The chunks are dropped with the sink.
+    const whole = Buffer.concat(sink.chunks);
+    return { ...result, message: whole, chunks: [whole] };
   }
 
   /** A large message is signed into `signed/<id>` and streamed from there: memory stays bounded. */
@@ -214,12 +269,12 @@ export class DirectPath {
     content: Awaited<ReturnType<Runtime['content']>>,
     source: Readable,
     meta: MessageMeta,
-  ): Promise<{ summary: SigningSummary; message?: Readable }> {
+  ): Promise<Signing> {
     const { store, settings } = this.rt;
-    const summary = await signIntoBlob(store, content, source, meta, settings.processedHeader);
-    if (summary.action !== 'signed') return { summary };
+    const result = await signIntoBlob(store, content, source, meta, settings.processedHeader);
+    if (result.summary.action !== 'signed') return { summary: result.summary };
     const opened = await this.rt.store.openWithMeta(meta.id, 'signed');
     if (!opened) throw new Error(`signed/${meta.id} vanished after it was written`);
-    return { summary, message: opened.stream };
+    return { ...result, message: opened.stream };
   }
 }

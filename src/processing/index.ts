@@ -13,4 +13,11 @@ export {
 } from './outcome.js';
 export { mayDeliverUnsigned, policyOf } from './policy.js';
 export { createRuntime, runtimeFromEnv, type Runtime, type RuntimeParts } from './runtime.js';
-export { returnHeaders, signInto, signIntoBlob } from './signing.js';
+export {
+  openSignedCopy,
+  stageSentItems,
+  type DeliveredMessage,
+  type OpenedCopy,
+  type StageOutcome,
+} from './sent-items.js';
+export { returnHeaders, signInto, signIntoBlob, type SigningResult } from './signing.js';

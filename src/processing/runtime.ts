@@ -3,6 +3,7 @@ import { loadSettings, type Settings } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { DeadLetters } from '../orchestration/dead-letters.js';
 import { DeliveryState } from '../orchestration/delivery-state.js';
+import { SentItemsOutbox } from '../sentitems/index.js';
 import { createStorageClients, MessageStore, names, type StorageClients } from '../storage/index.js';
 import { MessageTrace } from '../trace/index.js';
 
@@ -18,6 +19,8 @@ export interface Runtime {
   state: DeliveryState;
   trace: MessageTrace;
   deadLetters: DeadLetters;
+  /** Where delivered messages of tenants with the Sent Items update on are handed over. */
+  sentItems: SentItemsOutbox;
   logger: Logger;
   content(): Promise<ContentStore>;
 }
@@ -39,6 +42,10 @@ export function createRuntime(settings: Settings, parts: RuntimeParts = {}): Run
     store,
     state,
     deadLetters: new DeadLetters(storage, store, state),
+    sentItems: new SentItemsOutbox(storage, {
+      firstLookDelaySeconds: settings.sentItems.firstLookSeconds,
+      timeoutMs: settings.sentItems.stageTimeoutMs,
+    }),
     trace: new MessageTrace(storage.table(names.traceTable), logger, {
       lingerMs: settings.processing.traceLingerMs,
     }),

@@ -5,6 +5,13 @@ import { describeError } from '../errors/index.js';
 import { signMessage, type ResolveSignature } from '../signing/index.js';
 import type { MessageMeta, MessageStore } from '../storage/index.js';
 
+/** What signing decided, and the message's Message-ID as the engine read it from the root headers. */
+export interface SigningResult {
+  summary: SigningSummary;
+  /** The Message-ID header value (angle brackets included); how the Sent Items update finds the original. */
+  internetMessageId?: string;
+}
+
 /**
  * Runs the engine over one stored message into `sink`, with the content's signature. A template
  * that throws is a property of the configuration, not of storage: retrying would not help, so it
@@ -17,9 +24,12 @@ export async function signInto(
   sink: Writable,
   meta: MessageMeta,
   processedHeader: string,
-): Promise<SigningSummary> {
+): Promise<SigningResult> {
   let templateError: string | undefined;
+  let internetMessageId: string | undefined;
   const resolve: ResolveSignature = async (facts) => {
+    // The engine has parsed the root headers already; no second parse for the Message-ID.
+    internetMessageId = facts.headers.get('message-id')?.[0];
     try {
       return await content.resolve(facts);
     } catch (err) {
@@ -32,11 +42,12 @@ export async function signInto(
     recipients: meta.envelope.rcptTo,
     processedHeader,
   });
-  if (templateError !== undefined) return { action: 'failed', reason: `template-error: ${templateError}` };
+  if (templateError !== undefined)
+    return { summary: { action: 'failed', reason: `template-error: ${templateError}` } };
   const summary: SigningSummary = { action: decision.action, reason: decision.reason };
   if (decision.template !== undefined) summary.template = decision.template;
   if (decision.rule !== undefined) summary.rule = decision.rule;
-  return summary;
+  return summary.action === 'signed' && internetMessageId ? { summary, internetMessageId } : { summary };
 }
 
 /**
@@ -49,25 +60,25 @@ export async function signIntoBlob(
   source: Readable,
   meta: MessageMeta,
   processedHeader: string,
-): Promise<SigningSummary> {
+): Promise<SigningResult> {
   const sink = new PassThrough();
   const upload = store.writeSigned(meta.id, sink, meta);
-  let summary: SigningSummary;
+  let result: SigningResult;
   try {
-    summary = await signInto(content, source, sink, meta, processedHeader);
+    result = await signInto(content, source, sink, meta, processedHeader);
   } catch (err) {
     sink.destroy();
     await upload.catch(() => undefined);
     throw err;
   }
-  if (summary.action === 'signed') {
+  if (result.summary.action === 'signed') {
     if (!sink.writableEnded) sink.end();
     await upload;
   } else {
     sink.destroy();
     await upload.catch(() => undefined);
   }
-  return summary;
+  return result;
 }
 
 /** The headers we put in front of a message on its way back: loop prevention, our id, the result. */

@@ -1,7 +1,8 @@
 /**
  * Sent Items update: after the endpoint's 250, the sender's Sent Items copy is replaced with the
- * signed message through Graph (per tenant, `sentItems.enabled`, off by default). The signing path
- * calls `SentItemsOutbox.stage`; the `sentItems` queue function runs `SentItemsWorker.handle`.
+ * signed message through Graph (per tenant, `sentItems.enabled`, off by default). The delivery paths
+ * (src/processing/sent-items.ts: the direct path and the delete activity) call
+ * `SentItemsOutbox.stage`; the `sentItems` queue function runs `SentItemsWorker.handle`.
  */
 import type { Settings, Tenant, TenantDirectory } from '../config/index.js';
 import { parseTenants } from '../config/tenants.js';
@@ -10,7 +11,13 @@ import type { Logger } from '../log/index.js';
 import { createStorageClients } from '../storage/index.js';
 import { SentItemsWorker } from './worker.js';
 
-export { SentItemsOutbox, type SentItemsInput, type StageResult } from './outbox.js';
+export {
+  SentItemsOutbox,
+  type OutboxOptions,
+  type SentItemsInput,
+  type SignedCopy,
+  type StageResult,
+} from './outbox.js';
 export {
   SentItemsWorker,
   retryDelaySeconds,
@@ -33,6 +40,7 @@ export function sentItemsWorkerFromSettings(settings: Settings, env: Env, logger
     queue: clients.sentItemsQueue,
     logger,
     graphUrl: env.SIGRELAY_GRAPH_URL,
+    firstRetrySeconds: settings.sentItems.retrySeconds,
     tenants: async () => {
       if (cached && Date.now() - cached.at < 60_000) return cached.tenants;
       const content = await config.read('tenants.json');

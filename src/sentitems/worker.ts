@@ -7,6 +7,7 @@ import { GraphClient, GraphError } from '../content/graph/index.js';
 import { describeError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { isNotFound } from '../storage/index.js';
+import { telemetry } from '../telemetry/index.js';
 import {
   Mailbox,
   copyOfProperty,
@@ -30,12 +31,14 @@ export interface SentItemsWorkerOptions {
   now?: () => number;
   /** Graph's in-call retries sleep through throttling waits up to this long; longer ones re-queue. */
   maxInCallWaitMs?: number;
+  /** The first wait before looking again for an original not there yet (`retryDelaySeconds`). */
+  firstRetrySeconds?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 /** Waits before looking again for an original not in Sent Items yet: 30 s, 1 min, 2 min … 15 min. */
-export function retryDelaySeconds(attempt: number): number {
-  return Math.min(900, 30 * 2 ** attempt);
+export function retryDelaySeconds(attempt: number, firstSeconds = 30): number {
+  return Math.min(900, firstSeconds * 2 ** attempt);
 }
 
 /**
@@ -57,8 +60,15 @@ export class SentItemsWorker {
     this.now = options.now ?? Date.now;
   }
 
+  /** One job off the `sentitems` queue; rejects (for the host to retry) only when storage failed. */
   async handle(message: unknown): Promise<SentItemsOutcome> {
     const job = decodeSentItemsJob(message);
+    const outcome = await this.run(job);
+    telemetry.sentItems({ outcome, tenantId: job.tenantId });
+    return outcome;
+  }
+
+  private async run(job: SentItemsJob): Promise<SentItemsOutcome> {
     const log = this.log.child({ messageId: job.messageId, tenantId: job.tenantId, attempt: job.attempt });
     const tenant = (await this.options.tenants()).byTenantId(job.tenantId);
     const settings = tenant?.sentItems;
@@ -88,21 +98,25 @@ export class SentItemsWorker {
       const outcome = await this.replace(new Mailbox(graph, job.mailbox), job, signed);
       if (outcome === 'not-there-yet') {
         log.info('original not in Sent Items yet');
-        return this.retryLater(job, retryDelaySeconds(job.attempt), deadline, log);
+        return this.retryLater(job, this.retryDelay(job.attempt), deadline, log);
       }
       await this.dropStaged(job);
       log.info({ outcome }, 'sent items copy replaced with the signed message');
       return 'replaced';
     } catch (err) {
       if (err instanceof GraphError && err.transient) {
-        const wait = Math.ceil((err.retryAfterMs ?? retryDelaySeconds(job.attempt) * 1000) / 1000);
+        const wait = Math.ceil((err.retryAfterMs ?? this.retryDelay(job.attempt) * 1000) / 1000);
         log.warn({ status: err.status, waitSeconds: wait }, 'graph throttled the sent items update');
         return this.retryLater(job, wait, deadline, log);
       }
       if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
-        return this.retryLater(job, retryDelaySeconds(job.attempt), deadline, log);
+        return this.retryLater(job, this.retryDelay(job.attempt), deadline, log);
       return this.giveUp(job, log, describeError(err));
     }
+  }
+
+  private retryDelay(attempt: number): number {
+    return retryDelaySeconds(attempt, this.options.firstRetrySeconds);
   }
 
   /** The idempotent core: find, create (or finish), then remove the original. */

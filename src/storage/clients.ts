@@ -4,6 +4,7 @@ import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/index.js';
 import { azuriteConnectionString } from './dev-storage.js';
+import { storageRestFor, type StorageRest } from './rest-client.js';
 
 /** Names of every storage resource the product uses (Bicep creates the same ones). */
 export const names = {
@@ -42,6 +43,11 @@ export interface StorageClients {
   inboundQueue: QueueClient;
   sentItemsQueue: QueueClient;
   table(name: string): TableClient;
+  /**
+   * The lean client for the message path's blob and queue calls (see rest-client.ts); absent when
+   * `SIGRELAY_STORAGE_REST=off` or the connection cannot be read by it, and the SDK is used instead.
+   */
+  rest?: StorageRest;
 }
 
 /**
@@ -60,6 +66,8 @@ export function createStorageClients(connection: StorageConnection): StorageClie
   let blobs: BlobServiceClient;
   let queues: QueueServiceClient;
   let table: (name: string) => TableClient;
+  let rest: StorageRest | undefined;
+  const restWanted = process.env.SIGRELAY_STORAGE_REST !== 'off';
   if (connection.connectionString) {
     // The shorthand local.settings.json uses; the Tables SDK does not understand it, so expand it.
     const cs = /^UseDevelopmentStorage=true/i.test(connection.connectionString)
@@ -69,6 +77,7 @@ export function createStorageClients(connection: StorageConnection): StorageClie
     queues = QueueServiceClient.fromConnectionString(cs, pipeline);
     table = (name) =>
       TableClient.fromConnectionString(cs, name, { allowInsecureConnection: cs.includes('http://') });
+    if (restWanted) rest = storageRestFor({ connectionString: cs });
   } else if (connection.accountName) {
     const account = connection.accountName;
     const credential = new DefaultAzureCredential({
@@ -77,6 +86,7 @@ export function createStorageClients(connection: StorageConnection): StorageClie
     blobs = new BlobServiceClient(`https://${account}.blob.core.windows.net`, credential, pipeline);
     queues = new QueueServiceClient(`https://${account}.queue.core.windows.net`, credential, pipeline);
     table = (name) => new TableClient(`https://${account}.table.core.windows.net`, name, credential);
+    if (restWanted) rest = storageRestFor({ accountName: account }, credential);
   } else {
     throw new Error(
       'no storage configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName',
@@ -96,6 +106,7 @@ export function createStorageClients(connection: StorageConnection): StorageClie
     inboundQueue: queues.getQueueClient(names.inboundQueue),
     sentItemsQueue: queues.getQueueClient(names.sentItemsQueue),
     table,
+    ...(rest ? { rest } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { encodeClaimCheck } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { MessageMeta, MessageMetaInput, MessageStore } from './message-store.js';
+import type { StorageRest } from './rest-client.js';
 
 export interface IntakeOptions {
   abort?: AbortSignal;
@@ -24,22 +25,24 @@ export class MessageIntake {
     private readonly store: MessageStore,
     private readonly queue: QueueClient,
     private readonly log: Logger,
+    /** The lean client for the enqueue, when the storage clients have one. */
+    private readonly rest?: StorageRest,
   ) {}
 
   async accept(source: Readable, meta: MessageMetaInput, options: IntakeOptions = {}): Promise<MessageMeta> {
     const stored = await this.store.writeInbound(source, meta, options);
     try {
-      await this.queue.sendMessage(
-        encodeClaimCheck({
-          v: 1,
-          id: stored.id,
-          tenantId: stored.tenantId,
-          size: stored.size,
-          sha256: stored.sha256,
-          receivedAt: stored.receivedAt,
-          ...(options.traceparent ? { traceparent: options.traceparent } : {}),
-        }),
-      );
+      const claim = encodeClaimCheck({
+        v: 1,
+        id: stored.id,
+        tenantId: stored.tenantId,
+        size: stored.size,
+        sha256: stored.sha256,
+        receivedAt: stored.receivedAt,
+        ...(options.traceparent ? { traceparent: options.traceparent } : {}),
+      });
+      if (this.rest) await this.rest.putMessage(this.queue.name, claim);
+      else await this.queue.sendMessage(claim);
     } catch (err) {
       this.log.error(
         { messageId: stored.id, err: describeError(err) },

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { toError } from '../errors/index.js';
-import type { StorageClients } from './clients.js';
+import { names, type StorageClients } from './clients.js';
 
 export interface Envelope {
   mailFrom: string;
@@ -69,6 +69,7 @@ export class MessageStore {
           return toMetadata({ ...meta, size, sha256: sha }, overflow);
         },
         abort,
+        this.wholeBlobWriter(names.inboundContainer, meta.id, abort),
       );
       return { ...meta, size, sha256 };
     } catch (err) {
@@ -91,12 +92,28 @@ export class MessageStore {
   /**
    * A stream of the message and its stored facts from one request (the download response carries
    * the metadata), or undefined when the blob does not exist. One storage operation instead of two
-   * matters: storage round trips are most of the per-message cost.
+   * matters: storage round trips are most of the per-message cost. `bytes` is this blob's length
+   * (for `signed/<id>`, the signed message's; `meta.size` stays the original's).
    */
   async openWithMeta(
     id: string,
     which: 'inbound' | 'signed' = 'inbound',
-  ): Promise<{ stream: Readable; meta: MessageMeta } | undefined> {
+  ): Promise<{ stream: Readable; meta: MessageMeta; bytes: number } | undefined> {
+    const { rest } = this.clients;
+    if (rest) {
+      const got = await rest.getBlob(
+        which === 'inbound' ? names.inboundContainer : names.signedContainer,
+        id,
+      );
+      if (!got) return undefined;
+      try {
+        const meta = await this.fromMetadata(id, got.metadata);
+        return { stream: got.stream, meta, bytes: got.contentLength };
+      } catch (err) {
+        got.stream.destroy();
+        throw err;
+      }
+    }
     const container = which === 'inbound' ? this.clients.inbound : this.clients.signed;
     let response;
     try {
@@ -108,7 +125,8 @@ export class MessageStore {
     const body = response.readableStreamBody as Readable | undefined;
     if (!body) throw new Error(`blob ${which}/${id} has no body`);
     try {
-      return { stream: body, meta: await this.fromMetadata(id, response.metadata ?? {}) };
+      const meta = await this.fromMetadata(id, response.metadata ?? {});
+      return { stream: body, meta, bytes: response.contentLength ?? meta.size };
     } catch (err) {
       body.destroy();
       throw err;
@@ -122,8 +140,12 @@ export class MessageStore {
     meta: MessageMeta,
   ): Promise<{ size: number; sha256: string }> {
     // Same envelope placement as the original: the recipient list stays where the front put it.
-    return streamToBlockBlob(source, this.clients.signed.getBlockBlobClient(id), () =>
-      Promise.resolve(toMetadata(meta, meta.envelopeBlob === true)),
+    return streamToBlockBlob(
+      source,
+      this.clients.signed.getBlockBlobClient(id),
+      () => Promise.resolve(toMetadata(meta, meta.envelopeBlob === true)),
+      undefined,
+      this.wholeBlobWriter(names.signedContainer, id),
     );
   }
 
@@ -146,7 +168,14 @@ export class MessageStore {
         : this.clients.envelopes.deleteBlob(`${id}.json`).catch(ignoreNotFound),
     ]);
     // The inbound copy goes last: while it exists, the sweeper can still find and finish the message.
-    await this.clients.inbound.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
+    if (this.clients.rest) await this.clients.rest.deleteBlob(names.inboundContainer, id);
+    else await this.clients.inbound.deleteBlob(id, { deleteSnapshots: 'include' }).catch(ignoreNotFound);
+  }
+
+  /** The single-request write of a message that fits in one block: the lean client's, where there is one. */
+  private wholeBlobWriter(container: string, name: string, abort?: AbortSignal): WholeBlobWriter | undefined {
+    const { rest } = this.clients;
+    return rest ? (data, metadata) => rest.putBlob(container, name, data, metadata, abort) : undefined;
   }
 
   private async fromMetadata(id: string, md: Record<string, string>): Promise<MessageMeta> {
@@ -192,6 +221,9 @@ function toMetadata(meta: MessageMeta, recipientsOverflow: boolean): Record<stri
   return md;
 }
 
+/** Writes a whole blob with its metadata in one request. */
+type WholeBlobWriter = (data: Buffer, metadata: Record<string, string>) => Promise<void>;
+
 /**
  * Streams into a block blob: one PUT when everything fits in one block, else staged blocks (a few in
  * flight, so memory stays at a few blocks) and a final commit carrying the metadata.
@@ -202,6 +234,7 @@ async function streamToBlockBlob(
   /** Called once the source has ended, before anything becomes visible; may throw to abandon the write. */
   metadataFor: (size: number, sha256: string) => Promise<Record<string, string>>,
   abortSignal?: AbortSignal,
+  whole?: WholeBlobWriter,
 ): Promise<{ size: number; sha256: string }> {
   const hash = crypto.createHash('sha256');
   let size = 0;
@@ -247,7 +280,8 @@ async function streamToBlockBlob(
   const metadata = await metadataFor(size, sha256);
   if (blockIds.length === 0) {
     const data = Buffer.concat(pending, pendingBytes);
-    await blob.upload(data, data.length, { metadata, abortSignal });
+    if (whole) await whole(data, metadata);
+    else await blob.upload(data, data.length, { metadata, abortSignal });
     return { size, sha256 };
   }
   if (pendingBytes > 0) await stage(Buffer.concat(pending, pendingBytes));

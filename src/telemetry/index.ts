@@ -26,5 +26,6 @@ export {
   spanNames,
   type DeliveryPath,
   type RefusalPhase,
+  type SentItemsEvent,
   type SigningAction,
 } from './names.js';

@@ -16,6 +16,7 @@ export const metricNames = {
   inboundMessages: 'sigrelay.inbound.messages',
   oldestAge: 'sigrelay.inbound.oldest_age',
   frontReady: 'sigrelay.front.ready',
+  sentItems: 'sigrelay.sentitems.outcomes',
 } as const;
 
 export const attributeNames = {
@@ -30,6 +31,7 @@ export const attributeNames = {
   phase: 'sigrelay.smtp.phase',
   signingAction: 'sigrelay.signing.action',
   deliveryPath: 'sigrelay.delivery.path',
+  sentItemsOutcome: 'sigrelay.sentitems.outcome',
 } as const;
 
 export const spanNames = {
@@ -50,5 +52,20 @@ export const latencyBucketsMs = [
 export type SigningAction = 'signed' | 'skipped' | 'failed';
 /** How a message reached the endpoint: straight from the queue trigger, or through Durable retries. */
 export type DeliveryPath = 'direct' | 'durable';
+/**
+ * What became of a Sent Items update: the delivery path's hand-over (`staged`, `already-staged`,
+ * `no-message-id`, `stage-failed`) and then the worker's runs (`replaced`, `retry-later`,
+ * `gave-up`, `already-done`, `off`).
+ */
+export type SentItemsEvent =
+  | 'staged'
+  | 'already-staged'
+  | 'no-message-id'
+  | 'stage-failed'
+  | 'replaced'
+  | 'retry-later'
+  | 'gave-up'
+  | 'already-done'
+  | 'off';
 /** Where in the SMTP conversation a message was refused. */
 export type RefusalPhase = 'mail' | 'data';

@@ -19,6 +19,7 @@ import {
   spanNames,
   type DeliveryPath,
   type RefusalPhase,
+  type SentItemsEvent,
   type SigningAction,
 } from './names.js';
 
@@ -34,6 +35,7 @@ interface Instruments {
   latency: Histogram;
   inboundMessages: Gauge;
   oldestAge: Gauge;
+  sentItems: Counter;
 }
 
 export function createInstruments(meter: Meter): Instruments {
@@ -62,6 +64,9 @@ export function createInstruments(meter: Meter): Instruments {
     oldestAge: meter.createGauge(m.oldestAge, {
       description: 'Age of the oldest message in inbound (each sweep)',
       unit: 's',
+    }),
+    sentItems: meter.createCounter(m.sentItems, {
+      description: 'Sent Items updates: hand-overs after delivery and worker runs, by outcome',
     }),
   };
 }
@@ -124,6 +129,13 @@ export const telemetry = {
 
   deadLettered(): void {
     instruments?.deadLettered.add(1);
+  },
+
+  sentItems(e: { outcome: SentItemsEvent; tenantId?: string }): void {
+    instruments?.sentItems.add(1, {
+      [a.sentItemsOutcome]: e.outcome,
+      ...(e.tenantId ? { [a.tenantId]: e.tenantId } : {}),
+    });
   },
 
   /** What the sweeper saw in `inbound`: how many messages are unfinished and how old the oldest is. */

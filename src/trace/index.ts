@@ -31,7 +31,9 @@ export type TraceEvent =
   | { event: 'missing'; reason: string }
   | { event: 'replayed'; by: string }
   | { event: 'restarted'; by: string }
-  | { event: 'handed-over'; reason: HandoverReason; response?: string };
+  | { event: 'handed-over'; reason: HandoverReason; response?: string }
+  /** The signed copy handed to the Sent Items update (`staged`, `already-staged`, `stage-failed`, …). */
+  | { event: 'sent-items'; outcome: string };
 
 export interface TraceRecord {
   id: string;

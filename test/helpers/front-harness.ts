@@ -146,7 +146,12 @@ export async function startFront(setup: FrontSetup): Promise<RunningFront> {
       requireTls: setup.requireTls ?? true,
       rateLimiter: limiter,
     }),
-    intake: new MessageIntake(new MessageStore(setup.storage), setup.storage.inboundQueue, logger),
+    intake: new MessageIntake(
+      new MessageStore(setup.storage),
+      setup.storage.inboundQueue,
+      logger,
+      setup.storage.rest,
+    ),
     logger,
     dkimResolver: setup.dkimResolver,
     onAccepted: (m) => accepted.push(m),

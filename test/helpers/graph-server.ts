@@ -76,6 +76,13 @@ const extendedFilter = /^singleValueExtendedProperties\/Any\(ep: ep\/id eq '(.+)
  */
 export class GraphServer {
   readonly tenants = new Map<string, TenantGraph>();
+  /**
+   * The tenant whose token the managed-identity endpoint hands out (App Service's protocol, the one
+   * `ManagedIdentityCredential` uses when IDENTITY_ENDPOINT and IDENTITY_HEADER are set): a process
+   * of the local loop gets real tokens from it without any secret.
+   */
+  managedIdentityTenant: string | undefined;
+  readonly identityHeader = 'sigrelay-test-identity';
   base = '';
   private origin = '';
   private nextId = 1;
@@ -94,6 +101,11 @@ export class GraphServer {
     let t = this.tenants.get(id);
     if (!t) this.tenants.set(id, (t = new TenantGraph()));
     return t;
+  }
+
+  /** IDENTITY_ENDPOINT and IDENTITY_HEADER for a child process that should use this server's identity. */
+  identityEnv(): Record<string, string> {
+    return { IDENTITY_ENDPOINT: `${this.origin}/msi/token`, IDENTITY_HEADER: this.identityHeader };
   }
 
   async start(): Promise<void> {
@@ -116,6 +128,17 @@ export class GraphServer {
     };
     const upload = /^\/upload\/(.+)$/.exec(url.pathname);
     if (upload?.[1]) return this.uploadChunk(upload[1], req, body, send);
+    if (url.pathname === '/msi/token') {
+      const tenant = this.managedIdentityTenant;
+      if (req.headers['x-identity-header'] !== this.identityHeader || !tenant)
+        return send(401, { error: 'invalid_request', error_description: 'no managed identity here' });
+      return send(200, {
+        access_token: `token-${tenant}`,
+        expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+        resource: url.searchParams.get('resource'),
+        token_type: 'Bearer',
+      });
+    }
 
     const token = /^Bearer token-(.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const tenant = token ? this.tenants.get(token) : undefined;

@@ -10,12 +10,23 @@ import { ensureDevPki } from '../../src/devtls/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { createActivities } from '../../src/orchestration/index.js';
 import { createRuntime, DirectPath, type Runtime } from '../../src/processing/index.js';
+import { decodeSentItemsJob, stagedBlobName, type SentItemsJob } from '../../src/sentitems/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { ExchangeStandin } from '../../src/standin/index.js';
 import { faultConfig } from '../helpers/fault-config.js';
 import { contosoId, inboundBlobNames, startStorage } from '../helpers/front-harness.js';
 
 const from = 'alice@contoso.com';
+
+/** The fault configuration with Contoso's Sent Items update turned on. */
+async function sentItemsConfig(): Promise<string> {
+  const dir = await faultConfig();
+  const file = path.join(dir, 'tenants.json');
+  const tenants = JSON.parse(await fs.readFile(file, 'utf8')) as { id: string; sentItems?: unknown }[];
+  for (const t of tenants) if (t.id === contosoId) t.sentItems = { enabled: true };
+  await fs.writeFile(file, JSON.stringify(tenants, null, 2));
+  return dir;
+}
 
 /**
  * The direct path against real Azurite and a real SMTP endpoint (the stand-in, STARTTLS and client
@@ -257,6 +268,142 @@ describe(
       assert.deepEqual(envelope.rcptTo, ['bob@fabrikam.example'], 'megan already had it');
       const record = await rt.state.get(claim.id);
       assert.deepEqual(record?.delivered.sort(), ['bob@fabrikam.example', 'megan@fabrikam.example']);
+    });
+
+    describe('the Sent Items update (a tenant with sentItems on)', () => {
+      let on: Runtime;
+      before(async () => {
+        on = await runtimeWith({ SIGRELAY_SENTITEMS_FIRST_LOOK_SECONDS: '0' }, await sentItemsConfig());
+      });
+      beforeEach(() => storage.storage.sentItemsQueue.clearMessages());
+
+      async function jobs(): Promise<SentItemsJob[]> {
+        const peeked = await storage.storage.sentItemsQueue.peekMessages({ numberOfMessages: 32 });
+        return peeked.peekedMessageItems.map((m) => decodeSentItemsJob(m.messageText));
+      }
+      const stagedCopy = (id: string) =>
+        storage.storage.sentItems
+          .getBlockBlobClient(stagedBlobName(id))
+          .downloadToBuffer()
+          .catch(() => undefined);
+      const messageIdOf = (raw: Buffer) => /^Message-ID: (\S+)\r$/m.exec(raw.toString('latin1'))?.[1];
+
+      it('after the 250 and the delete, the signed message is staged once, with the job that finds the original', async () => {
+        const raw = outlookReply();
+        const claim = await stored(raw, ['megan@fabrikam.example']);
+        assert.deepEqual(await new DirectPath(on).handle(claim, { dequeueCount: 1 }, handover), {
+          outcome: 'delivered',
+        });
+        assert.ok(!(await inboundBlobNames(storage.storage)).includes(claim.id), 'inbound copy deleted');
+        const mail = await delivered(claim.id);
+        const copy = await stagedCopy(claim.id);
+        assert.ok(mail && copy, 'delivered and staged');
+        assert.ok(
+          mail.subarray(mail.length - copy.length).equals(copy),
+          'the staged copy is what was delivered',
+        );
+        assert.deepEqual(
+          (await jobs()).map((j) => [j.messageId, j.tenantId, j.mailbox, j.internetMessageId]),
+          [[claim.id, contosoId, from, messageIdOf(raw)]],
+        );
+        assert.deepEqual(
+          (await rt.trace.forMessage(claim.id)).map((e) => e.event),
+          ['received', 'signed', 'delivery-attempt', 'delivered', 'deleted', 'sent-items'],
+        );
+      });
+
+      it('a tenant with it off (the default) gets no staged copy and no job', async () => {
+        const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+        assert.equal(
+          (await new DirectPath(rt).handle(claim, { dequeueCount: 1 }, handover)).outcome,
+          'delivered',
+        );
+        assert.equal(await stagedCopy(claim.id), undefined);
+        assert.deepEqual(await jobs(), []);
+      });
+
+      it('a message left alone is not staged: its Sent Items copy is already what went out', async () => {
+        const raw = Buffer.concat([Buffer.from('X-Sigrelay-Processed: true\r\n'), outlookReply()]);
+        const claim = await stored(raw, ['megan@fabrikam.example']);
+        assert.equal(
+          (await new DirectPath(on).handle(claim, { dequeueCount: 1 }, handover)).outcome,
+          'delivered',
+        );
+        assert.deepEqual(await jobs(), []);
+      });
+
+      it('a large message is staged from signed/<id>, which is deleted afterwards', async () => {
+        const large = await runtimeWith(
+          { SIGRELAY_DIRECT_MAX_BYTES: '1000', SIGRELAY_SENTITEMS_FIRST_LOOK_SECONDS: '0' },
+          await sentItemsConfig(),
+        );
+        const claim = await stored(outlookReply({ htmlBytes: 50_000 }), ['megan@fabrikam.example']);
+        assert.equal(
+          (await new DirectPath(large).handle(claim, { dequeueCount: 1 }, handover)).outcome,
+          'delivered',
+        );
+        const mail = await delivered(claim.id);
+        const copy = await stagedCopy(claim.id);
+        assert.ok(mail && copy && mail.subarray(mail.length - copy.length).equals(copy));
+        assert.equal((await jobs()).length, 1);
+        const signedLeft = [];
+        for await (const b of storage.storage.signed.listBlobsFlat()) signedLeft.push(b.name);
+        assert.ok(!signedLeft.includes(claim.id), 'signed copy deleted after staging');
+      });
+
+      it('staging that fails (its container is gone) is logged and counted; delivery and the delete are untouched', async () => {
+        await storage.storage.sentItems.delete();
+        try {
+          const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
+          assert.deepEqual(await new DirectPath(on).handle(claim, { dequeueCount: 1 }, handover), {
+            outcome: 'delivered',
+          });
+          assert.deepEqual(handovers, []);
+          assert.ok(await delivered(claim.id));
+          assert.ok(!(await inboundBlobNames(storage.storage)).includes(claim.id), 'inbound copy deleted');
+          const trace = await rt.trace.forMessage(claim.id);
+          assert.deepEqual(trace.at(-1)?.details, { outcome: 'stage-failed' });
+          assert.deepEqual(await jobs(), []);
+        } finally {
+          await storage.storage.sentItems.createIfNotExists();
+        }
+      });
+
+      it('the delete activity stages from signed/<id> first; retried after a failed delete, it makes no second job', async () => {
+        const activities = createActivities(on);
+        const raw = outlookReply();
+        const claim = await stored(raw, ['megan@fabrikam.example']);
+        const signed = await activities.sign({ id: claim.id });
+        assert.equal(signed.signing?.action, 'signed');
+        assert.equal(signed.internetMessageId, messageIdOf(raw), 'read by the engine while signing');
+        const delivery = await activities.deliver({ id: claim.id, signing: signed.signing });
+        assert.equal(delivery.status, 'delivered');
+        const input = {
+          id: claim.id,
+          signed: true,
+          envelopeBlob: false,
+          sender: from,
+          tenantId: signed.tenantId,
+          internetMessageId: signed.internetMessageId,
+        };
+        // A lease on the signed copy makes the delete fail, as a storage fault would.
+        const lease = storage.storage.signed.getBlobClient(claim.id).getBlobLeaseClient();
+        await lease.acquireLease(60);
+        await assert.rejects(activities.delete(input));
+        await lease.releaseLease();
+        await activities.delete(input);
+        assert.equal((await jobs()).length, 1, 'one job for one message');
+        assert.ok(!(await inboundBlobNames(storage.storage)).includes(claim.id));
+        const copy = await stagedCopy(claim.id);
+        const mail = await delivered(claim.id);
+        assert.ok(copy && mail && mail.subarray(mail.length - copy.length).equals(copy));
+        const events = (await rt.trace.forMessage(claim.id)).filter((e) => e.event === 'sent-items');
+        assert.deepEqual(
+          events.map((e) => e.details.outcome),
+          ['already-staged'],
+          'the failed run traced nothing; the retry found its copy staged',
+        );
+      });
     });
 
     it('the sign activity after a handover does not trace the arrival a second time', async () => {

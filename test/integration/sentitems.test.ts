@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { tenantSchema, TenantDirectory, type Tenant } from '../../src/config/index.js';
 import { Azurite } from '../../src/local/azurite.js';
@@ -161,7 +163,7 @@ void describe('Sent Items update (Azurite + Graph-shaped server)', { timeout: 60
   });
 
   async function stageAndTakeJob(withBig = false): Promise<SentItemsJob> {
-    assert.equal(await outbox().stage(input(), Readable.from([signedMessage(withBig)])), 'staged');
+    assert.equal(await outbox().stage(input(), { chunks: [signedMessage(withBig)] }), 'staged');
     const received = await storage.sentItemsQueue.receiveMessages({ numberOfMessages: 32 });
     assert.equal(received.receivedMessageItems.length, 1);
     const item = received.receivedMessageItems[0]!;
@@ -202,9 +204,82 @@ void describe('Sent Items update (Azurite + Graph-shaped server)', { timeout: 60
 
   void it('stage() does nothing for a tenant with the feature off (the default)', async () => {
     settings = undefined;
-    assert.equal(await outbox().stage(input(), Readable.from([signedMessage()])), 'off');
+    assert.equal(await outbox().stage(input(), { chunks: [signedMessage()] }), 'off');
     assert.equal(await staged(), false);
     assert.equal((await storage.sentItemsQueue.peekMessages()).peekedMessageItems.length, 0);
+  });
+
+  async function jobCount(): Promise<number> {
+    return (await storage.sentItemsQueue.getProperties()).approximateMessagesCount ?? 0;
+  }
+
+  void it('stage() called again for the same message (a retried activity) keeps one copy and one job', async () => {
+    assert.equal(await outbox().stage(input(), { chunks: [signedMessage()] }), 'staged');
+    assert.equal(await outbox().stage(input(), { chunks: [signedMessage(true)] }), 'already-staged');
+    assert.equal(await jobCount(), 1);
+    const blob = await storage.sentItems.getBlockBlobClient(stagedBlobName(messageId)).downloadToBuffer();
+    assert.deepEqual(blob, signedMessage(), 'the first copy stays');
+  });
+
+  void it('stage() takes the signed message in chunks as held in memory, without joining them', async () => {
+    const whole = signedMessage();
+    const chunks = [whole.subarray(0, 100), whole.subarray(100, 5000), whole.subarray(5000)];
+    assert.equal(await outbox().stage(input(), { chunks }), 'staged');
+    const blob = await storage.sentItems.getBlockBlobClient(stagedBlobName(messageId)).downloadToBuffer();
+    assert.deepEqual(blob, whole);
+  });
+
+  void it('stage() streams a large signed/<id> copy in blocks, and a second stage is refused at the commit', async () => {
+    const large = signedMessage(true);
+    const big = Buffer.concat([large, Buffer.alloc(5 * 1024 * 1024 - large.length + 10, 0x20)]);
+    const stream = () => Readable.from([big.subarray(0, 1_000_000), big.subarray(1_000_000)]);
+    assert.equal(await outbox().stage(input(), { stream: stream(), size: big.length }), 'staged');
+    assert.equal(await outbox().stage(input(), { stream: stream(), size: big.length }), 'already-staged');
+    assert.equal(await jobCount(), 1);
+    const blob = await storage.sentItems.getBlockBlobClient(stagedBlobName(messageId)).downloadToBuffer();
+    assert.ok(blob.equals(big));
+  });
+
+  void it('stage() from a small stream stores it whole', async () => {
+    assert.equal(
+      await outbox().stage(input(), {
+        stream: Readable.from([signedMessage()]),
+        size: signedMessage().length,
+      }),
+      'staged',
+    );
+    const blob = await storage.sentItems.getBlockBlobClient(stagedBlobName(messageId)).downloadToBuffer();
+    assert.deepEqual(blob, signedMessage());
+  });
+
+  void it('a job that cannot be queued leaves nothing staged, so the next stage() starts afresh', async () => {
+    await storage.sentItemsQueue.delete();
+    try {
+      await assert.rejects(
+        outbox().stage(input(), { chunks: [signedMessage()] }),
+        /QueueNotFound|not exist/i,
+      );
+      assert.equal(await staged(), false);
+    } finally {
+      await storage.sentItemsQueue.create();
+    }
+    assert.equal(await outbox().stage(input(), { chunks: [signedMessage()] }), 'staged');
+    assert.equal(await jobCount(), 1);
+  });
+
+  void it('stage() is bounded: a source that stalls is abandoned without a job', async () => {
+    const stalled = new PassThrough();
+    stalled.write(Buffer.alloc(1024));
+    const bounded = new SentItemsOutbox(storage, { firstLookDelaySeconds: 0, timeoutMs: 300 });
+    await assert.rejects(bounded.stage(input(), { stream: stalled, size: 6 * 1024 * 1024 }));
+    assert.equal(await staged(), false);
+    assert.equal(await jobCount(), 0);
+  });
+
+  void it('a message without a usable Message-ID is not staged', async () => {
+    const noId = { ...input(), internetMessageId: 'not-a-message-id' };
+    assert.equal(await outbox().stage(noId, { chunks: [signedMessage()] }), 'no-message-id');
+    assert.equal(await staged(), false);
   });
 
   void it('the original is replaced by one signed, sent copy with the same dates, recipients and attachments', async () => {
@@ -351,6 +426,28 @@ void describe('Sent Items update (Azurite + Graph-shaped server)', { timeout: 60
       sent().map((i) => i.id),
       ['orig-1'],
     );
+  });
+
+  void it('Graph unreachable (connection refused) is retried later, not given up', async () => {
+    sent().push(original());
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const offline = new SentItemsWorker({
+      container: storage.sentItems,
+      queue: storage.sentItemsQueue,
+      tenants: () => new TenantDirectory([tenant(settings)]),
+      credentialFor: (t) => Promise.resolve(tenantToken(t.id)),
+      graphUrl: `http://127.0.0.1:${port}/v1.0`,
+      now: () => clock,
+      sleep: () => Promise.resolve(),
+    });
+    const job = await stageAndTakeJob();
+    assert.equal(await offline.handle(encodeSentItemsJob(job)), 'retry-later');
+    assert.equal(await staged(), true, 'the staged copy waits for Graph');
+    assert.equal(await worker.handle(encodeSentItemsJob({ ...job, attempt: 1 })), 'replaced');
+    assert.equal(sent().length, 1);
   });
 
   void it('a mailbox the app may not touch (403) is given up at once', async () => {

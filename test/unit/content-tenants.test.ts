@@ -14,6 +14,8 @@ import {
   alexB,
   logos,
   makeTwoTenantConfig,
+  meganB,
+  photos,
   tenantA,
   tenantB,
 } from '../fixtures/content/two-tenants.js';
@@ -75,8 +77,27 @@ void describe('tenants with their own folders are resolved in isolation', () => 
     assert.doesNotMatch(beta.html, /ALPHA|LEAKED/);
     assert.deepEqual(
       beta.images.map((i) => i.content),
+      [logos.b, photos.b],
+    );
+  });
+
+  void it("each tenant's Alex gets their own stored photo, though both photos have one name", async () => {
+    // Alpha first: a photo cache keyed by file name alone would then hand Alpha's to Beta.
+    const alpha = signed(await content.resolve(facts(alexA)));
+    const beta = signed(await content.resolve(facts(alexB)));
+    const photoOf = (c: typeof alpha) => c.images.find((i) => i.contentType === 'image/jpeg')?.content;
+    assert.deepEqual(photoOf(alpha), photos.a);
+    assert.deepEqual(photoOf(beta), photos.b);
+  });
+
+  void it("a Beta user naming a photo that only Alpha's store holds gets no photo", async () => {
+    const megan = signed(await content.resolve(facts(meganB)));
+    assert.match(megan.html, /BETA SIGNATURE Megan Bowen/);
+    assert.deepEqual(
+      megan.images.map((i) => i.content),
       [logos.b],
     );
+    assert.doesNotMatch(megan.html, /alt="photo"/);
   });
 
   void it("an Alpha sender with the same local part and display name gets Alpha's own", async () => {
@@ -131,6 +152,8 @@ void describe('tenants with their own folders are resolved in isolation', () => 
     const cliHtml = await fs.readFile(path.join(out, 'signature.html'), 'utf8');
     assert.match(cliHtml, /BETA SIGNATURE Alex Wilber, Beta Designer/);
     assert.ok(cliHtml.includes(logos.b.toString('base64')), "the CLI inlines Beta's logo");
+    assert.ok(cliHtml.includes(photos.b.toString('base64')), "and Beta's photo");
+    assert.ok(!cliHtml.includes(photos.a.toString('base64')), "never Alpha's");
 
     const message = await signRaw(content, alexB);
     assert.match(message, /BETA SIGNATURE Alex Wilber, Beta Designer/);

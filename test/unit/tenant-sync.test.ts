@@ -9,6 +9,7 @@ import { DirectoryFiles, loadContent, localPhotoFolder } from '../../src/content
 import {
   readSyncStatus,
   syncStatusFile,
+  syncStatusOfTenants,
   syncTenants,
   tenantCredential,
   type SecretReader,
@@ -153,6 +154,53 @@ void describe('directory sync per tenant', () => {
       assert.equal((await usersOf('tenants/tailspin')).length, 1);
     });
   }
+
+  void it('syncStatusOfTenants: every configured tenant, synced or failing, never synced or hand-maintained', async () => {
+    const broken = tenant(ids.broken, 'broken', 'broken.example');
+    graph.tenant(ids.broken).failWith = 403;
+    await syncTenants({ ...options, tenants: [north, broken] });
+    const handMaintained = { ...tail, id: '44444444-4444-4444-8444-444444444444', name: 'by hand' };
+    delete handMaintained.directory;
+    handMaintained.domains = ['byhand.example'];
+    handMaintained.folder = 'tenants/byhand';
+    await fs.writeFile(path.join(dir, 'tenants.json'), JSON.stringify([north, broken, tail, handMaintained]));
+
+    const states = await syncStatusOfTenants(dir);
+    assert.deepEqual(
+      states.map((s) => [s.tenantName, s.synced, s.lastSuccessAt !== null, s.lastError?.status ?? null]),
+      [
+        ['northwind', true, true, null],
+        ['broken', true, false, 403],
+        ['tailspin', true, false, null],
+        ['by hand', false, false, null],
+      ],
+    );
+    const [northState] = states;
+    assert.deepEqual(
+      [northState?.users, northState?.groups, northState?.photos, northState?.missingGroups],
+      [2, 1, 1, []],
+    );
+    assert.equal(states[1]?.consecutiveFailures, 1);
+    assert.equal(states[2]?.status, undefined, 'Tailspin was never synced');
+    assert.deepEqual(
+      await syncStatusOfTenants(new DirectoryFiles(dir)),
+      states,
+      'the same from config files',
+    );
+  });
+
+  void it('syncStatusOfTenants names an unreadable status file and a missing tenants.json', async () => {
+    await fs.writeFile(path.join(dir, 'tenants.json'), JSON.stringify([north]));
+    await fs.mkdir(path.dirname(path.join(dir, syncStatusFile(ids.north))), { recursive: true });
+    await fs.writeFile(path.join(dir, syncStatusFile(ids.north)), '{ not json');
+    const [state] = await syncStatusOfTenants(dir);
+    assert.match(state?.problem ?? '', new RegExp(`^\\.sync/status/${ids.north}\\.json: `));
+    await fs.rm(path.join(dir, 'tenants.json'));
+    await assert.rejects(syncStatusOfTenants(dir), (err: Error) => {
+      assert.equal(err.message, `${path.join(dir, 'tenants.json')}: not found`);
+      return true;
+    });
+  });
 
   void it('a failed run keeps the last good users.json and the last success time', async () => {
     await syncTenants(options);

@@ -1,7 +1,10 @@
 import type { TokenCredential } from '@azure/identity';
+import { describeError } from '../../errors/index.js';
 
 export const graphScope = 'https://graph.microsoft.com/.default';
 export const graphBaseUrl = 'https://graph.microsoft.com/v1.0';
+/** The code of a GraphError for a request that got no answer. */
+const networkError = 'NetworkError';
 
 export interface GraphClientOptions {
   credential: TokenCredential;
@@ -45,9 +48,9 @@ export class GraphError extends Error {
     this.retryAfterMs = retryAfterMs;
   }
 
-  /** Throttled or briefly unavailable: worth trying again later. */
+  /** Throttled, briefly unavailable or unreachable: worth trying again later. */
   get transient(): boolean {
-    return this.status === 429 || this.status === 503 || this.status === 504;
+    return this.status === 429 || this.status === 503 || this.status === 504 || this.code === networkError;
   }
 }
 
@@ -118,12 +121,20 @@ export class GraphClient {
         ...request.headers,
       };
       if (request.json !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(url, {
-        method: request.method ?? 'GET',
-        headers,
-        body: request.json === undefined ? undefined : JSON.stringify(request.json),
-        signal: this.signal,
-      });
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: request.method ?? 'GET',
+          headers,
+          body: request.json === undefined ? undefined : JSON.stringify(request.json),
+          signal: this.signal,
+        });
+      } catch (err) {
+        // No answer at all (refused, reset, DNS): as temporary as a 503; an abort stays an abort.
+        if (err instanceof TypeError)
+          throw new GraphError(0, networkError, `unreachable: ${describeError(err.cause ?? err)}`);
+        throw err;
+      }
       if (response.ok) return response;
       const retryable = response.status === 429 || response.status === 503 || response.status === 504;
       if (!retryable) throw await graphError(response);

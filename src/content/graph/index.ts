@@ -23,9 +23,11 @@ export { photosPerRun, photoStateFile, syncPhotos, type PhotoResult } from './ph
 export {
   readSyncStatus,
   syncStatusFile,
+  syncStatusOfTenants,
   syncTenants,
   type TenantSyncOptions,
   type TenantSyncOutcome,
+  type TenantSyncState,
   type TenantSyncStatus,
 } from './tenant-sync.js';
 export { runScheduledDirectorySync, syncLocations, type ScheduledSyncResult } from './run.js';

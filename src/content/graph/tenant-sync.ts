@@ -1,7 +1,9 @@
 import type { TokenCredential } from '@azure/identity';
-import type { Tenant } from '../../config/index.js';
+import { ConfigError, type Tenant } from '../../config/index.js';
+import { parseTenants } from '../../config/tenants.js';
 import { describeError } from '../../errors/index.js';
-import type { WritableConfigFiles } from '../sources/config-files.js';
+import type { ConfigFiles, WritableConfigFiles } from '../sources/config-files.js';
+import { DirectoryFiles } from '../sources/directory-files.js';
 import { WritableSubFolderFiles } from '../sources/sub-folder.js';
 import { syncDirectory, type SyncResult } from './directory-sync.js';
 import { GraphClient, GraphError } from './graph-client.js';
@@ -174,4 +176,87 @@ export async function readSyncStatus(
   if (!content) return undefined;
   const parsed = JSON.parse(content.toString('utf8')) as Partial<TenantSyncStatus>;
   return parsed.version === 1 ? (parsed as TenantSyncStatus) : undefined;
+}
+
+/** One configured tenant's directory sync, as an operator wants to see it (`sigrelay status`). */
+export interface TenantSyncState {
+  tenantId: string;
+  tenantName: string;
+  /** False for a tenant without `directory` in tenants.json: its users.json is maintained by hand. */
+  synced: boolean;
+  /** ISO times; null before the first sync (or without sync). */
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  /** The last run's failure; null after a successful run, before the first one, or without sync. */
+  lastError: TenantSyncStatus['lastError'];
+  consecutiveFailures: number;
+  /** What the last successful run stored; null when unknown. */
+  users: number | null;
+  groups: number | null;
+  missingGroups: string[];
+  photos: number | null;
+  /** The status file as written by the sync; undefined before the first sync. */
+  status?: TenantSyncStatus;
+  /** Set when the status file exists but cannot be read: what is wrong with it. */
+  problem?: string;
+}
+
+/**
+ * Every configured tenant's directory sync state, in tenants.json order: last attempt and success,
+ * last error, users, groups and photos, read from `.sync/status/<tenant id>.json`. `from` is a local
+ * configuration directory (`config/msp`) or the configuration's files — in Azure the Blob container
+ * `config` (`syncLocations(settings).config`, or `new BlobFiles(clients.config)`). A missing or
+ * invalid tenants.json throws a ConfigError naming the file; a tenant that was never synced, or
+ * whose status file is unreadable, is reported as such rather than failing the others.
+ */
+export async function syncStatusOfTenants(
+  from: string | Pick<ConfigFiles, 'read' | 'label'>,
+): Promise<TenantSyncState[]> {
+  const files = typeof from === 'string' ? new DirectoryFiles(from) : from;
+  const file = files.label('tenants.json');
+  const content = await files.read('tenants.json');
+  if (!content) throw new ConfigError(file, '', 'not found');
+  let json: unknown;
+  try {
+    json = JSON.parse(content.toString('utf8'));
+  } catch (err) {
+    throw new ConfigError(file, '', `invalid JSON (${describeError(err)})`);
+  }
+  const tenants = parseTenants(json, file, typeof from === 'string' ? from : '.').tenants;
+  return Promise.all(tenants.map((tenant) => syncStateOf(files, tenant)));
+}
+
+async function syncStateOf(files: Pick<ConfigFiles, 'read'>, tenant: Tenant): Promise<TenantSyncState> {
+  const state: TenantSyncState = {
+    tenantId: tenant.id,
+    tenantName: tenant.name,
+    synced: tenant.directory !== undefined,
+    lastAttemptAt: null,
+    lastSuccessAt: null,
+    lastError: null,
+    consecutiveFailures: 0,
+    users: null,
+    groups: null,
+    missingGroups: [],
+    photos: null,
+  };
+  let status: TenantSyncStatus | undefined;
+  try {
+    status = await readSyncStatus(files, tenant.id);
+  } catch (err) {
+    return { ...state, problem: `${syncStatusFile(tenant.id)}: ${describeError(err)}` };
+  }
+  if (!status) return state;
+  return {
+    ...state,
+    lastAttemptAt: status.lastAttemptAt,
+    lastSuccessAt: status.lastSuccessAt,
+    lastError: status.lastError,
+    consecutiveFailures: status.consecutiveFailures,
+    users: status.users,
+    groups: status.groups,
+    missingGroups: status.missingGroups,
+    photos: status.photos,
+    status,
+  };
 }

@@ -7,6 +7,8 @@ import { pathToFileURL } from 'node:url';
 import azureFunctions from '@azure/functions';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { describeError } from '../../errors/index.js';
+import { azuriteConnectionString } from '../../storage/dev-storage.js';
+import { storageRestFor } from '../../storage/rest-client.js';
 import type { Logger } from '../../log/index.js';
 import {
   installCoreApi,
@@ -202,6 +204,15 @@ export class LocalFunctionsHost {
     const service = QueueServiceClient.fromConnectionString(this.connection(trigger));
     const queue = service.getQueueClient(queueName);
     const poison = service.getQueueClient(`${queueName}-poison`);
+    // The per-message delete over the lean client, as the front and the functions do their calls.
+    const rest =
+      process.env.SIGRELAY_STORAGE_REST === 'off'
+        ? undefined
+        : storageRestFor({ connectionString: expandDevelopmentStorage(this.connection(trigger)) });
+    const remove = (id: string, popReceipt: string) =>
+      rest
+        ? rest.deleteMessage(queueName, id, popReceipt)
+        : queue.deleteMessage(id, popReceipt).then(() => undefined);
     const active = new Set<Promise<void>>();
     let idle = 50;
     while (!this.stopped) {
@@ -228,7 +239,7 @@ export class LocalFunctionsHost {
       }
       idle = 50;
       for (const m of messages) {
-        const p = this.handleQueueMessage(fn, queue, poison, m);
+        const p = this.handleQueueMessage(fn, queue, poison, m, remove);
         active.add(p);
         this.track(p);
         void p.finally(() => active.delete(p));
@@ -248,6 +259,7 @@ export class LocalFunctionsHost {
       dequeueCount: number;
       insertedOn?: Date;
     },
+    remove: (id: string, popReceipt: string) => Promise<void>,
   ): Promise<void> {
     let popReceipt = m.popReceipt;
     const log = this.log.child({ fn: fn.name, queueMessage: m.messageId });
@@ -255,7 +267,7 @@ export class LocalFunctionsHost {
       if (m.dequeueCount > this.queue.maxDequeueCount) {
         await poison.createIfNotExists();
         await poison.sendMessage(m.messageText);
-        await queue.deleteMessage(m.messageId, popReceipt);
+        await remove(m.messageId, popReceipt);
         log.error({ dequeueCount: m.dequeueCount }, 'message moved to the poison queue');
         return;
       }
@@ -310,7 +322,7 @@ export class LocalFunctionsHost {
           popReceipt = renewed.popReceipt ?? popReceipt;
         }
       }
-      await queue.deleteMessage(m.messageId, popReceipt);
+      await remove(m.messageId, popReceipt);
     } catch (err) {
       // Storage trouble: the message becomes visible again after its lease and is processed then.
       log.warn({ err: describeError(err) }, 'queue message handling interrupted; it will be redelivered');
@@ -473,4 +485,9 @@ function timeSpanMs(value: string): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `UseDevelopmentStorage=true` names Azurite on its standard ports. */
+function expandDevelopmentStorage(connection: string): string {
+  return /^UseDevelopmentStorage=true/i.test(connection) ? azuriteConnectionString() : connection;
 }
