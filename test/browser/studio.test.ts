@@ -104,6 +104,27 @@ describe('the signature studio in Chromium', { timeout: 300_000 }, () => {
     await context.close();
   });
 
+  it('unsaved edits are still there after a visit to another page, and not saved', async () => {
+    const { context, page } = await signedInPage(browser, loop.consoleUrl);
+    await openTemplate(page, loop, 'internal');
+    const label = 'HTML template (templates/internal.html)';
+    const edited = `${await page.getByLabel(label).inputValue()}\n<!-- still here -->`;
+    await page.getByLabel(label).fill(edited);
+    await page.getByRole('link', { name: 'Rules' }).click();
+    await page.locator('table.who-gets-what').waitFor();
+    await page.getByRole('link', { name: 'Signature studio' }).click();
+    await page.getByText('Unsaved changes', { exact: true }).waitFor();
+    assert.equal(
+      await page.getByLabel('Template', { exact: true }).inputValue(),
+      'internal',
+      'the same template reopens',
+    );
+    assert.equal(await page.getByLabel(label).inputValue(), edited);
+    const onDisk = await fs.readFile(path.join(loop.configDir, 'templates', 'internal.html'), 'utf8');
+    assert.ok(!onDisk.includes('still here'), 'nothing was saved');
+    await context.close();
+  });
+
   it("a second admin's stale save gets a conflict and overwrites nothing", async () => {
     const ada = await signedInPage(browser, loop.consoleUrl, 'Ada Admin');
     const bo = await signedInPage(browser, loop.consoleUrl, 'Bo Admin');

@@ -6,6 +6,7 @@ import { ErrorNotice, Notice } from '../components/notice';
 import { RuleForm } from '../components/rule-form';
 import { WhoGetsWhatTable } from '../components/who-gets-what';
 import { apiErrorOf, describeApiError, isConflict, messageOf } from '../errors';
+import { useLeaveWarning } from '../drafts';
 import { useDebounced } from '../hooks';
 
 /** `[2].senders[0]` → rule 2, field `senders`. */
@@ -80,6 +81,7 @@ export function RulesPage({ scope, reloadConfig }: PageProps) {
   useEffect(() => void load(), [scope.scope]);
 
   const changed = doc !== undefined && JSON.stringify(draft) !== JSON.stringify(doc.rules);
+  useLeaveWarning(changed);
   const settled = useDebounced(draft, 300);
 
   // Validate the draft with the server's own rules schema, then compute who gets what with it.

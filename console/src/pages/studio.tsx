@@ -18,6 +18,7 @@ import { insertAtCursor, TemplateEditor, type EditorError } from '../components/
 import { VersionList } from '../components/version-list';
 import { apiErrorOf, describeApiError, isConflict, messageOf } from '../errors';
 import { useDebounced } from '../hooks';
+import { lastTemplate, unsavedEdits, useLeaveWarning } from '../drafts';
 import { inScope } from '../paths';
 
 /** One template file being edited: what is on the server (etag, saved) and what is in the editor. */
@@ -42,9 +43,12 @@ const dirty = (doc: Doc | undefined) => doc !== undefined && doc.content !== doc
 const wantsSave = (doc: Doc | undefined): doc is Doc =>
   dirty(doc) && !(doc?.etag === undefined && doc?.content === '');
 
+/** The file as saved, with the edit left unsaved on another visit to the studio laid over it. */
 async function loadDoc(path: string): Promise<Doc> {
   const file = await unlessMissing(api.readFile(path));
-  return { path, etag: file?.etag, saved: file?.content ?? '', content: file?.content ?? '' };
+  const saved = file?.content ?? '';
+  const edit = unsavedEdits.get(path);
+  return edit ? { path, saved, ...edit } : { path, etag: file?.etag, saved, content: saved };
 }
 
 /**
@@ -54,7 +58,10 @@ async function loadDoc(path: string): Promise<Doc> {
  */
 export function StudioPage({ scope, reloadConfig }: PageProps) {
   const templates = scope.templates;
-  const [template, setTemplate] = useState('');
+  const [template, setTemplate] = useState(() => {
+    const last = lastTemplate.get(scope.scope);
+    return last && templates.includes(last) ? last : '';
+  });
   const [html, setHtml] = useState<Doc>();
   const [text, setText] = useState<Doc>();
   const [loadError, setLoadError] = useState<ApiError>();
@@ -100,6 +107,7 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
 
   useEffect(() => {
     if (!template) return;
+    lastTemplate.set(scope.scope, template);
     let current = true;
     setHtml(undefined);
     setText(undefined);
@@ -170,6 +178,7 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
 
   const changeTemplate = (next: string) => {
     if ((dirty(html) || dirty(text)) && !confirm(`Discard your unsaved changes to ${template}?`)) return;
+    unsavedEdits.discard(htmlPath, textPath);
     setTemplate(next);
   };
 
@@ -208,6 +217,7 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
 
   /** After a conflict: load their version into the editor (yours is discarded). */
   const loadTheirs = async (path: string) => {
+    unsavedEdits.discard(path);
     const doc = await loadDoc(path);
     (path === htmlPath ? setHtml : setText)(doc);
     setSave({ kind: 'idle' });
@@ -220,6 +230,7 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
   };
 
   const onRolledBack = async () => {
+    unsavedEdits.discard(htmlPath, textPath);
     const [h, t] = await Promise.all([loadDoc(htmlPath), loadDoc(textPath)]);
     setHtml(h);
     setText(t);
@@ -229,6 +240,11 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
   };
 
   const unsaved = wantsSave(html) || wantsSave(text);
+  useLeaveWarning(unsaved);
+  useEffect(() => {
+    for (const doc of [html, text])
+      if (doc) unsavedEdits.keep(doc.path, { etag: doc.etag, content: doc.content }, doc.saved);
+  }, [html, text]);
 
   if (templates.length === 0)
     return (
