@@ -90,6 +90,21 @@ describe('the console at desktop and phone width', { timeout: 300_000 }, () => {
       await context.close();
     });
 
+    if (viewport === desktop)
+      it('a user without the administrator role is told so and can sign out', async () => {
+        const context = await browser.newContext({ viewport });
+        const page = await context.newPage();
+        await page.goto(loop.consoleUrl);
+        await page.getByLabel('Your name').fill('Nora Nonadmin');
+        await page.getByLabel('With the administrator role').uncheck();
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('heading', { name: 'No access' }).waitFor();
+        assert.match(await page.locator('main').innerText(), /signed in as Nora Nonadmin, without/);
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.getByLabel('Your name').waitFor();
+        await context.close();
+      });
+
     it(`at ${name} every page fits the width and every control has a label`, async () => {
       const { context, page } = await signedInPage(browser, loop.consoleUrl, 'Ada Admin', viewport);
       for (const { id, ready } of pages) {

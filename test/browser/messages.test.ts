@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { csrfHeader } from '../../src/admin/contract.js';
@@ -116,6 +118,33 @@ describe('messages, dead letters and health in Chromium', { timeout: 300_000 }, 
     assert.equal(await tile('Dead letters').locator('.tile-value').innerText(), '0', 'replayed: none left');
     assert.match(await tile('Version in service').locator('.tile-value').innerText(), /^[0-9a-f]{6,}$/);
     await screenshot(page, 'health');
+    await context.close();
+  });
+
+  it('a configuration file broken outside the console is refused, reported, and the last good one stays in service', async () => {
+    const { context, page } = await signedInPage(browser, loop.consoleUrl);
+    await openPage(page, loop.consoleUrl, 'health');
+    const version = page.locator('.tile').filter({ hasText: 'Version in service' }).locator('.tile-value');
+    const inService = await version.innerText();
+    const file = path.join(loop.configDir, 'templates', 'internal.html');
+    const good = await fs.readFile(file, 'utf8');
+    await fs.writeFile(file, `${good}\n{% if user.mail %}`);
+    try {
+      await waitUntil(
+        'the health page to report the refused configuration',
+        async () => {
+          await page.getByRole('button', { name: 'Refresh now' }).click();
+          return page.locator('.tile').filter({ hasText: 'Last error' }).locator('.tile-value').innerText();
+        },
+        (text) => text === 'Newer version refused',
+      );
+      assert.match(await page.locator('main').innerText(), /templates\/internal\.html/);
+      assert.equal(await version.innerText(), inService, 'the last good configuration stays in service');
+      await page.reload();
+      await page.getByText(/A newer configuration failed to load, so version \S+ stays in service/).waitFor();
+    } finally {
+      await fs.writeFile(file, good);
+    }
     await context.close();
   });
 });
