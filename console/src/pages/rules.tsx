@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError, RuleJson, RulesDocument, WhoGetsWhat } from '../../../src/admin/contract';
 import type { PageProps } from '../app';
 import { api, ApiFailure, preconditionFor } from '../api';
@@ -111,7 +111,9 @@ export function RulesPage({ scope, reloadConfig }: PageProps) {
       });
   }, [settled, draft, doc, whoSaved, scope.scope]);
 
-  useEffect(() => {
+  // A layout effect: the focus must be on the moved rule before the browser handles the next key
+  // press, or a quick second Enter would land on the rule that took its place.
+  useLayoutEffect(() => {
     const target = focusAfter.current;
     if (!target) return;
     focusAfter.current = undefined;
