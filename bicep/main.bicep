@@ -25,6 +25,15 @@ param frontImage string = ''
 @description('Optional: principal id (user or group) of the operator who imports certificates, pushes images and uploads config.')
 param adminPrincipalId string = ''
 
+@description('Client id of the Entra ID app registration for the admin console sign-in (docs/deploy.md); empty: console disabled.')
+param consoleClientId string = ''
+
+@description('App role of that registration that makes a console admin.')
+param consoleAdminRole string = 'Sigrelay.Admin'
+
+@description('Optional: object id of an Entra group whose members are console admins instead of (or besides) the app role.')
+param consoleAdminGroupId string = ''
+
 @description('Key Vault secret holding the front\'s PEM certificate chain.')
 param tlsCertSecretName string = 'smtp-tls-cert'
 
@@ -209,6 +218,9 @@ module functionApp './modules/function-app.bicep' = {
     taskHubName: taskHubName
     maximumInstanceCount: functionMaxInstances
     instanceMemoryMB: functionInstanceMemoryMB
+    consoleClientId: consoleClientId
+    consoleAdminRole: consoleAdminRole
+    consoleAdminGroupId: consoleAdminGroupId
   }
   // The host reaches storage through the identity from its first start.
   dependsOn: [

@@ -5,7 +5,7 @@ const { app } = azureFunctions;
 
 /** `GET /api/messages/{id}`: the message trace (no content is ever stored). Function key required. */
 app.http('messageTrace', {
-  route: 'messages/{id}',
+  route: 'api/messages/{id}',
   methods: ['GET'],
   authLevel: 'function',
   handler: async (request) => {
@@ -18,7 +18,7 @@ app.http('messageTrace', {
 
 /** `GET /api/deadletters`: messages we gave up on, with the reason. */
 app.http('deadLetterList', {
-  route: 'deadletters',
+  route: 'api/deadletters',
   methods: ['GET'],
   authLevel: 'function',
   handler: async () => ({ jsonBody: await runtime().deadLetters.list() }),
@@ -26,7 +26,7 @@ app.http('deadLetterList', {
 
 /** `POST /api/deadletters/{id}/replay`: put a dead letter back into the loop. */
 app.http('deadLetterReplay', {
-  route: 'deadletters/{id}/replay',
+  route: 'api/deadletters/{id}/replay',
   methods: ['POST'],
   authLevel: 'function',
   handler: async (request) => {

@@ -10,7 +10,7 @@ let content: Promise<ContentStore> | undefined;
 app.http('preview', {
   methods: ['GET'],
   authLevel: 'function',
-  route: 'preview',
+  route: 'api/preview',
   handler: async (request) => {
     const sender = request.query.get('sender');
     const type = request.query.get('type') ?? 'new';

@@ -42,6 +42,15 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
+@description('Client id of the Entra ID app registration that signs admins into the console (/admin); empty: no sign-in, the console refuses everyone.')
+param consoleClientId string
+
+@description('App role of that registration that makes an admin of the console.')
+param consoleAdminRole string
+
+@description('Optional: object id of an Entra group whose members are console admins (the registration must emit group claims).')
+param consoleAdminGroupId string
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: 'asp-${namePrefix}'
   location: location
@@ -138,9 +147,62 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           name: 'SIGRELAY_HOME_TENANT_ID'
           value: subscription().tenantId
         }
+        {
+          // Set together with authsettingsV2 below: only then is x-ms-client-principal the platform's.
+          name: 'SIGRELAY_ADMIN_EASY_AUTH'
+          value: empty(consoleClientId) ? 'false' : 'true'
+        }
+        {
+          name: 'SIGRELAY_ADMIN_ROLE'
+          value: consoleAdminRole
+        }
+        {
+          name: 'SIGRELAY_ADMIN_GROUP'
+          value: consoleAdminGroupId
+        }
       ]
     }
   }
 }
 
 output name string = site.name
+
+// App Service Authentication (Easy Auth) with Entra ID for the admin console. Sign-in is not forced
+// on the whole app: the function-key routes (/api/messages, /api/deadletters, /api/preview) keep
+// working for scripts, and the console's API refuses anyone without the admin role or group itself.
+resource consoleAuth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consoleClientId)) {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${subscription().tenantId}/v2.0'
+          clientId: consoleClientId
+        }
+        validation: {
+          allowedAudiences: [
+            consoleClientId
+            'api://${consoleClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: true
+      }
+    }
+  }
+}

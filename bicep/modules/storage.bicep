@@ -34,6 +34,8 @@ var otherContainers = [
   'config'
   // User photos the directory sync stored: <tenant id>/<user id>-<hash>.jpg.
   'photos'
+  // The admin console's last versions of each configuration file (rollback).
+  'configversions'
   deploymentContainerName
 ]
 var tableNames = [
@@ -41,6 +43,8 @@ var tableNames = [
   'sigrelaystate'
   // Per-sender message counters shared by every SMTP front replica (rate limits).
   'sigrelaylimits'
+  // Every write made through the admin console (who, what, when, before/after SHA-256).
+  'sigrelayaudit'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -56,6 +56,8 @@ export async function openContent(settings: Settings, options: StoreOptions = {}
 }
 
 export { previewJson } from './preview-json.js';
+export { loadSnapshot } from './load.js';
+export { imageContentType } from './images.js';
 export { messageTypeOf } from './message-type.js';
 export { ContentStore, type PreviewRequest, type StoreOptions } from './store.js';
 export type { Explanation, RuleVerdict } from './signatures.js';

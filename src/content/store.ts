@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Tenant, TenantDirectory } from '../config/index.js';
 import { describeError } from '../errors/index.js';
 import type { MessageFacts, ResolveSignature } from '../signing/types.js';
@@ -47,6 +48,8 @@ export class ContentStore {
   private readonly photos: PhotoLibrary | undefined;
   /** The most recent failure, cleared by the next successful load or when the source matches what is in service. */
   lastError: Error | undefined;
+  /** When the configuration in service was loaded. */
+  loadedAt: Date;
 
   private constructor(
     files: ConfigFiles,
@@ -60,6 +63,12 @@ export class ContentStore {
     this.snapshot = { ...snapshot, photos: this.photos };
     this.fingerprint = fingerprint;
     this.lastCheck = Date.now();
+    this.loadedAt = new Date();
+  }
+
+  /** A short name for the configuration in service (a hash of its files' fingerprint). */
+  get version(): string {
+    return crypto.createHash('sha256').update(this.fingerprint).digest('hex').slice(0, 12);
   }
 
   /** Loads the configuration; a bad one here throws (there is no last good one to keep). */
@@ -138,6 +147,7 @@ export class ContentStore {
       const snapshot = await loadSnapshot(this.files, this.options.baseDir ?? process.cwd());
       this.snapshot = { ...snapshot, photos: this.photos };
       this.fingerprint = fingerprint;
+      this.loadedAt = new Date();
       this.lastError = undefined;
       this.options.onReload?.();
     } catch (err) {

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
 
   Try:  npm run send-sample      then:  npx sigrelay status
 `);
+  console.log(`admin console: http://127.0.0.1:${ports.functions}/admin\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

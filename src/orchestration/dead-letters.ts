@@ -80,16 +80,34 @@ export class DeadLetters {
    * claim-check marked as a replay, and the permanent refusals forgotten so they are tried again.
    */
   async replay(id: string): Promise<boolean> {
+    return (await this.replayOnce(id)) === 'replayed';
+  }
+
+  /**
+   * `replay`, safe against a second click: the dead letter is leased while it is put back, so a
+   * concurrent replay of the same message finds it `in-progress`, and a later one finds it gone
+   * (`not-found`) because the dead letter is deleted under that lease before the lease ends.
+   */
+  async replayOnce(id: string): Promise<'replayed' | 'not-found' | 'in-progress'> {
     const source = this.clients.deadletter.getBlobClient(id);
+    const lease = source.getBlobLeaseClient();
+    try {
+      await lease.acquireLease(60);
+    } catch (err) {
+      if (isNotFound(err)) return 'not-found';
+      if ((err as { statusCode?: number }).statusCode === 409) return 'in-progress';
+      throw err;
+    }
+    const conditions = { leaseId: lease.leaseId };
     let props;
     try {
-      props = await source.getProperties();
+      props = await source.getProperties({ conditions });
     } catch (err) {
-      if (isNotFound(err)) return false;
+      if (isNotFound(err)) return 'not-found';
       throw err;
     }
     const { deadreason: _reason, deadat: _at, ...metadata } = props.metadata ?? {};
-    const download = await source.download();
+    const download = await source.download(0, undefined, { conditions });
     await this.clients.inbound
       .getBlockBlobClient(id)
       .uploadStream(download.readableStreamBody as Readable, 4 * 1024 * 1024, 2, { metadata });
@@ -112,8 +130,9 @@ export class DeadLetters {
         replay: true,
       }),
     );
-    await this.clients.deadletter.deleteBlob(id).catch(() => undefined);
+    // Deleted under the lease: once this returns, nobody can replay the same dead letter again.
+    await this.clients.deadletter.deleteBlob(id, { conditions });
     await this.clients.deadletter.deleteBlob(`${id}.history.json`).catch(() => undefined);
-    return true;
+    return 'replayed';
   }
 }

@@ -17,12 +17,16 @@ export const names = {
   photosContainer: 'photos',
   /** Signed copies waiting to replace the sender's Sent Items copy: `<message id>.eml`. */
   sentItemsContainer: 'sentitems',
+  /** The admin console's last versions of each configuration file: `<path>/<version>`. */
+  configVersionsContainer: 'configversions',
   inboundQueue: 'inbound',
   /** Sent Items replacement jobs (SentItemsJob JSON). */
   sentItemsQueue: 'sentitems',
   traceTable: 'sigrelaytrace',
   stateTable: 'sigrelaystate',
   limitsTable: 'sigrelaylimits',
+  /** Every write made through the admin console: who, what, when, before/after hashes. */
+  auditTable: 'sigrelayaudit',
 } as const;
 
 export interface StorageClients {
@@ -35,6 +39,7 @@ export interface StorageClients {
   config: ContainerClient;
   photos: ContainerClient;
   sentItems: ContainerClient;
+  configVersions: ContainerClient;
   inboundQueue: QueueClient;
   sentItemsQueue: QueueClient;
   table(name: string): TableClient;
@@ -97,6 +102,7 @@ export function createStorageClients(connection: StorageConnection): StorageClie
     config: blobs.getContainerClient(names.configContainer),
     photos: blobs.getContainerClient(names.photosContainer),
     sentItems: blobs.getContainerClient(names.sentItemsContainer),
+    configVersions: blobs.getContainerClient(names.configVersionsContainer),
     inboundQueue: queues.getQueueClient(names.inboundQueue),
     sentItemsQueue: queues.getQueueClient(names.sentItemsQueue),
     table,
@@ -114,10 +120,12 @@ export async function ensureStorage(clients: StorageClients): Promise<void> {
     clients.config.createIfNotExists(),
     clients.photos.createIfNotExists(),
     clients.sentItems.createIfNotExists(),
+    clients.configVersions.createIfNotExists(),
     clients.inboundQueue.createIfNotExists(),
     clients.sentItemsQueue.createIfNotExists(),
     clients.table(names.traceTable).createTable(),
     clients.table(names.stateTable).createTable(),
     clients.table(names.limitsTable).createTable(),
+    clients.table(names.auditTable).createTable(),
   ]);
 }

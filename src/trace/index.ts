@@ -192,6 +192,32 @@ export class MessageTrace {
     return out;
   }
 
+  /**
+   * The `received` events of messages received between `since` and `until` (newest first, at most
+   * `limit`): the hour partitions in range, filtered on the event name, so no index is written on
+   * the delivery path for it.
+   */
+  async receivedBetween(since: Date, until: Date, limit = 100): Promise<TraceRecord[]> {
+    const filter = `PartitionKey ge '${hourKey(since)}' and PartitionKey le '${hourKey(until)}' and event eq 'received'`;
+    const out: TraceRecord[] = [];
+    for await (const e of this.table.listEntities<Entity>({ queryOptions: { filter } })) {
+      const r = toRecord(e);
+      if (r.at >= since.toISOString() && r.at <= until.toISOString()) out.push(r);
+    }
+    return out.sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
+  }
+
+  /** Events named `events` recorded since `since`, over the hour partitions from then (health counts). */
+  async eventsSince(since: Date, events: TraceEvent['event'][]): Promise<TraceRecord[]> {
+    const names = events.map((e) => `event eq '${escape(e)}'`).join(' or ');
+    const filter = `PartitionKey ge '${hourKey(since)}' and PartitionKey le '9999999999' and (${names})`;
+    const out: TraceRecord[] = [];
+    for await (const e of this.table.listEntities<Entity>({ queryOptions: { filter } })) {
+      if (e.at >= since.toISOString()) out.push(toRecord(e));
+    }
+    return out;
+  }
+
   /** Deletes the trace of messages received before `before` (retention). Returns the count deleted. */
   async purgeBefore(before: Date): Promise<number> {
     const filter = `PartitionKey lt '${hourKey(before)}'`;

@@ -43,6 +43,16 @@ export interface HostOptions {
   queueRetrySeconds?: number;
 }
 
+/** What the handler of an HTTP trigger returns (`HttpResponseInit` of @azure/functions). */
+interface HttpAnswer {
+  status?: number;
+  jsonBody?: unknown;
+  body?: unknown;
+  headers?: Record<string, string> | Headers | [string, string][];
+  cookies?: Cookie[];
+}
+type Cookie = NonNullable<azureFunctions.HttpResponseInit['cookies']>[number];
+
 interface QueueSettings {
   batchSize: number;
   newBatchThreshold: number;
@@ -77,6 +87,7 @@ export class LocalFunctionsHost {
     functions: RegisteredFunction[],
     private readonly queue: QueueSettings,
     hubName: string,
+    private readonly routePrefix: string,
   ) {
     this.options = options;
     this.log = options.logger;
@@ -113,7 +124,7 @@ export class LocalFunctionsHost {
     const files = (await fs.readdir(options.functionsDir)).filter((f) => f.endsWith('.js')).sort();
     for (const file of files) await import(pathToFileURL(path.join(options.functionsDir, file)).href);
     const hostJson = JSON.parse(await fs.readFile(options.hostJson, 'utf8')) as {
-      extensions?: { queues?: Record<string, unknown> };
+      extensions?: { queues?: Record<string, unknown>; http?: { routePrefix?: unknown } };
     };
     const q = hostJson.extensions?.queues ?? {};
     const queue: QueueSettings = {
@@ -125,7 +136,16 @@ export class LocalFunctionsHost {
       maxDequeueCount: Number(q.maxDequeueCount ?? 5),
       messageEncoding: q.messageEncoding === 'none' ? 'none' : 'base64',
     };
-    return new LocalFunctionsHost(options, registeredFunctions(), queue, taskHubName(options.hostJson));
+    // Like the Functions host: routes start with `api/` unless host.json says otherwise ("" = none).
+    const prefix = hostJson.extensions?.http?.routePrefix;
+    const routePrefix = typeof prefix === 'string' ? prefix.replace(/^\/+|\/+$/g, '') : 'api';
+    return new LocalFunctionsHost(
+      options,
+      registeredFunctions(),
+      queue,
+      taskHubName(options.hostJson),
+      routePrefix,
+    );
   }
 
   async start(): Promise<void> {
@@ -364,15 +384,7 @@ export class LocalFunctionsHost {
   private async startHttp(functions: RegisteredFunction[]): Promise<void> {
     const routes = functions.map((fn) => {
       const t = triggerOf(fn);
-      const template = str(t.route, fn.name);
-      const names: string[] = [];
-      const pattern = new RegExp(
-        `^/api/${template.replace(/\{(\w+)\??\}/g, (_m, n: string) => {
-          names.push(n);
-          return '([^/]*)';
-        })}/?$`,
-        'i',
-      );
+      const { pattern, names } = routePattern(this.routePrefix, str(t.route, fn.name));
       const methods = (t.methods as string[] | undefined)?.map((m) => m.toUpperCase());
       return { fn, pattern, names, methods, authLevel: str(t.authLevel, 'anonymous') };
     });
@@ -389,7 +401,11 @@ export class LocalFunctionsHost {
         }
         const match = route.pattern.exec(url.pathname);
         const params: Record<string, string> = {};
-        route.names.forEach((n, i) => (params[n] = decodeURIComponent(match?.[i + 1] ?? '')));
+        try {
+          route.names.forEach((n, i) => (params[n] = decodeURIComponent(match?.[i + 1] ?? '')));
+        } catch {
+          return void res.writeHead(400).end();
+        }
         const chunks: Buffer[] = [];
         for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
         const request = new HttpRequest({
@@ -404,15 +420,17 @@ export class LocalFunctionsHost {
           body: chunks.length ? { string: Buffer.concat(chunks).toString('utf8') } : undefined,
         });
         try {
-          const out = (await route.fn.handler(request, this.context(route.fn, {}))) as
-            | { status?: number; jsonBody?: unknown; body?: unknown; headers?: Record<string, string> }
-            | undefined;
-          const headers: Record<string, string> = { ...(out?.headers ?? {}) };
+          const out = (await route.fn.handler(request, this.context(route.fn, {}))) as HttpAnswer | undefined;
+          const headers: Record<string, string | string[]> = Object.fromEntries(
+            new Headers(out?.headers ?? {}).entries(),
+          );
           let body: string | Buffer = '';
           if (out?.jsonBody !== undefined) {
             body = JSON.stringify(out.jsonBody);
             headers['content-type'] ??= 'application/json';
           } else if (typeof out?.body === 'string' || Buffer.isBuffer(out?.body)) body = out.body;
+          else if (out?.body instanceof Uint8Array) body = Buffer.from(out.body);
+          if (out?.cookies?.length) headers['set-cookie'] = out.cookies.map(serializeCookie);
           res.writeHead(out?.status ?? 200, headers).end(body);
         } catch (err) {
           this.log.warn({ fn: route.fn.name, err: describeError(err) }, 'http function failed');
@@ -424,6 +442,52 @@ export class LocalFunctionsHost {
     await new Promise<void>((resolve) => server.listen(this.options.httpPort ?? 0, '127.0.0.1', resolve));
     this.httpPort = (server.address() as AddressInfo).port;
   }
+}
+
+/**
+ * A route template as the Functions host reads it: `messages/{id}` (one segment), `{name?}`
+ * (optional), `{*path}` (catch-all: the rest of the path, possibly empty), under the route prefix.
+ */
+export function routePattern(prefix: string, template: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+  const full = [prefix, template.replace(/^\/+|\/+$/g, '')].filter(Boolean).join('/');
+  const source = full
+    .split('/')
+    .map((segment, i) => {
+      const slash = i === 0 ? '' : '/';
+      const catchAll = /^\{\*(\w+)\}$/.exec(segment);
+      if (catchAll?.[1]) {
+        names.push(catchAll[1]);
+        return `(?:${slash}(.*))?`;
+      }
+      return (
+        slash +
+        segment
+          .split(/(\{\w+(?::[^}]*)?\??\})/)
+          .map((part) => {
+            const param = /^\{(\w+)(?::[^}]*)?\??\}$/.exec(part);
+            if (!param?.[1]) return escape(part);
+            names.push(param[1]);
+            return '([^/]*)';
+          })
+          .join('')
+      );
+    })
+    .join('');
+  return { pattern: new RegExp(`^/${source}/?$`, 'i'), names };
+}
+
+function serializeCookie(cookie: Cookie): string {
+  const parts = [`${cookie.name}=${cookie.value}`];
+  if (cookie.path) parts.push(`Path=${cookie.path}`);
+  if (cookie.domain) parts.push(`Domain=${cookie.domain}`);
+  if (cookie.maxAge !== undefined) parts.push(`Max-Age=${cookie.maxAge}`);
+  if (cookie.expires) parts.push(`Expires=${new Date(cookie.expires).toUTCString()}`);
+  if (cookie.httpOnly) parts.push('HttpOnly');
+  if (cookie.secure) parts.push('Secure');
+  if (cookie.sameSite) parts.push(`SameSite=${cookie.sameSite}`);
+  return parts.join('; ');
 }
 
 /** A binding option as text (options arrive untyped from the registration metadata). */

@@ -1,0 +1,141 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { ApiError, Health } from '../../../src/admin/contract';
+import type { PageProps } from '../app';
+import { api } from '../api';
+import { ErrorNotice, Notice } from '../components/notice';
+import { apiErrorOf, describeApiError } from '../errors';
+import { formatDuration, formatTime } from '../format';
+
+/** How often the page asks again while it is open. */
+const refreshMs = 15_000;
+
+function Tile({
+  label,
+  value,
+  note,
+  warn,
+  code,
+}: {
+  label: string;
+  value: string;
+  note?: string;
+  warn?: boolean;
+  /** A hash or id: monospace, smaller. */
+  code?: boolean;
+}) {
+  return (
+    <div class={warn ? 'tile warn' : 'tile'}>
+      <dt>{label}</dt>
+      <dd>
+        <span class={code ? 'tile-value code' : 'tile-value'}>{value}</span>
+        {note && <span class="hit-detail">{note}</span>}
+      </dd>
+    </div>
+  );
+}
+
+/** The service at a glance: the queue, what is stuck or retrying, the last hour, the configuration in service. */
+export function HealthPage(_: PageProps) {
+  const [health, setHealth] = useState<Health>();
+  const [error, setError] = useState<ApiError>();
+
+  const load = async () => {
+    try {
+      setHealth(await api.health());
+      setError(undefined);
+    } catch (err) {
+      setError(apiErrorOf(err));
+    }
+  };
+  useEffect(() => {
+    void load();
+    const timer = setInterval(() => void load(), refreshMs);
+    return () => clearInterval(timer);
+  }, []);
+
+  return (
+    <>
+      <div class="page-head">
+        <h1 tabIndex={-1}>Health</h1>
+        <p class="hint" aria-live="polite">
+          {health ? `As of ${formatTime(health.at)}; refreshed every ${refreshMs / 1000} s.` : 'Loading…'}
+        </p>
+        <button type="button" onClick={() => void load()}>
+          Refresh now
+        </button>
+      </div>
+      <ErrorNotice error={error} />
+      {health && (
+        <>
+          <section aria-labelledby="queue-title">
+            <h2 id="queue-title">Messages</h2>
+            <dl class="tiles">
+              <Tile label="Queue depth" value={String(health.queue.depth)} note="claim-checks waiting" />
+              <Tile
+                label="Oldest message"
+                value={
+                  health.unfinished.messages > 0 ? formatDuration(health.unfinished.oldestAgeSeconds) : '—'
+                }
+                note={`${health.unfinished.messages} stored, not yet finished`}
+                warn={health.unfinished.oldestAgeSeconds > 300}
+              />
+              <Tile
+                label="In retry"
+                value={String(health.inRetry)}
+                note="handed to the orchestration"
+                warn={health.inRetry > 0}
+              />
+              <Tile
+                label="Dead letters"
+                value={String(health.deadLetters)}
+                warn={health.deadLetters > 0}
+                note="see Messages"
+              />
+              <Tile
+                label="Poison queue"
+                value={String(health.queue.poison)}
+                warn={health.queue.poison > 0}
+                note="undecodable claim-checks"
+              />
+            </dl>
+          </section>
+          <section aria-labelledby="hour-title">
+            <h2 id="hour-title">Last hour</h2>
+            <dl class="tiles">
+              <Tile label="Delivered" value={String(health.lastHour.delivered)} />
+              <Tile
+                label="Failed attempts"
+                value={String(health.lastHour.failed)}
+                warn={health.lastHour.failed > 0}
+              />
+              <Tile
+                label="Dead-lettered"
+                value={String(health.lastHour.deadLettered)}
+                warn={health.lastHour.deadLettered > 0}
+              />
+            </dl>
+          </section>
+          <section aria-labelledby="config-title">
+            <h2 id="config-title">Configuration</h2>
+            <dl class="tiles">
+              <Tile
+                label="Version in service"
+                code
+                value={health.config.versionInService}
+                note={`since ${formatTime(health.config.loadedAt)}`}
+              />
+              <Tile
+                label="Last error"
+                value={health.config.lastError ? 'Newer version refused' : 'None'}
+                warn={health.config.lastError !== undefined}
+              />
+            </dl>
+            {health.config.lastError && (
+              <Notice kind="warning">{describeApiError(health.config.lastError)}</Notice>
+            )}
+          </section>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,51 @@
+import azureFunctions, { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { createAdminConsole, parseJsonBody, type AdminConsole, type ApiAnswer } from '../src/admin/index.js';
+import { runtimeFromEnv } from '../src/processing/index.js';
+
+const { app } = azureFunctions;
+
+let built: AdminConsole | undefined;
+const adminConsole = (): AdminConsole => (built ??= createAdminConsole(runtimeFromEnv()));
+
+/**
+ * `/api/admin/*`: the admin console's JSON API (src/admin/contract.ts). Anonymous at the function
+ * level: Easy Auth (Entra ID) in Azure, the dev sign-in locally, checked by src/admin/auth.ts.
+ */
+app.http('adminConsoleApi', {
+  route: 'api/admin/{*path}',
+  methods: ['GET', 'POST', 'PUT', 'DELETE'],
+  authLevel: 'anonymous',
+  handler: async (request) => {
+    const text = request.method === 'GET' ? undefined : await request.text();
+    return toResponse(
+      await adminConsole().api({
+        method: request.method,
+        path: request.params.path ?? '',
+        query: request.query,
+        header: (name) => request.headers.get(name) ?? undefined,
+        json: () => Promise.resolve(parseJsonBody(text)),
+      }),
+    );
+  },
+});
+
+/** `/admin` and everything under it: the console's single-page app (dist/console). */
+app.http('adminConsolePage', {
+  route: 'admin/{*path}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: async (request: HttpRequest) => toResponse(await adminConsole().page(request.params.path ?? '')),
+});
+
+function toResponse(answer: ApiAnswer): HttpResponseInit {
+  return {
+    status: answer.status,
+    headers: answer.headers ?? {},
+    ...(answer.json !== undefined
+      ? { jsonBody: answer.json }
+      : answer.body !== undefined
+        ? { body: answer.body }
+        : {}),
+    ...(answer.cookies ? { cookies: answer.cookies } : {}),
+  };
+}
