@@ -14,7 +14,13 @@ import { startDkimVerification, type DNSResolver } from './dkim.js';
 import { HeaderCapture } from './header-capture.js';
 import { listenSmtp } from './listen.js';
 import type { FrontPolicy, MessageEvidence, SessionFacts, Transaction } from './policy.js';
-import { installReplyCodes, installSourceRouteFlag, liveConnection, type LiveConnection } from './wire.js';
+import {
+  installImmediateGreeting,
+  installReplyCodes,
+  installSourceRouteFlag,
+  liveConnection,
+  type LiveConnection,
+} from './wire.js';
 
 export interface FrontLimits {
   maxMessageBytes: number;
@@ -110,6 +116,7 @@ export class FrontServer {
   constructor(options: FrontOptions) {
     installReplyCodes();
     installSourceRouteFlag();
+    installImmediateGreeting();
     this.options = {
       ...options,
       onAccepted: (m) => {
