@@ -22,16 +22,18 @@ const types: Record<string, string> = {
 };
 
 /**
- * Nothing from another origin, ever (locked-down tenants, and the preview shows mail content):
- * scripts and styles from the app itself, images from it or inline data (the preview's embedded
- * images), the API on the same origin. Inline styles are allowed because mail HTML is made of them;
- * the preview iframe is sandboxed without scripts.
+ * Nothing runs or loads from another origin (locked-down tenants, and the preview shows mail
+ * content): scripts and styles from the app itself, the API on the same origin. Images may be the
+ * app's, inline data (the preview's embedded cid images) or HTTPS: a signature's hosted logo is part
+ * of what recipients see, so the preview shows it rather than its alt text; an image can run nothing,
+ * and `referrer-policy: no-referrer` keeps the console's URL from the image host. Inline styles are
+ * allowed because mail HTML is made of them; the preview iframe is sandboxed without scripts.
  */
 export const contentSecurityPolicy = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
+  "img-src 'self' data: blob: https:",
   "font-src 'self'",
   "connect-src 'self'",
   "frame-src 'self' blob: data:",
