@@ -165,18 +165,31 @@ export class Azurite {
   }
 }
 
-/** Asks the OS for a free TCP port on `host`. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+/** Ports this process has handed out: the OS may offer a port again once its probe is closed. */
+const handedOut = new Set<number>();
+
+/**
+ * Asks the OS for a free TCP port on `host`, never one this process handed out before: a stack
+ * picks all its ports before anything binds them, and two picks used to collide now and then (the
+ * stand-in meeting Azurite's port: EADDRINUSE).
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.unref();
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        const address = server.address();
+        const p = typeof address === 'object' && address ? address.port : 0;
+        server.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** Resolves once something accepts TCP connections on host:port. */

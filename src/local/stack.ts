@@ -4,7 +4,7 @@ import path from 'node:path';
 import { projectRoot, sampleConfigDir } from '../config/index.js';
 import { ensureDevPki, type DevPkiFiles } from '../devtls/index.js';
 import { Azurite, exitWithParent, freePort, waitForPort, type ProcessExit } from './azurite.js';
-import { stackParts, type StackPart, type Supervisable } from './supervisor.js';
+import { logTail, stackParts, type StackPart, type Supervisable } from './supervisor.js';
 
 export { waitForPort };
 
@@ -198,10 +198,16 @@ export class LocalStack implements Supervisable {
       standinControl: await freePort(),
       functions: this.options.functionsPort ?? (await freePort()),
     };
-    await this.azurite.start();
-    await this.startStandin();
-    await this.startFront();
-    await this.startFunctions();
+    try {
+      await this.azurite.start();
+      await this.startStandin();
+      await this.startFront();
+      await this.startFunctions();
+    } catch (err) {
+      // Whatever did start is stopped again: a half-started stack would outlive its caller.
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Starts the stand-in; `tls` replaces its certificate files (e.g. one from a CA we do not trust). */
@@ -214,12 +220,12 @@ export class LocalStack implements Supervisable {
       SIGRELAY_STANDIN_CA: tls?.ca ?? this.pki.caCert,
       SIGRELAY_OUTBOX: this.outbox,
     });
-    await this.serves(child, this.ports.standin);
+    await this.serves('standin', child, this.ports.standin);
   }
 
   async startFront(): Promise<void> {
     const child = await this.spawn('front', entry.front, this.env());
-    await this.serves(child, this.ports.smtp);
+    await this.serves('front', child, this.ports.smtp);
   }
 
   async startFunctions(): Promise<void> {
@@ -235,7 +241,7 @@ export class LocalStack implements Supervisable {
             true,
           )
         : await this.spawn('functions', entry.functions, this.env());
-    await this.serves(child, this.ports.functions, 60_000);
+    await this.serves('functions', child, this.ports.functions, 60_000);
   }
 
   /** The process id of each running part (CPU accounting in benchmarks). */
@@ -290,11 +296,24 @@ export class LocalStack implements Supervisable {
    * Resolves once the child accepts connections on `port`. Rejects if it exits first, or kills it
    * and rejects if it never listens, so a restart never meets a half-started predecessor.
    */
-  private async serves(child: ChildProcess, port: number, timeoutMs = 30_000): Promise<void> {
+  private async serves(
+    name: StackPart,
+    child: ChildProcess,
+    port: number,
+    timeoutMs = 30_000,
+  ): Promise<void> {
     let onExit: (() => void) | undefined;
     const exited = new Promise<never>((_, reject) => {
+      // Names the part and shows the end of its log: "exited before it listened" alone says nothing.
       onExit = () =>
-        reject(new Error(`exited (code ${child.exitCode}, signal ${child.signalCode}) before it listened`));
+        void logTail(this.logFile(name), 10).then((tail) =>
+          reject(
+            new Error(
+              `${name} exited (code ${child.exitCode}, signal ${child.signalCode}) before it listened on ${port}` +
+                (tail ? `; last lines of ${this.logFile(name)}:\n${tail}` : ''),
+            ),
+          ),
+        );
       if (child.exitCode !== null || child.signalCode !== null) onExit();
       else child.once('exit', onExit);
     });
