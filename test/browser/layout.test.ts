@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   desktop,
   horizontalOverflow,
-  launchChromium,
   openPage,
   phone,
   screenshot,
   signedInPage,
   startConsoleLoop,
+  withConsoleLoop,
   unlabelledControls,
 } from '../helpers/console.js';
 
@@ -59,13 +59,9 @@ const pages: { id: string; ready: (page: Page) => Promise<void> }[] = [
 describe('the console at desktop and phone width', { timeout: 300_000 }, () => {
   let loop: Loop;
   let browser: Browser;
-  before(async () => {
-    loop = await startConsoleLoop();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await loop?.dispose();
+  withConsoleLoop((l, b) => {
+    loop = l;
+    browser = b;
   });
 
   for (const [name, viewport] of [

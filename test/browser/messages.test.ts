@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { csrfHeader } from '../../src/admin/contract.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import {
-  launchChromium,
   openPage,
   screenshot,
   signedInPage,
   startConsoleLoop,
+  withConsoleLoop,
   waitUntil,
 } from '../helpers/console.js';
 import { acceptedCount, assertDeliveredOnce, idFromReply } from '../helpers/fault-checks.js';
@@ -20,13 +20,9 @@ type Loop = Awaited<ReturnType<typeof startConsoleLoop>>;
 describe('messages, dead letters and health in Chromium', { timeout: 300_000 }, () => {
   let loop: Loop;
   let browser: Browser;
-  before(async () => {
-    loop = await startConsoleLoop();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await loop?.dispose();
+  withConsoleLoop((l, b) => {
+    loop = l;
+    browser = b;
   });
 
   it('the trace finds a delivered message by its sender and shows its timeline', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RuleJson } from '../../src/admin/contract.js';
-import { launchChromium, openPage, screenshot, signedInPage, startConsoleLoop } from '../helpers/console.js';
+import { openPage, screenshot, signedInPage, startConsoleLoop, withConsoleLoop } from '../helpers/console.js';
 
 type Loop = Awaited<ReturnType<typeof startConsoleLoop>>;
 
@@ -31,13 +31,9 @@ async function rulesOnDisk(loop: Loop): Promise<RuleJson[]> {
 describe('rules and campaigns in Chromium', { timeout: 300_000 }, () => {
   let loop: Loop;
   let browser: Browser;
-  before(async () => {
-    loop = await startConsoleLoop();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await loop?.dispose();
+  withConsoleLoop((l, b) => {
+    loop = l;
+    browser = b;
   });
 
   it('a banner rescheduled to later dates is scheduled, not active, and active for its senders on a day inside them', async () => {

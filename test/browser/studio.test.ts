@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
 import type { ConfigOverview } from '../../src/admin/contract.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
-import { launchChromium, openPage, screenshot, signedInPage, startConsoleLoop } from '../helpers/console.js';
+import { openPage, screenshot, signedInPage, startConsoleLoop, withConsoleLoop } from '../helpers/console.js';
 import { idFromReply } from '../helpers/fault-checks.js';
 
 type Loop = Awaited<ReturnType<typeof startConsoleLoop>>;
@@ -26,13 +26,9 @@ async function versionInService(page: Page): Promise<string> {
 describe('the signature studio in Chromium', { timeout: 300_000 }, () => {
   let loop: Loop;
   let browser: Browser;
-  before(async () => {
-    loop = await startConsoleLoop();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await loop?.dispose();
+  withConsoleLoop((l, b) => {
+    loop = l;
+    browser = b;
   });
 
   it('an edited template shows in the preview, is saved, and signs the next message through the front', async () => {

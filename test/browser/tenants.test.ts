@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { projectRoot } from '../../src/config/index.js';
 import {
-  launchChromium,
   openPage,
   screenshot,
   signedInPage,
   startConsoleLoop,
+  withConsoleLoop,
   waitUntil,
 } from '../helpers/console.js';
 
@@ -17,14 +17,13 @@ type Loop = Awaited<ReturnType<typeof startConsoleLoop>>;
 describe('several tenants (config/msp) in Chromium', { timeout: 240_000 }, () => {
   let loop: Loop;
   let browser: Browser;
-  before(async () => {
-    loop = await startConsoleLoop(path.join(projectRoot, 'config', 'msp'));
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await loop?.dispose();
-  });
+  withConsoleLoop(
+    (l, b) => {
+      loop = l;
+      browser = b;
+    },
+    path.join(projectRoot, 'config', 'msp'),
+  );
 
   it("the tenant selector switches every page to that tenant's templates, directory, rules and banners", async () => {
     const { context, page } = await signedInPage(browser, loop.consoleUrl);

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -158,4 +159,24 @@ export async function waitUntil<T>(
       assert.fail(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+export type ConsoleLoop = Awaited<ReturnType<typeof startConsoleLoop>>;
+
+/**
+ * The suite's loop and browser: started in `before`, handed to `use`, stopped in `after`. Every
+ * browser test file runs against its own loop on free ports, with its own copy of the configuration.
+ */
+export function withConsoleLoop(use: (loop: ConsoleLoop, browser: Browser) => void, source?: string): void {
+  let loop: ConsoleLoop | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    loop = await startConsoleLoop(source);
+    browser = await launchChromium();
+    use(loop, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await loop?.dispose();
+  });
 }
