@@ -3,7 +3,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/index.js';
-import { azuriteConnectionString } from './dev-storage.js';
+import { expandDevelopmentStorage } from './dev-storage.js';
 import { storageRestFor, type StorageRest } from './rest-client.js';
 
 /** Names of every storage resource the product uses (Bicep creates the same ones). */
@@ -67,17 +67,13 @@ export function createStorageClients(connection: StorageConnection): StorageClie
   let queues: QueueServiceClient;
   let table: (name: string) => TableClient;
   let rest: StorageRest | undefined;
-  const restWanted = process.env.SIGRELAY_STORAGE_REST !== 'off';
   if (connection.connectionString) {
-    // The shorthand local.settings.json uses; the Tables SDK does not understand it, so expand it.
-    const cs = /^UseDevelopmentStorage=true/i.test(connection.connectionString)
-      ? azuriteConnectionString()
-      : connection.connectionString;
+    const cs = expandDevelopmentStorage(connection.connectionString);
     blobs = BlobServiceClient.fromConnectionString(cs, pipeline);
     queues = QueueServiceClient.fromConnectionString(cs, pipeline);
     table = (name) =>
       TableClient.fromConnectionString(cs, name, { allowInsecureConnection: cs.includes('http://') });
-    if (restWanted) rest = storageRestFor({ connectionString: cs });
+    rest = storageRestFor({ connectionString: cs });
   } else if (connection.accountName) {
     const account = connection.accountName;
     const credential = new DefaultAzureCredential({
@@ -86,7 +82,7 @@ export function createStorageClients(connection: StorageConnection): StorageClie
     blobs = new BlobServiceClient(`https://${account}.blob.core.windows.net`, credential, pipeline);
     queues = new QueueServiceClient(`https://${account}.queue.core.windows.net`, credential, pipeline);
     table = (name) => new TableClient(`https://${account}.table.core.windows.net`, name, credential);
-    if (restWanted) rest = storageRestFor({ accountName: account }, credential);
+    rest = storageRestFor({ accountName: account }, credential);
   } else {
     throw new Error(
       'no storage configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName',

@@ -25,3 +25,12 @@ export function azuriteConnectionString(
     `TableEndpoint=${base}:${ports.table}/${devAccount}`,
   ].join(';');
 }
+
+/**
+ * `UseDevelopmentStorage=true` (the shorthand local.settings.json uses) as the full connection
+ * string for Azurite on its standard ports; any other connection string as it is. The Tables SDK
+ * and the lean REST client do not understand the shorthand.
+ */
+export function expandDevelopmentStorage(connectionString: string): string {
+  return /^UseDevelopmentStorage=true/i.test(connectionString) ? azuriteConnectionString() : connectionString;
+}

@@ -309,13 +309,14 @@ function pause(attempt: number): Promise<void> {
 
 /**
  * The REST client for a connection string (account key or SAS, including Azurite's), or for an
- * account name with a token credential; undefined for a connection string it cannot read, in which
- * case callers keep using the SDK.
+ * account name with a token credential; undefined for a connection string it cannot read, or when
+ * `SIGRELAY_STORAGE_REST=off`, in which case callers keep using the SDK.
  */
 export function storageRestFor(
   connection: { connectionString?: string; accountName?: string },
   credential?: TokenCredential,
 ): StorageRest | undefined {
+  if (process.env.SIGRELAY_STORAGE_REST === 'off') return undefined;
   if (connection.connectionString) {
     const parts = new Map<string, string>();
     for (const part of connection.connectionString.split(';')) {

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import azureFunctions from '@azure/functions';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { describeError } from '../../errors/index.js';
-import { azuriteConnectionString } from '../../storage/dev-storage.js';
+import { expandDevelopmentStorage } from '../../storage/dev-storage.js';
 import { storageRestFor } from '../../storage/rest-client.js';
 import type { Logger } from '../../log/index.js';
 import {
@@ -232,10 +232,7 @@ export class LocalFunctionsHost {
     const queue = service.getQueueClient(queueName);
     const poison = service.getQueueClient(`${queueName}-poison`);
     // The per-message delete over the lean client, as the front and the functions do their calls.
-    const rest =
-      process.env.SIGRELAY_STORAGE_REST === 'off'
-        ? undefined
-        : storageRestFor({ connectionString: expandDevelopmentStorage(this.connection(trigger)) });
+    const rest = storageRestFor({ connectionString: expandDevelopmentStorage(this.connection(trigger)) });
     const remove = (id: string, popReceipt: string) =>
       rest
         ? rest.deleteMessage(queueName, id, popReceipt)
@@ -512,9 +509,4 @@ function timeSpanMs(value: string): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `UseDevelopmentStorage=true` names Azurite on its standard ports. */
-function expandDevelopmentStorage(connection: string): string {
-  return /^UseDevelopmentStorage=true/i.test(connection) ? azuriteConnectionString() : connection;
 }
