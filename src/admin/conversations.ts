@@ -75,6 +75,21 @@ export function conversationMime(
   return Buffer.from(lines.join('\r\n'), 'utf8');
 }
 
+/** The header block and quoted text Outlook (desktop and web) puts under a reply's text part. */
+function outlookTextQuote(
+  other: ConversationParties['recipient'],
+  me: ConversationParties['sender'],
+): string[] {
+  return [
+    `From: ${other.name} <${other.address}>`,
+    `Sent: ${sample.sentAt}`,
+    `To: ${me.name} <${me.address}>`,
+    `Subject: ${sample.subject}`,
+    '',
+    sample.quotedText,
+  ];
+}
+
 function bodiesFor(client: ClientShape, type: MessageType, p: ConversationParties): Bodies {
   const other = p.recipient;
   const me = p.sender;
@@ -96,22 +111,9 @@ function bodiesFor(client: ClientShape, type: MessageType, p: ConversationPartie
         ...(type === 'new' ? [] : [block, `<p class="MsoNormal">${esc(sample.quotedText)}<o:p></o:p></p>`]),
         '</div></body></html>',
       ].join('\r\n');
-      const text = [
-        greeting,
-        '',
-        intro,
-        '',
-        ...(type === 'new'
-          ? []
-          : [
-              `From: ${other.name} <${other.address}>`,
-              `Sent: ${sample.sentAt}`,
-              `To: ${me.name} <${me.address}>`,
-              `Subject: ${sample.subject}`,
-              '',
-              sample.quotedText,
-            ]),
-      ].join('\r\n');
+      const text = [greeting, '', intro, '', ...(type === 'new' ? [] : outlookTextQuote(other, me))].join(
+        '\r\n',
+      );
       return { html, text };
     }
     case 'owa': {
@@ -130,18 +132,7 @@ function bodiesFor(client: ClientShape, type: MessageType, p: ConversationPartie
         greeting,
         '',
         intro,
-        ...(type === 'new'
-          ? []
-          : [
-              '',
-              '________________________________',
-              `From: ${other.name} <${other.address}>`,
-              `Sent: ${sample.sentAt}`,
-              `To: ${me.name} <${me.address}>`,
-              `Subject: ${sample.subject}`,
-              '',
-              sample.quotedText,
-            ]),
+        ...(type === 'new' ? [] : ['', '________________________________', ...outlookTextQuote(other, me)]),
       ].join('\r\n');
       return { html, text };
     }
