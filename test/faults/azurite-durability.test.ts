@@ -5,7 +5,7 @@ import { Supervisor } from '../../src/local/supervisor.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { faultConfig, faultEnv } from '../helpers/fault-config.js';
 import { eventually, inboundBlobCount, queueLength, startLoop } from '../helpers/loop.js';
-import { arrivalsByMessageId, sendLikeAnMta } from '../helpers/retrying-sender.js';
+import { arrivalsByMessageId, messageIdOf, sendLikeAnMta } from '../helpers/retrying-sender.js';
 
 const from = 'alice@contoso.com';
 const to = ['megan@fabrikam.example'];
@@ -15,12 +15,6 @@ const total = 400;
  * for what a kill -9 can take back: writes acknowledged in the last 5 s, plus the save itself.
  */
 const windowMs = 10_000;
-
-function messageIdOf(raw: Buffer): string {
-  const id = /^Message-ID:\s*(\S+)/im.exec(raw.toString('latin1'))?.[1];
-  assert.ok(id);
-  return id;
-}
 
 /**
  * The local stack's durability, measured: Azurite killed -9 under load. Azure Storage acknowledges

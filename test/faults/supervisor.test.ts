@@ -5,17 +5,16 @@ import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { Supervisor, type StackPart } from '../../src/local/supervisor.js';
 import { faultConfig, faultEnv } from '../helpers/fault-config.js';
 import { eventually, startLoop } from '../helpers/loop.js';
-import { arrivalsByMessageId, sendLikeAnMta, type SendOutcome } from '../helpers/retrying-sender.js';
+import {
+  arrivalsByMessageId,
+  messageIdOf,
+  sendLikeAnMta,
+  type SendOutcome,
+} from '../helpers/retrying-sender.js';
 
 const from = 'alice@contoso.com';
 const to = ['megan@fabrikam.example'];
 const messagesPerCase = 40;
-
-function messageIdOf(raw: Buffer): string {
-  const id = /^Message-ID:\s*(\S+)/im.exec(raw.toString('latin1'))?.[1];
-  assert.ok(id);
-  return id;
-}
 
 /**
  * `npm start`'s supervision against real processes: a part killed with SIGKILL while mail flows

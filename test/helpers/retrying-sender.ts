@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SmtpClient, type Reply } from './front-harness.js';
@@ -71,13 +72,25 @@ export async function sendLikeAnMta(raw: Buffer, options: SenderOptions): Promis
   }
 }
 
+/** The Message-ID header in a message's first bytes, if it has one. */
+function messageIdHeader(raw: Buffer): string | undefined {
+  return /^Message-ID:\s*(\S+)/im.exec(raw.toString('latin1'))?.[1];
+}
+
+/** The Message-ID of a message a test is about to send (it must have one). */
+export function messageIdOf(raw: Buffer): string {
+  const id = messageIdHeader(raw);
+  assert.ok(id);
+  return id;
+}
+
 /** The Message-ID header of an .eml file (the original's, which signing keeps). */
-async function messageIdOf(file: string): Promise<string | undefined> {
+async function messageIdOfFile(file: string): Promise<string | undefined> {
   const handle = await fs.open(file, 'r');
   try {
     const buffer = Buffer.alloc(16 * 1024);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return /^Message-ID:\s*(\S+)/im.exec(buffer.subarray(0, bytesRead).toString('latin1'))?.[1];
+    return messageIdHeader(buffer.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
@@ -97,7 +110,7 @@ export async function arrivalsByMessageId(outbox: string): Promise<Map<string, A
   }
   const out = new Map<string, Arrivals>();
   for (const [id, times] of acceptances) {
-    const messageId = await messageIdOf(path.join(outbox, `${id}.eml`)).catch(() => undefined);
+    const messageId = await messageIdOfFile(path.join(outbox, `${id}.eml`)).catch(() => undefined);
     if (!messageId) continue;
     const entry = out.get(messageId) ?? { count: 0, ids: [], times: [] };
     entry.count += times.length;
