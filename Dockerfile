@@ -2,8 +2,12 @@
 #   build: docker build -t sigrelay-front .        (or in Azure: az acr build --image sigrelay-front:<tag> .)
 #   run:   see docs/front-door.md ("Container image")
 
+# The Node release the tests run on: package.json pins the same one (devDependencies.node), and
+# test/unit/runtime-pin.test.ts fails when the two drift apart.
+ARG NODE_VERSION=22.23.3
+
 # --- build: all dependencies, compile TypeScript ---------------------------------------------------
-FROM node:22-bookworm-slim AS build
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -14,13 +18,13 @@ RUN echo '{ "extends": "./tsconfig.json", "include": ["src"] }' > tsconfig.front
   && npx tsc -p tsconfig.front.json
 
 # --- production dependencies only ------------------------------------------------------------------
-FROM node:22-bookworm-slim AS deps
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
 # --- runtime: non-root, compiled front only --------------------------------------------------------
-FROM node:22-bookworm-slim
+FROM node:${NODE_VERSION}-bookworm-slim
 # Port 25 is privileged; the capability goes to the node binary so the process itself can stay
 # non-root (Container Apps does not let us set net.ipv4.ip_unprivileged_port_start).
 RUN apt-get update \

@@ -236,7 +236,8 @@ export class LocalStack implements Supervisable {
         ? await this.spawn(
             'functions',
             'func',
-            { ...this.env() },
+            // Core Tools starts its Node worker from PATH; pin it to the runtime the stack runs on.
+            { ...this.env(), languageWorkers__node__defaultExecutablePath: process.execPath },
             ['start', '--port', String(this.ports.functions)],
             true,
           )

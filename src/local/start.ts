@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     functionsRuntime: process.env.SIGRELAY_FUNCTIONS_RUNTIME === 'local' ? 'local' : undefined,
     delivery,
   });
-  console.log('sigrelay: starting the local loop…');
+  // Says which runtime the stack and its children run on: the pinned one (package.json's `node`
+  // dev dependency) when started through npm, whatever Node is on the machine's PATH.
+  console.log(`sigrelay: starting the local loop on Node ${process.version} (${process.execPath})…`);
   await stack.start();
   const supervisor = new Supervisor(stack, { report: (text) => console.error(text) });
   const { ports, azurite } = stack;

@@ -73,6 +73,7 @@ describe('npm start', { timeout: 180_000 }, () => {
         () => Promise.resolve(output.includes('sigrelay is running')),
         120_000,
       );
+      assert.ok(output.includes(`on Node ${process.version}`), 'says which Node it runs on');
       assert.match(
         output,
         new RegExp(

@@ -401,14 +401,50 @@ void test('SMTP front: external TCP ingress on 25, >= 2 replicas, probes, Key Va
   assert.equal(literal(prop(env?.body, 'properties.zoneRedundant')!), true);
 });
 
-void test('Functions on Flex Consumption, Node 22; Key Vault in RBAC mode', () => {
+/** The Node release every npm script and test runs on: package.json's `node` dev dependency. */
+function pinnedNode(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    devDependencies?: Record<string, string>;
+  };
+  const pinned = pkg.devDependencies?.node;
+  assert.ok(pinned && /^\d+\.\d+\.\d+$/.test(pinned), `package.json pins node exactly, got ${pinned}`);
+  return pinned;
+}
+
+const majorOf = (version: string): string => version.replace(/^v/, '').split('.')[0]!;
+
+void test('Functions on Flex Consumption on the pinned Node major; Key Vault in RBAC mode', () => {
   const plan = resourcesOfType('Microsoft.Web/serverfarms')[0];
   assert.equal(literal(prop(plan?.body, 'sku.name')!), 'FC1');
   const site = resourcesOfType('Microsoft.Web/sites')[0];
   assert.equal(literal(prop(site?.body, 'properties.functionAppConfig.runtime.name')!), 'node');
-  assert.equal(literal(prop(site?.body, 'properties.functionAppConfig.runtime.version')!), '22');
+  assert.equal(
+    literal(prop(site?.body, 'properties.functionAppConfig.runtime.version')!),
+    majorOf(pinnedNode()),
+  );
   const vault = resourcesOfType('Microsoft.KeyVault/vaults')[0];
   assert.equal(literal(prop(vault?.body, 'properties.enableRbacAuthorization')!), true);
+});
+
+void test('the front image, the Functions runtime and the tests run the same Node', () => {
+  const pinned = pinnedNode();
+  // The suite itself: npm scripts put node_modules/.bin (the pinned binary) first on PATH.
+  assert.equal(
+    majorOf(process.version),
+    majorOf(pinned),
+    `tests run on Node ${process.version}, not the pinned ${pinned}: run them through npm or npx`,
+  );
+  const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+  assert.ok(stages.length > 0, 'Dockerfile has FROM lines');
+  const arg = /^ARG NODE_VERSION=(\S+)$/m.exec(dockerfile)?.[1];
+  for (const image of stages) {
+    const tag = image.replace('${NODE_VERSION}', arg ?? '');
+    assert.match(tag, /^node:\d+\.\d+\.\d+-/, `${image}: an exact Node release, not a moving tag`);
+    assert.equal(tag.slice('node:'.length).split('-')[0], pinned, `${image} is the Node the tests run on`);
+  }
+  const site = resourcesOfType('Microsoft.Web/sites')[0];
+  assert.equal(literal(prop(site?.body, 'properties.functionAppConfig.runtime.version')!), majorOf(pinned));
 });
 
 void test('resource types carry a dated API version; preview only where no GA version has the feature', () => {
