@@ -13,10 +13,11 @@ describe('content faults fail open', { timeout: 180_000 }, () => {
   let configDir: string;
   before(async () => {
     configDir = await faultConfig();
-    // A template that throws while rendering for one user (a "%" no URI decoder accepts).
+    // A template that throws while rendering for one user: "%FF" is no UTF-8, so every URI decoder
+    // rejects it (liquidjs 10.31 passes a lone "%" through unchanged).
     const usersFile = path.join(configDir, 'users.json');
     const users = JSON.parse(await fs.readFile(usersFile, 'utf8')) as Record<string, unknown>[];
-    users.push({ mail: 'broken@contoso.com', displayName: 'Broken Template', jobTitle: '100%', groups: [] });
+    users.push({ mail: 'broken@contoso.com', displayName: 'Broken Template', jobTitle: '%FF', groups: [] });
     await fs.writeFile(usersFile, JSON.stringify(users, null, 2));
     for (const t of await fs.readdir(path.join(configDir, 'templates'))) {
       if (t.endsWith('.html'))

@@ -381,8 +381,9 @@ export function dkimKey(domain: string, selector = 'selector1') {
     };
     // mailauth signs what signatureData lists; its typings also want the fields at the top level.
     const result = await dkimSign(raw, { ...signature, signatureData: [signature] });
-    const [error] = result.errors;
-    if (error) throw error;
+    // mailauth 7 reports each signature it could not create as { err, selector, … }.
+    const [failed] = result.errors;
+    if (failed) throw failed.err;
     return result.signatures + raw;
   };
   return { resolver, sign };

@@ -229,7 +229,7 @@ describe(
       const configDir = await faultConfig({ signingFailure: 'fail-closed' });
       for (const t of await fs.readdir(path.join(configDir, 'templates')))
         if (t.endsWith('.html'))
-          await fs.appendFile(path.join(configDir, 'templates', t), '\n<p>{{ "100%" | url_decode }}</p>\n');
+          await fs.appendFile(path.join(configDir, 'templates', t), '\n<p>{{ "%FF" | url_decode }}</p>\n');
       const closed = await runtimeWith({}, configDir);
       const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
       const result = await new DirectPath(closed).handle(claim, { dequeueCount: 1 }, handover);
@@ -244,7 +244,7 @@ describe(
       const configDir = await faultConfig();
       for (const t of await fs.readdir(path.join(configDir, 'templates')))
         if (t.endsWith('.html'))
-          await fs.appendFile(path.join(configDir, 'templates', t), '\n<p>{{ "100%" | url_decode }}</p>\n');
+          await fs.appendFile(path.join(configDir, 'templates', t), '\n<p>{{ "%FF" | url_decode }}</p>\n');
       const open = await runtimeWith({}, configDir);
       const claim = await stored(outlookReply(), ['megan@fabrikam.example']);
       assert.deepEqual(await new DirectPath(open).handle(claim, { dequeueCount: 1 }, handover), {
