@@ -77,7 +77,7 @@ void describe('a message over its signing budget', { timeout: 300_000 }, () => {
     await assertDeliveredOnce(loop.stack, id);
     const copy = await deliveredCopy(loop.stack, id);
     assert.match(
-      String(copy.headers.get('x-sigrelay-result')),
+      copy.headers.get('x-sigrelay-result') as string,
       /^unsigned; reason=over-budget: signing ran longer than 5 ms/,
     );
     const failed = (await traceEvents(loop.stack, id)).filter((e) => e.event === 'failed');
@@ -112,11 +112,11 @@ void describe('a message over its signing budget', { timeout: 300_000 }, () => {
     const id = idFromReply(await loop.send(adversarial(30), { from, to }));
     await assertDeliveredOnce(loop.stack, id, 120_000);
     const copy = await deliveredCopy(loop.stack, id);
-    const result = copy.headers.get('x-sigrelay-result');
+    const result = copy.headers.get('x-sigrelay-result') as string | undefined;
     const decision = (await traceEvents(loop.stack, id)).find((e) => ['signed', 'failed'].includes(e.event));
     assert.ok(decision, 'the signing decision is traced');
     if (decision.event === 'failed') {
-      assert.match(String(result), /^unsigned; reason=over-budget/);
+      assert.match(result ?? '', /^unsigned; reason=over-budget/);
       assert.match(String(decision.details.reason), /^over-budget/);
     } else assert.equal(result, undefined);
   });
