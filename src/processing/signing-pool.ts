@@ -206,8 +206,13 @@ export class SigningPool {
               () =>
                 new Promise<void>((done) => {
                   if (output.destroyed) return done();
-                  if (output.write(chunk)) done();
-                  else output.once('drain', done);
+                  if (output.write(chunk)) return done();
+                  // A sink destroyed while full never drains: its close ends the wait as well.
+                  const settle = () => {
+                    output.off('drain', settle).off('close', settle);
+                    done();
+                  };
+                  output.once('drain', settle).once('close', settle);
                 }),
             );
             void writing.then(() => !finished && send({ type: 'out-ack' }));

@@ -129,6 +129,27 @@ void describe('signing pool', () => {
     assert.equal(next.reason, 'no-rule');
   });
 
+  void it('rejects, for a retry, when the output fails (storage), and signs the next message', async () => {
+    const p = pool(30_000, 512, 1);
+    const { message, chunks } = withAttachment(8 * 1024 * 1024);
+    let writes = 0;
+    const failing = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(++writes > 3 ? new Error('blob upload failed') : null);
+      },
+    });
+    await assert.rejects(
+      p.sign(chunks(), failing, resolveWith(TEST_SIGNATURE), { ...options, size: message.length }),
+      /blob upload failed/,
+    );
+    const raw = htmlMessage('');
+    const next = await p.sign(Readable.from([raw]), new Collect(), resolveWith(TEST_SIGNATURE), {
+      ...options,
+      size: raw.length,
+    });
+    assert.equal(next.action, 'signed');
+  });
+
   void it('rejects, for a retry, when the input fails (storage), and keeps the worker', async () => {
     const p = pool(30_000, 512, 1);
     const input = new Readable({ read() {} });
