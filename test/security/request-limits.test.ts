@@ -83,7 +83,8 @@ void describe('bounded requests to the local functions host', { timeout: 240_000
   let pid: number;
 
   before(async () => {
-    loop = await startLoop();
+    // The host's own limit lowered to 1 MB (below the console's 2 MB) so both refusals show.
+    loop = await startLoop({ env: { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(MB) } });
     port = loop.stack.ports.functions;
     const functionsPid = loop.stack.pids().functions;
     assert.ok(functionsPid, 'the functions host runs as a child process');
@@ -121,6 +122,40 @@ void describe('bounded requests to the local functions host', { timeout: 240_000
     assert.match(answer.body, /too-large/);
     assert.ok(answer.sent < 64 * MB, `client wrote ${answer.sent} bytes before the answer`);
     assert.ok((await rssOf(pid)) - rssBefore < 64 * MB, 'the upload was not buffered');
+  });
+
+  void it("stops reading at the host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT when no length is declared", async () => {
+    // Chunked, so nothing is known up front: the host counts while the function reads.
+    const answer = await new Promise<{ status: number; sent: number }>((resolve, reject) => {
+      let sent = 0;
+      let answered = false;
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/admin/dev/signin',
+        headers: { 'content-type': 'application/json', [csrfHeader]: '1', 'transfer-encoding': 'chunked' },
+      });
+      req.on('response', (res) => {
+        answered = true;
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, sent }));
+      });
+      req.on('error', (err) => {
+        if (!answered) reject(err);
+      });
+      const piece = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!answered && sent < 300 * MB) {
+          sent += piece.length;
+          if (!req.write(piece)) return void req.once('drain', pump);
+        }
+        if (!answered) req.end();
+      };
+      pump();
+    });
+    assert.equal(answer.status, 413);
+    assert.ok(answer.sent < 64 * MB, `client wrote ${answer.sent} bytes before the answer`);
   });
 
   void it('still serves ordinary requests on the same host afterwards', async () => {
