@@ -1,5 +1,11 @@
 import azureFunctions, { type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { createAdminConsole, parseJsonBody, type AdminConsole, type ApiAnswer } from '../src/admin/index.js';
+import {
+  createAdminConsole,
+  parseJsonBody,
+  readBodyCapped,
+  type AdminConsole,
+  type ApiAnswer,
+} from '../src/admin/index.js';
 import { runtimeFromEnv } from '../src/processing/index.js';
 
 const { app } = azureFunctions;
@@ -16,14 +22,22 @@ app.http('adminConsoleApi', {
   methods: ['GET', 'POST', 'PUT', 'DELETE'],
   authLevel: 'anonymous',
   handler: async (request) => {
-    const text = request.method === 'GET' ? undefined : await request.text();
+    // Read only when a route asks, which is after its sign-in check, and never past the cap.
+    let body: Promise<unknown> | undefined;
+    const json = () =>
+      (body ??=
+        request.method === 'GET'
+          ? Promise.resolve(undefined)
+          : readBodyCapped(request.body, request.headers.get('content-length') ?? undefined).then(
+              parseJsonBody,
+            ));
     return toResponse(
       await adminConsole().api({
         method: request.method,
         path: request.params.path ?? '',
         query: request.query,
         header: (name) => request.headers.get(name) ?? undefined,
-        json: () => Promise.resolve(parseJsonBody(text)),
+        json,
       }),
     );
   },

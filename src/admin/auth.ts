@@ -29,8 +29,9 @@ const devCookieHours = 12;
 
 export function authSettingsFromEnv(env: Record<string, string | undefined>): AuthSettings {
   const onAppService = Boolean(env.WEBSITE_SITE_NAME);
-  const devWanted =
-    env.SIGRELAY_ADMIN_DEV_AUTH ?? ((env.SIGRELAY_PROFILE ?? 'local') === 'local' ? '1' : '0');
+  // Only an explicit local profile (which `npm start` sets) offers it: an app run elsewhere with the
+  // profile unset (a VM, a container) must not hand an admin cookie to whoever asks.
+  const devWanted = env.SIGRELAY_PROFILE === 'local' ? (env.SIGRELAY_ADMIN_DEV_AUTH ?? '1') : '0';
   return {
     easyAuth: [env.WEBSITE_AUTH_ENABLED, env.SIGRELAY_ADMIN_EASY_AUTH].some(
       (v) => v?.toLowerCase() === 'true',

@@ -80,7 +80,7 @@ export type UnauthenticatedError = ApiError & { signIn: SignInHint };
 
 /**
  * POST /api/admin/dev/signin → 204 + HttpOnly SameSite=Strict cookie. Only when the dev sign-in is
- * enabled (the local host, or SIGRELAY_ADMIN_DEV_AUTH=1); 404 otherwise. `admin: false` signs in a
+ * enabled (SIGRELAY_PROFILE=local set explicitly, as `npm start` does); 404 otherwise. `admin: false` signs in a
  * user without the admin role (to see the 403 pages).
  */
 export interface DevSignInRequest {

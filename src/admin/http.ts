@@ -70,6 +70,41 @@ export function objectBody(body: unknown): Record<string, unknown> {
 }
 
 /** The JSON body of a request carried as text (what the Functions host hands over). */
+/** The most a console request body may hold: an image at its limit, base64 in JSON, and room to spare. */
+export const requestMaxBytes = 2 * 1024 * 1024;
+
+/**
+ * A request body as text, read only when asked (after the route's sign-in check) and refused with
+ * 413 as soon as it declares or sends more than `max` bytes: what is read is bounded, not buffered whole.
+ */
+export async function readBodyCapped(
+  body: ReadableStream<Uint8Array> | null,
+  declaredLength: string | undefined,
+  max = requestMaxBytes,
+): Promise<string | undefined> {
+  const tooLarge = () =>
+    fail(413, 'too-large', `the request body is larger than ${max} bytes`, { limit: max });
+  if (Number(declaredLength) > max) {
+    await body?.cancel();
+    throw tooLarge();
+  }
+  if (!body) return undefined;
+  const chunks: Uint8Array[] = [];
+  let seen = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    seen += value.byteLength;
+    if (seen > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return seen === 0 ? undefined : Buffer.concat(chunks).toString('utf8');
+}
+
 export function parseJsonBody(text: string | undefined): unknown {
   if (!text) return undefined;
   try {

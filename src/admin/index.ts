@@ -21,7 +21,7 @@ import { AdminApi } from './routes.js';
 import { StaticFiles } from './static.js';
 import { VersionStore } from './versions.js';
 
-export { parseJsonBody, type ApiAnswer, type ApiRequest } from './http.js';
+export { parseJsonBody, readBodyCapped, requestMaxBytes, type ApiAnswer, type ApiRequest } from './http.js';
 export { contentSecurityPolicy } from './static.js';
 
 /** Where `npm run build` puts the console's files. */

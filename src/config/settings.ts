@@ -103,6 +103,19 @@ export const settingsSchema = z.object({
     deleteRetryMs: z.coerce.number().int().nonnegative().default(300_000),
     /** Fault injection for tests: wait this long between the endpoint's 250 and the delete. */
     faultPauseAfterAcceptedMs: z.coerce.number().int().nonnegative().default(0),
+    /**
+     * CPU budget of one message's signing: milliseconds its worker thread spends running (time spent
+     * waiting for storage does not count). Past it the worker is stopped and the message goes the
+     * tenant's signing-failure way (fail-open: unsigned; fail-closed: dead letter), once.
+     */
+    signBudgetMs: z.coerce.number().int().positive().default(30_000),
+    /**
+     * Heap limit of a signing worker thread, MB: a backstop, not a precise budget — Node may abort
+     * the whole process instead of the worker when the limit is reached (nodejs/node#47224).
+     */
+    signMemoryMb: z.coerce.number().int().min(64).default(2048),
+    /** Signing worker threads; 0 = one per core. */
+    signWorkers: z.coerce.number().int().nonnegative().default(0),
   }),
   /** The Sent Items update (per tenant in tenants.json, `sentItems`): how it is scheduled. */
   sentItems: z.object({
@@ -168,6 +181,9 @@ export function loadSettings(env: Env = process.env): Settings {
       traceLingerMs: env.SIGRELAY_TRACE_LINGER_MS,
       deleteRetryMs: env.SIGRELAY_DELETE_RETRY_MS,
       faultPauseAfterAcceptedMs: env.SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS,
+      signBudgetMs: env.SIGRELAY_SIGN_BUDGET_MS,
+      signMemoryMb: env.SIGRELAY_SIGN_MEMORY_MB,
+      signWorkers: env.SIGRELAY_SIGN_WORKERS,
     },
     sentItems: {
       firstLookSeconds: env.SIGRELAY_SENTITEMS_FIRST_LOOK_SECONDS,
@@ -222,6 +238,9 @@ const envNames: Record<string, string> = {
   'processing.traceLingerMs': 'SIGRELAY_TRACE_LINGER_MS',
   'processing.deleteRetryMs': 'SIGRELAY_DELETE_RETRY_MS',
   'processing.faultPauseAfterAcceptedMs': 'SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS',
+  'processing.signBudgetMs': 'SIGRELAY_SIGN_BUDGET_MS',
+  'processing.signMemoryMb': 'SIGRELAY_SIGN_MEMORY_MB',
+  'processing.signWorkers': 'SIGRELAY_SIGN_WORKERS',
   'sentItems.firstLookSeconds': 'SIGRELAY_SENTITEMS_FIRST_LOOK_SECONDS',
   'sentItems.retrySeconds': 'SIGRELAY_SENTITEMS_RETRY_SECONDS',
   'sentItems.stageTimeoutMs': 'SIGRELAY_SENTITEMS_STAGE_TIMEOUT_MS',

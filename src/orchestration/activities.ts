@@ -67,6 +67,7 @@ export function createActivities(rt: Runtime) {
     const tenant = content.tenants.byTenantId(meta.tenantId);
     const { summary: signing, internetMessageId } = await signIntoBlob(
       rt.store,
+      rt.signer,
       content,
       source,
       meta,

@@ -11,6 +11,7 @@ import {
 } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
 import { mayDeliverUnsigned } from '../processing/policy.js';
+import { isOverBudget } from '../processing/signing-pool.js';
 
 const defaultRetry: MessagePolicy['retry'] = {
   firstIntervalSeconds: 30,
@@ -51,6 +52,35 @@ export function deliveryRetry(policy: MessagePolicy | undefined): df.RetryOption
   return retryOptions(first, attempts, { capMs: cap, timeoutMs: giveUp });
 }
 
+/** The direct path's signing decision when it ran over budget for a tenant that may not go unsigned. */
+function overBudgetOnDirectPath(input: ProcessInput): SignOutcome | undefined {
+  const first = input.firstAttempt?.signing;
+  if (input.reason !== 'sign-failed' || !first || !isOverBudget(first.reason)) return undefined;
+  if (mayDeliverUnsigned(input.policy)) return undefined;
+  return { id: input.id, found: true, useSigned: false, signing: first, sender: input.sender };
+}
+
+function* signActivity(
+  context: OrchestrationContext,
+  input: ProcessInput,
+): Generator<df.Task, SignOutcome, unknown> {
+  try {
+    return (yield context.df.callActivityWithRetry(activityNames.sign, signRetry(), {
+      id: input.id,
+      traced: input.reason !== 'orphan' && input.reason !== 'redelivered',
+    })) as SignOutcome;
+  } catch (err) {
+    // Storage kept failing while signing: the message stays; whether it may go out unsigned is
+    // the tenant's call, and an unknown policy counts as fail-closed.
+    return {
+      id: input.id,
+      found: true,
+      useSigned: false,
+      signing: { action: 'failed', reason: `sign-activity: ${describeError(err)}` },
+    };
+  }
+}
+
 /** How often a message whose signing failed is signed again before it is dead-lettered. */
 const failClosedAttempts = 5;
 
@@ -65,27 +95,15 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
   const input = context.df.getInput<ProcessInput>();
   const { id } = input;
   let policy = input.policy;
-  let signed: SignOutcome | undefined;
+  // A message over the signing budget costs as much the next time: signing it again (five times,
+  // for a fail-closed tenant) would only burn a worker each time. What the direct path found stands.
+  let signed = overBudgetOnDirectPath(input);
   for (let attempt = 0; ; attempt++) {
-    try {
-      signed = (yield context.df.callActivityWithRetry(activityNames.sign, signRetry(), {
-        id,
-        traced: input.reason !== 'orphan' && input.reason !== 'redelivered',
-      })) as SignOutcome;
-    } catch (err) {
-      // Storage kept failing while signing: the message stays; whether it may go out unsigned is
-      // the tenant's call, and an unknown policy counts as fail-closed.
-      signed = {
-        id,
-        found: true,
-        useSigned: false,
-        signing: { action: 'failed', reason: `sign-activity: ${describeError(err)}` },
-      };
-    }
+    if (attempt > 0 || !signed) signed = yield* signActivity(context, input);
     policy ??= signed.policy;
     if (!signed.found) return { id, outcome: 'missing' } satisfies ProcessResult;
     if (signed.signing?.action !== 'failed' || mayDeliverUnsigned(policy)) break;
-    if (attempt + 1 >= failClosedAttempts) {
+    if (attempt + 1 >= failClosedAttempts || isOverBudget(signed.signing.reason)) {
       const reason = `signing failed and the message may not go out unsigned: ${signed.signing.reason}`;
       yield context.df.callActivity(activityNames.deadLetter, {
         id,

@@ -256,7 +256,14 @@ export class DirectPath {
     meta: MessageMeta,
   ): Promise<Signing> {
     const sink = new MemorySink();
-    const result = await signInto(content, source, sink, meta, this.rt.settings.processedHeader);
+    const result = await signInto(
+      this.rt.signer,
+      content,
+      source,
+      sink,
+      meta,
+      this.rt.settings.processedHeader,
+    );
     if (result.summary.action !== 'signed') return { summary: result.summary };
     // One buffer rather than the engine's many small chunks: delivery writes it in a few TLS records,
     // and Sent Items stages the same buffer. The chunks are dropped with the sink.
@@ -271,7 +278,7 @@ export class DirectPath {
     meta: MessageMeta,
   ): Promise<Signing> {
     const { store, settings } = this.rt;
-    const result = await signIntoBlob(store, content, source, meta, settings.processedHeader);
+    const result = await signIntoBlob(store, this.rt.signer, content, source, meta, settings.processedHeader);
     if (result.summary.action !== 'signed') return { summary: result.summary };
     const opened = await this.rt.store.openWithMeta(meta.id, 'signed');
     if (!opened) throw new Error(`signed/${meta.id} vanished after it was written`);

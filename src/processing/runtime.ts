@@ -6,6 +6,7 @@ import { DeliveryState } from '../orchestration/delivery-state.js';
 import { SentItemsOutbox } from '../sentitems/index.js';
 import { createStorageClients, MessageStore, names, type StorageClients } from '../storage/index.js';
 import { MessageTrace } from '../trace/index.js';
+import { SigningPool } from './signing-pool.js';
 
 /**
  * What the direct path and the activities share inside one functions process: settings, storage
@@ -22,6 +23,8 @@ export interface Runtime {
   /** Where delivered messages of tenants with the Sent Items update on are handed over. */
   sentItems: SentItemsOutbox;
   logger: Logger;
+  /** Where messages are signed: worker threads with a per-message time and memory budget. */
+  signer: SigningPool;
   content(): Promise<ContentStore>;
 }
 
@@ -50,6 +53,13 @@ export function createRuntime(settings: Settings, parts: RuntimeParts = {}): Run
       lingerMs: settings.processing.traceLingerMs,
     }),
     logger,
+    signer: new SigningPool({
+      workers: settings.processing.signWorkers,
+      budgetMs: settings.processing.signBudgetMs,
+      memoryMb: settings.processing.signMemoryMb,
+      largeBytes: settings.processing.directMaxBytes,
+      logger,
+    }),
     content: () => {
       // Local folder or, in production, the Blob `config` container; reloads keep the last good config.
       content ??= openContent(settings, {

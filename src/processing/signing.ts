@@ -2,8 +2,9 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { ContentStore } from '../content/index.js';
 import type { SigningSummary } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
-import { signMessage, type ResolveSignature } from '../signing/index.js';
+import type { ResolveSignature } from '../signing/index.js';
 import type { MessageMeta, MessageStore } from '../storage/index.js';
+import type { SigningPool } from './signing-pool.js';
 
 /** What signing decided, and the message's Message-ID as the engine read it from the root headers. */
 export interface SigningResult {
@@ -17,8 +18,11 @@ export interface SigningResult {
  * that throws is a property of the configuration, not of storage: retrying would not help, so it
  * becomes a `failed` decision that the tenant's policy decides about. Rejects only when the input
  * or the output failed (storage, worth a retry). `sink` holds the message only when `signed`.
+ * The engine runs in the pool's worker threads, within the per-message budget: a message over it
+ * comes back `failed` with reason `over-budget: …`, like any other signing failure.
  */
 export async function signInto(
+  signer: SigningPool,
   content: ContentStore,
   source: Readable,
   sink: Writable,
@@ -37,10 +41,11 @@ export async function signInto(
       return { action: 'skip', reason: 'template-error' };
     }
   };
-  const decision = await signMessage(source, sink, resolve, {
+  const decision = await signer.sign(source, sink, resolve, {
     sender: meta.envelope.mailFrom,
     recipients: meta.envelope.rcptTo,
     processedHeader,
+    size: meta.size,
   });
   if (templateError !== undefined)
     return { summary: { action: 'failed', reason: `template-error: ${templateError}` } };
@@ -56,6 +61,7 @@ export async function signInto(
  */
 export async function signIntoBlob(
   store: MessageStore,
+  signer: SigningPool,
   content: ContentStore,
   source: Readable,
   meta: MessageMeta,
@@ -65,7 +71,7 @@ export async function signIntoBlob(
   const upload = store.writeSigned(meta.id, sink, meta);
   let result: SigningResult;
   try {
-    result = await signInto(content, source, sink, meta, processedHeader);
+    result = await signInto(signer, content, source, sink, meta, processedHeader);
   } catch (err) {
     sink.destroy();
     await upload.catch(() => undefined);

@@ -92,6 +92,22 @@ describe('who the console believes', () => {
     );
   });
 
+  it('offers the dev sign-in only when the local profile is set explicitly', () => {
+    assert.equal(authSettingsFromEnv({ SIGRELAY_PROFILE: 'local' }).devSignIn, true);
+    assert.equal(
+      authSettingsFromEnv({ SIGRELAY_PROFILE: 'local', SIGRELAY_ADMIN_DEV_AUTH: '0' }).devSignIn,
+      false,
+    );
+    // Outside App Service with the profile unset (a VM, a container): no cookie for whoever asks.
+    const unset = authSettingsFromEnv({});
+    assert.equal(unset.devSignIn, false);
+    assert.throws(() => new ConsoleAuth(unset).devSignIn('Mallory', true), /only available on a local run/);
+    assert.equal(
+      authSettingsFromEnv({ SIGRELAY_PROFILE: 'production', SIGRELAY_ADMIN_DEV_AUTH: '1' }).devSignIn,
+      false,
+    );
+  });
+
   it('refuses a tampered dev cookie', () => {
     const auth = new ConsoleAuth(authSettingsFromEnv({ SIGRELAY_PROFILE: 'local' }));
     const cookie = auth.devSignIn('Ada', false);

@@ -73,6 +73,8 @@ export class LocalFunctionsHost {
   readonly api: DurableApi;
   httpPort = 0;
   readonly functionKey: string;
+  /** Request bodies above this many bytes get 413, like `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` in Azure. */
+  readonly requestLimit: number;
   private readonly options: HostOptions;
   private readonly log: Logger;
   private stopped = false;
@@ -92,6 +94,8 @@ export class LocalFunctionsHost {
     this.options = options;
     this.log = options.logger;
     this.functionKey = options.functionKey ?? crypto.randomBytes(24).toString('base64url');
+    const limit = Number(options.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
+    this.requestLimit = Number.isSafeInteger(limit) && limit > 0 ? limit : defaultRequestLimit;
     const orchestrators = new Map<string, RegisteredFunction['handler']>();
     const activities = new Map<string, RegisteredFunction['handler']>();
     for (const fn of functions) {
@@ -403,35 +407,58 @@ export class LocalFunctionsHost {
         } catch {
           return void res.writeHead(400).end();
         }
-        const chunks: Buffer[] = [];
-        for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
+        // The body is read only when the function asks for it, after its own authentication, and
+        // never past the limit: a stranger's 600 MB POST costs one 401 and a closed connection.
+        const method = req.method ?? 'GET';
+        const headers = new Headers(
+          Object.entries(req.headers).map(([k, v]): [string, string] => [k, String(v)]),
+        );
+        const body = method === 'GET' || method === 'HEAD' ? undefined : boundedBody(req, this.requestLimit);
         const request = new HttpRequest({
-          method: req.method ?? 'GET',
+          method,
           url: url.href,
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+          headers: Object.fromEntries(headers.entries()),
           // Azure hands a repeated query key over joined by commas; do the same.
           query: Object.fromEntries(
             [...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')]),
           ),
           params,
-          body: chunks.length ? { string: Buffer.concat(chunks).toString('utf8') } : undefined,
-        });
+          nativeRequest: new Request(url.href, {
+            method,
+            headers,
+            ...(body ? { body: body.stream, duplex: 'half' } : {}),
+          }),
+        } as ConstructorParameters<typeof HttpRequest>[0]);
+        // Whatever the function read or left unread, the rest of an oversized or unread body is not
+        // worth draining: the connection closes after the answer.
+        const finish = (
+          status: number,
+          answerHeaders: Record<string, string | string[]>,
+          text: string | Buffer,
+        ) => {
+          if (body && !body.ended()) answerHeaders.connection = 'close';
+          res.writeHead(status, answerHeaders).end(text, () => {
+            if (body && !body.ended()) req.destroy();
+          });
+        };
         try {
           const out = (await route.fn.handler(request, this.context(route.fn, {}))) as HttpAnswer | undefined;
-          const headers: Record<string, string | string[]> = Object.fromEntries(
+          if (body?.tooLarge()) return finish(413, {}, '');
+          const answerHeaders: Record<string, string | string[]> = Object.fromEntries(
             new Headers(out?.headers ?? {}).entries(),
           );
-          let body: string | Buffer = '';
+          let text: string | Buffer = '';
           if (out?.jsonBody !== undefined) {
-            body = JSON.stringify(out.jsonBody);
-            headers['content-type'] ??= 'application/json';
-          } else if (typeof out?.body === 'string' || Buffer.isBuffer(out?.body)) body = out.body;
-          else if (out?.body instanceof Uint8Array) body = Buffer.from(out.body);
-          if (out?.cookies?.length) headers['set-cookie'] = out.cookies.map(serializeCookie);
-          res.writeHead(out?.status ?? 200, headers).end(body);
+            text = JSON.stringify(out.jsonBody);
+            answerHeaders['content-type'] ??= 'application/json';
+          } else if (typeof out?.body === 'string' || Buffer.isBuffer(out?.body)) text = out.body;
+          else if (out?.body instanceof Uint8Array) text = Buffer.from(out.body);
+          if (out?.cookies?.length) answerHeaders['set-cookie'] = out.cookies.map(serializeCookie);
+          finish(out?.status ?? 200, answerHeaders, text);
         } catch (err) {
+          if (body?.tooLarge()) return finish(413, {}, '');
           this.log.warn({ fn: route.fn.name, err: describeError(err) }, 'http function failed');
-          res.writeHead(500).end();
+          finish(500, {}, '');
         }
       })();
     });
@@ -439,6 +466,43 @@ export class LocalFunctionsHost {
     await new Promise<void>((resolve) => server.listen(this.options.httpPort ?? 0, '127.0.0.1', resolve));
     this.httpPort = (server.address() as AddressInfo).port;
   }
+}
+
+/** The Functions host's default request body limit (`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`): 100 MB. */
+export const defaultRequestLimit = 104_857_600;
+
+/**
+ * A request body as a stream the function pulls from, refusing past `limit` bytes as the Functions
+ * host does (it answers 413): at once when Content-Length says more, else as soon as more arrived.
+ * Nothing is read before the function asks, so a handler that refuses first reads nothing.
+ */
+function boundedBody(req: http.IncomingMessage, limit: number) {
+  let over = false;
+  let done = false;
+  let seen = 0;
+  const declared = Number(req.headers['content-length']);
+  const chunks = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const refuse = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    over = true;
+    controller.error(new Error(`the request body is larger than ${limit} bytes`));
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (declared > limit) return refuse(controller);
+        const next = await chunks.next();
+        if (next.done === true) {
+          done = true;
+          return controller.close();
+        }
+        seen += next.value.length;
+        if (seen > limit) return refuse(controller);
+        controller.enqueue(new Uint8Array(next.value));
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, tooLarge: () => over, ended: () => done && !over };
 }
 
 /**

@@ -1,0 +1,297 @@
+import os from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { Logger } from '../log/index.js';
+import type { ResolveSignature, SignDecision, SignOptions } from '../signing/index.js';
+import { describeError } from '../errors/index.js';
+import { chunkWindow, ownBuffer, type FromWorker, type StartJob, type ToWorker } from './signing-protocol.js';
+
+export interface SigningPoolOptions {
+  /** Worker threads; 0 or absent = one per core. */
+  workers?: number;
+  /** Milliseconds a job's worker may spend running (not waiting for I/O) before it is stopped. */
+  budgetMs: number;
+  /** Heap limit of each worker, MB: a message that needs more fails alone. */
+  memoryMb: number;
+  /** Messages above this size are "large": they never take the last free worker. */
+  largeBytes: number;
+  logger?: Logger;
+}
+
+/** A job as the pool queues it. */
+interface Job {
+  input: Readable;
+  output: Writable;
+  resolve: ResolveSignature;
+  options: SignOptions;
+  large: boolean;
+  settle: { resolve: (d: SignDecision) => void; reject: (err: unknown) => void };
+}
+
+/** The reason a decision over budget carries; the orchestration dead-letters it at once. */
+export const overBudgetReason = 'over-budget';
+
+export function isOverBudget(reason: string | undefined): boolean {
+  return reason?.startsWith(`${overBudgetReason}:`) === true;
+}
+
+/**
+ * Signs messages in worker threads, one message per worker at a time, so a message that costs too
+ * much (a pathological body, a huge part) cannot block the host's event loop — queue lease renewal,
+ * HTTP routes, other deliveries — nor other messages for long. Each message gets a CPU budget
+ * (the worker's event-loop active time, so waiting for storage does not count) and a heap limit;
+ * past either the worker is terminated and replaced, and the message comes back as `failed` with
+ * reason `over-budget: …`, for the tenant's failure policy. Large messages queue for all but one
+ * worker, and small ones go first, so ordinary mail never waits behind a batch of big ones.
+ *
+ * Hand-written rather than piscina: a job here is a two-way stream plus a callback into the main
+ * thread (the signature is resolved where the content lives), which a task-function pool does not
+ * model, and the budget needs the worker's own event-loop time.
+ */
+export class SigningPool {
+  private readonly size: number;
+  private readonly idle: Worker[] = [];
+  private readonly queued: Job[] = [];
+  private busy = 0;
+  private busyLarge = 0;
+  private closed = false;
+  private readonly all = new Set<Worker>();
+
+  constructor(private readonly options: SigningPoolOptions) {
+    this.size = options.workers && options.workers > 0 ? options.workers : os.availableParallelism();
+  }
+
+  /** Like `signMessage`, in a worker; the same contract (see src/signing/sign-message.ts). */
+  sign(
+    input: Readable,
+    output: Writable,
+    resolve: ResolveSignature,
+    options: SignOptions & { size: number },
+  ): Promise<SignDecision> {
+    if (this.closed) return Promise.reject(new Error('the signing pool is closed'));
+    const { size, ...signOptions } = options;
+    return new Promise<SignDecision>((res, rej) => {
+      const job: Job = {
+        input,
+        output,
+        resolve,
+        options: signOptions,
+        large: size > this.options.largeBytes,
+        settle: { resolve: res, reject: rej },
+      };
+      // Small messages go ahead of large ones; each kind keeps its arrival order.
+      const at = job.large ? -1 : this.queued.findIndex((j) => j.large);
+      if (at < 0) this.queued.push(job);
+      else this.queued.splice(at, 0, job);
+      this.dispatch();
+    });
+  }
+
+  /** Stops every worker; jobs still queued are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queued.splice(0)) job.settle.reject(new Error('the signing pool is closed'));
+    await Promise.all([...this.all].map((w) => w.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.busy < this.size) {
+      // A large message may not take the last free worker (unless the pool has only one).
+      const largeAllowed = this.size === 1 || this.busyLarge < this.size - 1;
+      const index = this.queued.findIndex((j) => !j.large || largeAllowed);
+      if (index < 0) return;
+      const [job] = this.queued.splice(index, 1);
+      if (!job) return;
+      this.busy++;
+      if (job.large) this.busyLarge++;
+      void this.run(job).finally(() => {
+        this.busy--;
+        if (job.large) this.busyLarge--;
+        if (!this.closed) this.dispatch();
+      });
+    }
+  }
+
+  private worker(): Worker {
+    const idle = this.idle.pop();
+    if (idle) {
+      idle.ref();
+      return idle;
+    }
+    const worker = new Worker(new URL('./signing-worker.js', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb },
+    });
+    this.all.add(worker);
+    worker.once('exit', () => {
+      this.all.delete(worker);
+      const i = this.idle.indexOf(worker);
+      if (i >= 0) this.idle.splice(i, 1);
+    });
+    return worker;
+  }
+
+  private release(worker: Worker): void {
+    // An idle worker must not keep a CLI or test process alive.
+    worker.unref();
+    this.idle.push(worker);
+  }
+
+  private async run(job: Job): Promise<void> {
+    const worker = this.worker();
+    const { port1: port, port2 } = new MessageChannel();
+    const { input, output } = job;
+    const send = (m: ToWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let ioError: unknown;
+    let finished = false;
+    let stopWorker = false;
+
+    const outcome = new Promise<SignDecision>((resolve, reject) => {
+      const finish = (result: { decision: SignDecision } | { error: unknown }) => {
+        if (finished) return;
+        finished = true;
+        clearInterval(budgetCheck);
+        worker.off('error', onWorkerError);
+        worker.off('exit', onExit);
+        input.off('data', onData).off('end', onEnd).off('error', onInputError);
+        port.close();
+        if ('error' in result)
+          reject(result.error instanceof Error ? result.error : new Error(describeError(result.error)));
+        else resolve(result.decision);
+      };
+      const overBudget = (what: string) => {
+        stopWorker = true;
+        void worker.terminate();
+        finish({ decision: { action: 'failed', reason: `${overBudgetReason}: ${what}`, bytesIn, bytesOut } });
+      };
+
+      // Input: a few chunks ahead of the worker, paused until it has read them.
+      let inFlight = 0;
+      const onData = (chunk: Buffer) => {
+        bytesIn += chunk.length;
+        const buffer = ownBuffer(chunk);
+        send({ type: 'in', chunk: buffer }, [buffer]);
+        if (++inFlight >= chunkWindow) input.pause();
+      };
+      const onEnd = () => send({ type: 'in-end' });
+      const onInputError = (err: unknown) => {
+        ioError ??= err;
+        send({ type: 'in-error', message: describeError(err) });
+      };
+      input.on('data', onData).once('end', onEnd).once('error', onInputError);
+
+      // Output: written in order, acknowledged once the sink has taken it.
+      let writing = Promise.resolve();
+      const onOutputError = (err: unknown) => {
+        ioError ??= err;
+        stopWorker = true;
+        void worker.terminate();
+        finish({ error: err });
+      };
+      output.once('error', onOutputError);
+
+      port.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'started':
+            startBudget();
+            break;
+          case 'in-ack':
+            if (--inFlight < chunkWindow && input.isPaused()) input.resume();
+            break;
+          case 'out': {
+            const chunk = Buffer.from(m.chunk);
+            bytesOut += chunk.length;
+            writing = writing.then(
+              () =>
+                new Promise<void>((done) => {
+                  if (output.destroyed) return done();
+                  if (output.write(chunk)) return done();
+                  // A sink destroyed while full never drains: its close ends the wait as well.
+                  const settle = () => {
+                    output.off('drain', settle).off('close', settle);
+                    done();
+                  };
+                  output.once('drain', settle).once('close', settle);
+                }),
+            );
+            void writing.then(() => !finished && send({ type: 'out-ack' }));
+            break;
+          }
+          case 'resolve':
+            job.resolve(m.facts).then(
+              (resolution) => !finished && send({ type: 'resolved', resolution }),
+              (err: unknown) => !finished && send({ type: 'resolve-failed', message: describeError(err) }),
+            );
+            break;
+          case 'done':
+            void writing.then(() => {
+              output.off('error', onOutputError);
+              if (m.decision.action === 'signed') output.end();
+              else if (!output.destroyed) output.destroy();
+              finish({ decision: m.decision });
+            });
+            break;
+          case 'error':
+            if (!output.destroyed) output.destroy();
+            finish({ error: ioError ?? new Error(m.message) });
+            break;
+        }
+      });
+
+      const onWorkerError = (err: Error & { code?: string }) => {
+        stopWorker = true;
+        if (err.code === 'ERR_WORKER_OUT_OF_MEMORY')
+          return overBudget(`more than ${this.options.memoryMb} MB of memory`);
+        finish({
+          decision: { action: 'failed', reason: `engine-error: ${describeError(err)}`, bytesIn, bytesOut },
+        });
+      };
+      const onExit = () => {
+        stopWorker = true;
+        finish({
+          decision: {
+            action: 'failed',
+            reason: 'engine-error: the signing worker stopped',
+            bytesIn,
+            bytesOut,
+          },
+        });
+      };
+      worker.once('error', onWorkerError);
+      worker.once('exit', onExit);
+
+      // The budget counts the worker's running time only: a slow blob read is not the message's fault.
+      const { budgetMs } = this.options;
+      let budgetCheck: NodeJS.Timeout | undefined;
+      const startBudget = () => {
+        const start = worker.performance.eventLoopUtilization();
+        budgetCheck = setInterval(
+          () => {
+            if (worker.performance.eventLoopUtilization(start).active > budgetMs)
+              overBudget(`signing ran longer than ${budgetMs} ms`);
+          },
+          Math.max(1, Math.min(250, Math.floor(budgetMs / 4))),
+        );
+      };
+
+      const startJob: StartJob = { port: port2, options: job.options };
+      worker.postMessage(startJob, [port2]);
+    });
+
+    try {
+      const decision = await outcome;
+      if (decision.reason.startsWith(overBudgetReason)) {
+        input.destroy();
+        if (!output.destroyed) output.destroy();
+        this.options.logger?.warn({ reason: decision.reason, bytesIn }, 'signing stopped: over budget');
+      }
+      job.settle.resolve(decision);
+    } catch (err) {
+      input.destroy();
+      job.settle.reject(err);
+    } finally {
+      if (!stopWorker) this.release(worker);
+    }
+  }
+}
