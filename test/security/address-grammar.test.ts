@@ -96,9 +96,12 @@ describe('the front accepts only RFC 5321 mailboxes', () => {
 });
 
 describe('delivery hands the stored envelope to the endpoint unchanged', () => {
-  test('one recipient with a comma stays one RCPT TO with the same bytes', async () => {
-    const seen: { from: string; to: string[] } = { from: '', to: [] };
-    const endpoint = new SMTPServer({
+  let endpoint: SMTPServer;
+  let target: DeliveryTarget;
+  const seen: { from: string; to: string[] } = { from: '', to: [] };
+
+  before(async () => {
+    endpoint = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
@@ -112,7 +115,10 @@ describe('delivery hands the stored envelope to the endpoint unchanged', () => {
       },
       onRcptTo: (address, _session, cb) => {
         seen.to.push(address.address);
-        cb();
+        // Like Exchange Online refusing a mailbox it cannot parse: permanent, for this recipient.
+        if (address.address.startsWith('broken'))
+          cb(Object.assign(new Error('5.1.3 Bad recipient address syntax'), { responseCode: 501 }));
+        else cb();
       },
       onData: (stream, _session, cb) => {
         stream.resume();
@@ -121,25 +127,38 @@ describe('delivery hands the stored envelope to the endpoint unchanged', () => {
     });
     await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
     const port = (endpoint.server.address() as { port: number }).port;
-    try {
-      const target: DeliveryTarget = {
-        host: '127.0.0.1',
-        port,
-        ehloName: 'relay.contoso.com',
-        tls: 'none',
-        timeoutMs: 10_000,
-      };
-      const outcome = await deliver(target, {
-        mailFrom: 'alice@contoso.com',
-        rcptTo: ['a,b@fabrikam.example', 'ceo(x)victim@fabrikam.example'],
-        prependHeaders: ['X-Sigrelay-Processed: true'],
-        message: Buffer.from(message({})),
-      });
-      assert.equal(outcome.status, 'delivered', outcome.response);
-      assert.equal(seen.from, 'alice@contoso.com');
-      assert.deepEqual(seen.to, ['a,b@fabrikam.example', 'ceo(x)victim@fabrikam.example']);
-    } finally {
-      await new Promise<void>((resolve) => endpoint.close(() => resolve()));
-    }
+    target = { host: '127.0.0.1', port, ehloName: 'relay.contoso.com', tls: 'none', timeoutMs: 10_000 };
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => endpoint.close(() => resolve()));
+  });
+
+  test('one recipient with a comma stays one RCPT TO with the same bytes', async () => {
+    seen.to = [];
+    const outcome = await deliver(target, {
+      mailFrom: 'alice@contoso.com',
+      rcptTo: ['a,b@fabrikam.example', 'ceo(x)victim@fabrikam.example'],
+      prependHeaders: ['X-Sigrelay-Processed: true'],
+      message: Buffer.from(message({})),
+    });
+    assert.equal(outcome.status, 'delivered', outcome.response);
+    assert.equal(seen.from, 'alice@contoso.com');
+    assert.deepEqual(seen.to, ['a,b@fabrikam.example', 'ceo(x)victim@fabrikam.example']);
+  });
+
+  test('a 501 for one recipient is permanent for that recipient, not a retry', async () => {
+    seen.to = [];
+    const odd = 'broken\ufffd(gan@fabrikam.example';
+    const outcome = await deliver(target, {
+      mailFrom: 'alice@contoso.com',
+      rcptTo: ['megan@fabrikam.example', odd],
+      prependHeaders: ['X-Sigrelay-Processed: true'],
+      message: Buffer.from(message({})),
+    });
+    assert.deepEqual(seen.to, ['megan@fabrikam.example', odd]);
+    assert.equal(outcome.status, 'partial');
+    assert.deepEqual(outcome.accepted, ['megan@fabrikam.example']);
+    assert.deepEqual(outcome.rejected, [odd], 'refused permanently: a DSN, once');
+    assert.deepEqual(outcome.deferred, [], 'nothing left to retry');
   });
 });
