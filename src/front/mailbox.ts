@@ -43,18 +43,19 @@ export function mailboxProblem(address: string, options: MailboxOptions): Mailbo
   const syntax = (why: string): MailboxProblem => ({ kind: 'syntax', why });
   if (address.includes(replacementCharacter)) return syntax('the address is not valid UTF-8');
   if (/[\x00-\x1f\x7f]/.test(address)) return syntax('control characters are not allowed in an address');
-  if (!options.utf8 && /[^\x00-\x7f]/.test(address))
-    return { kind: 'not-allowed', why: 'a non-ASCII address needs SMTPUTF8 on MAIL FROM' };
   if (Buffer.byteLength(address, 'utf8') > 254)
     return { kind: 'not-allowed', why: 'the address is longer than 254 octets' };
   const at = address.lastIndexOf('@');
   if (at < 1) return syntax('an address needs a local part, "@" and a domain');
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
+  // Only the local part: smtp-server has already turned an A-label domain (xn--…) into Unicode.
+  if (!options.utf8 && /[^\x00-\x7f]/.test(local))
+    return { kind: 'not-allowed', why: 'a non-ASCII local part needs SMTPUTF8 on MAIL FROM' };
   if (Buffer.byteLength(local, 'utf8') > 64)
     return { kind: 'not-allowed', why: 'the local part is longer than 64 octets' };
   const problem = local.startsWith('"') ? quotedStringProblem(local) : dotStringProblem(local, options);
-  const domainIssue = domain.startsWith('[') ? addressLiteralProblem(domain) : domainProblem(domain, options);
+  const domainIssue = domain.startsWith('[') ? addressLiteralProblem(domain) : domainProblem(domain);
   const why = problem ?? domainIssue;
   return why ? syntax(why) : undefined;
 }
@@ -92,11 +93,11 @@ function quotedStringProblem(local: string): string | undefined {
   return undefined;
 }
 
-function domainProblem(domain: string, options: MailboxOptions): string | undefined {
+function domainProblem(domain: string): string | undefined {
   if (domain === '') return 'the domain is empty';
   for (const part of domain.split('.')) {
     if (label.test(part)) continue;
-    if (options.utf8 && part !== '' && /[^\x00-\x7f]/.test(part) && uLabel(part)) continue;
+    if (part !== '' && /[^\x00-\x7f]/.test(part) && uLabel(part)) continue;
     return 'the domain is not a host name (letters, digits and inner hyphens between dots)';
   }
   return undefined;

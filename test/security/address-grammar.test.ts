@@ -55,7 +55,7 @@ describe('the front accepts only RFC 5321 mailboxes', () => {
     for (const [address, code] of recipients) {
       const reply = await client.command(`RCPT TO:<${address}>`);
       assertReply(reply, code, '5.1.3', address);
-      assert.match(reply.text, /address/i, `${address}: the reply says what is wrong`);
+      assert.match(reply.text, /address|local part|domain/i, `${address}: the reply says what is wrong`);
     }
     client.close();
     assert.deepEqual(await inboundBlobNames(storage), before);
@@ -88,7 +88,12 @@ describe('the front accepts only RFC 5321 mailboxes', () => {
   test('unusual but valid atext still passes', async () => {
     const client = await openSession(front.port, pki);
     assertReply(await client.command('MAIL FROM:<alice@contoso.com>'), 250, '2.1.0', 'sender');
-    for (const address of ["o'brien+news@fabrikam.example", 'a.b-c_d=e?f{g}~h@fabrikam.example']) {
+    for (const address of [
+      "o'brien+news@fabrikam.example",
+      'a.b-c_d=e?f{g}~h@fabrikam.example',
+      // An IDN domain as an A-label, without SMTPUTF8, as Exchange Online sends it.
+      'megan@xn--bcher-kva.example',
+    ]) {
       assertReply(await client.command(`RCPT TO:<${address}>`), 250, '2.1.5', address);
     }
     client.close();
