@@ -30,7 +30,7 @@ export const templateLimits = {
   /** Characters of output. */
   outputChars: 1024 * 1024,
   /** liquidjs's allocation units (ranges, joins, string filters) for one render. */
-  memoryUnits: 10_000_000,
+  memoryUnits: 1_000_000,
   /** Characters of template source parsed in one call. */
   parseChars: 1024 * 1024,
 } as const;

@@ -62,6 +62,16 @@ describe('templates render within bounds', () => {
     assert.match(err.message, /limit exceeded/);
   });
 
+  test('nested loops over directory data, allocating nothing, are stopped by the time limit', async () => {
+    const items = Array.from({ length: 100_000 }, (_, i) => i);
+    const set = templates({
+      'templates/corporate.html':
+        '{% for a in user.items %}{% for b in user.items %}{% assign c = b %}{% endfor %}{% endfor %}',
+    });
+    const err = await refusal(set.render('corporate', { user: { items } }));
+    assert.match(err.message, /template render limit exceeded/);
+  });
+
   test('an output larger than the limit is refused', async () => {
     const chunk = 'x'.repeat(1000);
     const iterations = Math.ceil(templateLimits.outputChars / chunk.length) + 1;
