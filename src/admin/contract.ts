@@ -525,6 +525,8 @@ export interface Health {
   unfinished: { messages: number; oldestAgeSeconds: number };
   /** Messages the orchestration is retrying (handed over by the direct path, not yet finished). */
   inRetry: number;
+  /** Stored messages still retried although the endpoint's last reply was permanent (5xx). */
+  retriedAfterPermanentReply: number;
   deadLetters: number;
   lastHour: { delivered: number; failed: number; deadLettered: number };
   config: ConfigStatus;

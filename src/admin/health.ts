@@ -1,3 +1,4 @@
+import { retriedAfterPermanentReply } from '../orchestration/delivery-state.js';
 import type { Runtime } from '../processing/index.js';
 import type { ConfigStatus, Health } from './contract.js';
 
@@ -23,12 +24,15 @@ export async function collectHealth(
   let messages = 0;
   let oldest = queued?.insertedOn.getTime() ?? now;
   let inRetry = 0;
+  let afterPermanent = 0;
   for await (const blob of rt.storage.inbound.listBlobsFlat()) {
     if (++messages > scanLimit) break;
     const at = blob.properties.lastModified?.getTime() ?? now;
     oldest = Math.min(oldest, at);
     // The direct path finishes in seconds; a stored message with delivery attempts behind it is being retried.
-    if (now - at > 30_000 && ((await rt.state.get(blob.name))?.attempts ?? 0) > 0) inRetry++;
+    const progress = await rt.state.get(blob.name);
+    if (now - at > 30_000 && (progress?.attempts ?? 0) > 0) inRetry++;
+    if (retriedAfterPermanentReply(progress)) afterPermanent++;
   }
   const deadLetters = (await rt.deadLetters.list()).length;
   const hourAgo = new Date(now - 3600_000);
@@ -46,6 +50,7 @@ export async function collectHealth(
       oldestAgeSeconds: Math.round((now - oldest) / 1000),
     },
     inRetry,
+    retriedAfterPermanentReply: afterPermanent,
     deadLetters,
     lastHour,
     config: await config(),

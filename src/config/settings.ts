@@ -199,6 +199,14 @@ export function loadSettings(env: Env = process.env): Settings {
     const field = issue ? jsonPath(issue.path) : '';
     throw new ConfigError('environment', envNameFor(field), issue?.message ?? 'invalid');
   }
+  // In production a tenant's mail goes only to its own Exchange Online endpoint (tenants.json
+  // allows nothing else); one setting that sends every tenant's mail elsewhere is for local runs.
+  if (result.data.profile === 'production' && result.data.delivery.override)
+    throw new ConfigError(
+      'environment',
+      'SIGRELAY_DELIVERY_HOST',
+      "is allowed only with SIGRELAY_PROFILE=local; in production mail goes back to each tenant's *.mail.protection.outlook.com",
+    );
   return result.data;
 }
 

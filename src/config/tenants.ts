@@ -18,6 +18,34 @@ const domain = z
   )
   .transform((s) => s.toLowerCase());
 
+/**
+ * Where a tenant's signed mail goes back to. tenants.json is data the console edits, so it may only
+ * name the tenant's own Exchange Online endpoint: anything else would let whoever edits it route a
+ * tenant's mail (over our certified connection) to a host of their choosing. A different endpoint
+ * (the local stand-in, a test server) is a deployment setting, SIGRELAY_DELIVERY_HOST.
+ */
+const exchangeOnlineEndpoint = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+mail\.protection\.outlook\.com$/,
+    'expected <tenant>.mail.protection.outlook.com; another endpoint is a deployment setting (SIGRELAY_DELIVERY_HOST), not tenant data',
+  )
+  .transform((s) => s.toLowerCase());
+
+/**
+ * A certificate file named in tenants.json: a relative path that stays inside the configuration
+ * directory, where the deployment puts it (the console can write only JSON, templates and images
+ * there). An absolute path or `..` would let an edit of tenants.json present any file as the
+ * tenant's client certificate.
+ */
+const certificatePath = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => !path.isAbsolute(p) && !path.win32.isAbsolute(p) && !p.split(/[\\/]/).includes('..'),
+    'expected a path relative to the configuration directory, without ".."; the default certificate is a deployment setting (SIGRELAY_DELIVERY_CLIENT_CERT / _KEY)',
+  );
+
 /** Where a secret comes from: a Key Vault secret (production) or an environment variable (local runs). */
 const secretSource = z.union([
   z
@@ -101,13 +129,16 @@ export const tenantSchema = z
     /** Approved sender domains: the tenant's accepted domains whose mail we sign (incl. onmicrosoft.com). */
     domains: z.array(domain).min(1),
     /** Where signed mail goes back: `<tenant>.mail.protection.outlook.com:25` in production. */
-    delivery: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(25) }),
+    delivery: z.object({
+      host: exchangeOnlineEndpoint,
+      port: z.number().int().min(1).max(65535).default(25),
+    }),
     /** The client certificate the tenant's inbound connector trusts (TlsSenderCertificateName). */
     certificate: z
       .object({
         name: z.string().min(1),
-        certFile: z.string().min(1).optional(),
-        keyFile: z.string().min(1).optional(),
+        certFile: certificatePath.optional(),
+        keyFile: certificatePath.optional(),
       })
       .optional(),
     settings: z

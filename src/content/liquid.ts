@@ -1,8 +1,12 @@
 import {
+  Context,
+  Drop,
+  IncludeTag,
   Liquid,
+  RenderTag,
   Tag,
+  toPromise,
   TypeGuards,
-  type Context,
   type Emitter,
   type FS,
   type Parser,
@@ -10,6 +14,26 @@ import {
   type Template,
   type TopLevelToken,
 } from 'liquidjs';
+
+/**
+ * Bounds on one render. Templates are data an admin edits (and the console renders drafts as they
+ * are typed), so a loop of millions, a template that includes itself or a huge output must fail at
+ * once with an error naming the file, in the same process that signs mail, instead of blocking it or
+ * exhausting its heap. A real signature renders in well under a millisecond, includes one or two
+ * partials and is a few kilobytes: the limits are orders of magnitude above that.
+ */
+export const templateLimits = {
+  /** Wall-clock milliseconds for one render (liquidjs checks between nodes). */
+  renderMs: 500,
+  /** Nested `include` / `render` levels. */
+  includeDepth: 8,
+  /** Characters of output. */
+  outputChars: 1024 * 1024,
+  /** liquidjs's allocation units (ranges, joins, string filters) for one render. */
+  memoryUnits: 1_000_000,
+  /** Characters of template source parsed in one call. */
+  parseChars: 1024 * 1024,
+} as const;
 
 /**
  * The Liquid dialect of signature templates: HTML output is escaped unless a template says `| raw`,
@@ -25,7 +49,12 @@ export function createLiquid(kind: 'html' | 'text', partials: ReadonlyMap<string
     root: ['/'],
     extname: kind === 'html' ? '.html' : '.txt',
     relativeReference: false,
+    renderLimit: templateLimits.renderMs,
+    memoryLimit: templateLimits.memoryUnits,
+    parseLimit: templateLimits.parseChars,
   });
+  liquid.registerTag('include', GuardedInclude);
+  liquid.registerTag('render', GuardedRender);
   liquid.registerFilter('phone', phone);
   liquid.registerFilter('tel', tel);
   liquid.registerFilter('join_present', joinPresent);
@@ -35,6 +64,77 @@ export function createLiquid(kind: 'html' | 'text', partials: ReadonlyMap<string
   });
   liquid.registerTag('lines', linesTag(kind === 'html' ? '<br>\n' : '\n', kind));
   return liquid;
+}
+
+/** Renders parsed templates within `templateLimits`; a breach throws, naming the limit. */
+export async function renderBounded(liquid: Liquid, templates: Template[], data: object): Promise<string> {
+  const ctx = new Context(data, liquid.options, {}, { liquid });
+  const emitter = new BoundedEmitter(templateLimits.outputChars);
+  await toPromise(liquid.renderer.renderTemplates(templates, ctx, emitter));
+  return emitter.buffer;
+}
+
+/** Liquid's own emitter, refusing to grow past `limit` characters. */
+class BoundedEmitter implements Emitter {
+  buffer = '';
+  constructor(private readonly limit: number) {}
+
+  write(html: unknown): void {
+    const text = stringify(html);
+    if (this.buffer.length + text.length > this.limit)
+      throw new Error(`output is larger than ${this.limit} characters`);
+    this.buffer += text;
+  }
+}
+
+/** What liquidjs's own emitter writes for a value: Drops by their value, arrays joined, nil as ''. */
+function stringify(value: unknown): string {
+  const plain: unknown = value instanceof Drop ? value.valueOf() : value;
+  if (typeof plain === 'string') return plain;
+  if (plain === null || plain === undefined) return '';
+  if (Array.isArray(plain)) return plain.map(stringify).join('');
+  // Exactly liquidjs's fallback, so a Date or an object prints as it did before the bound.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
+  return String(plain);
+}
+
+/**
+ * Include depth per render. liquidjs shares one render-time limiter between a context and every
+ * context spawned from it (`render` spawns, `include` pushes), so it identifies the render.
+ */
+const includeDepths = new WeakMap<object, number>();
+
+/** `{% include %}` that counts its nesting. */
+class GuardedInclude extends IncludeTag {
+  override *render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
+    yield withinDepth(ctx, 'include', () => super.render(ctx, emitter));
+  }
+}
+
+/** `{% render %}` that counts its nesting. */
+class GuardedRender extends RenderTag {
+  override *render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
+    yield withinDepth(ctx, 'render', () => super.render(ctx, emitter));
+  }
+}
+
+function* withinDepth(
+  ctx: Context,
+  tag: string,
+  inner: () => Generator<unknown, void, unknown>,
+): Generator<unknown, void, unknown> {
+  const key = ctx.renderLimit;
+  const depth = (includeDepths.get(key) ?? 0) + 1;
+  if (depth > templateLimits.includeDepth)
+    throw new Error(
+      `{% ${tag} %} nests deeper than ${templateLimits.includeDepth} levels (does a template include itself?)`,
+    );
+  includeDepths.set(key, depth);
+  try {
+    yield inner();
+  } finally {
+    includeDepths.set(key, depth - 1);
+  }
 }
 
 /** Tidies a phone number for display: Entra holds free text, so only whitespace is normalised. */

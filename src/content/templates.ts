@@ -1,7 +1,7 @@
 import { convert } from 'html-to-text';
 import type { Liquid, Template } from 'liquidjs';
 import { ConfigError } from '../config/index.js';
-import { createLiquid } from './liquid.js';
+import { createLiquid, renderBounded } from './liquid.js';
 import { cidReference, type ImageLibrary } from './images.js';
 
 interface Compiled {
@@ -101,7 +101,7 @@ async function renderOrExplain(
   file: string,
 ): Promise<string> {
   try {
-    return String(await liquid.render(template, data));
+    return await renderBounded(liquid, template, data);
   } catch (err) {
     throw templateError(err, file);
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { Readable } from 'node:stream';
-import nodemailer, { type Transporter } from 'nodemailer';
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Settings, Tenant } from '../config/index.js';
 import { describeError, replyCodeOf } from '../errors/index.js';
@@ -120,9 +120,33 @@ function transportFor(target: DeliveryTarget): Transporter<SMTPTransport.SentMes
         rejectUnauthorized: true,
       },
     } as SMTPTransport.Options);
+    transport.use('stream', passEnvelopeThrough);
     transports.set(key, transport);
   }
   return transport;
+}
+
+/** The stored envelope, as the front accepted it, for `passEnvelopeThrough`. */
+interface StoredEnvelope {
+  storedEnvelope: { from: string; to: string[] };
+}
+
+/**
+ * nodemailer reads an `envelope` option as RFC 5322 header addresses (commas split, comments
+ * vanish), so `a,b@x` would become two recipients and `ceo(x)victim@x` a third party. The front has
+ * already checked every address against RFC 5321 (`src/front/mailbox.ts`); here the connection gets
+ * them byte for byte, and nodemailer's SMTP connection adds SMTPUTF8 itself when one is not ASCII.
+ */
+function passEnvelopeThrough(
+  mail: { data: object; message: { getEnvelope: () => object } },
+  done: (err?: Error | null) => void,
+): void {
+  const stored = (mail.data as Partial<StoredEnvelope>).storedEnvelope;
+  if (stored) {
+    const envelope = { from: stored.from, to: [...stored.to] };
+    mail.message.getEnvelope = () => envelope;
+  }
+  done();
 }
 
 /**
@@ -137,10 +161,11 @@ export async function deliver(target: DeliveryTarget, request: DeliveryRequest):
     : Readable.from(prepend(head, message));
   const transport = transportFor(target);
   try {
-    const info = await transport.sendMail({
-      envelope: { from: request.mailFrom, to: request.rcptTo },
+    const mail: SendMailOptions & StoredEnvelope = {
+      storedEnvelope: { from: request.mailFrom, to: request.rcptTo },
       raw,
-    });
+    };
+    const info = await transport.sendMail(mail);
     const accepted = (info.accepted ?? []).map(String);
     const { deferred, rejected, replies } = classifyRecipients(
       (info as { rejectedErrors?: unknown[] }).rejectedErrors,
@@ -173,12 +198,21 @@ function failureOutcome(err: unknown, rcptTo: string[]): DeliveryOutcome {
   let classified: Pick<DeliveryOutcome, 'deferred' | 'rejected'> & { replies: Record<string, string> };
   if (Array.isArray(perRecipient) && perRecipient.length > 0)
     classified = classifyRecipients(perRecipient, rcptTo);
-  else if (code !== undefined && code >= 500)
+  else if ((code !== undefined && code >= 500) || envelopeNeverSendable(err, code))
     classified = { deferred: [], rejected: [...rcptTo], replies: {} };
   else classified = { deferred: [...rcptTo], rejected: [], replies: {} };
   const { deferred, rejected, replies } = classified;
   const status = deferred.length === 0 ? 'permanent' : 'temporary';
   return { status, response, code, accepted: [], deferred, rejected, recipientReplies: replies };
+}
+
+/**
+ * nodemailer refuses an envelope it cannot write as SMTP commands (CR, LF or angle brackets in an
+ * address) before a byte is sent: no reply code, but no retry can ever succeed either.
+ */
+function envelopeNeverSendable(err: unknown, code: number | undefined): boolean {
+  const e = err as { code?: unknown; command?: unknown };
+  return code === undefined && e.code === 'EENVELOPE' && e.command === 'API';
 }
 
 /**

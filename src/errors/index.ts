@@ -43,6 +43,10 @@ export const replies = {
   lineTooLong: (limit: number) => new SmtpError(550, '5.6.0', `Line longer than ${limit} octets`),
   headerTooBig: (limit: number) =>
     new SmtpError(552, '5.3.4', `Message header block exceeds the limit of ${limit} octets`),
+  /** RFC 5321 §4.2.2 / RFC 3463: the address is not a Mailbox at all. */
+  badAddressSyntax: (why: string) => new SmtpError(501, '5.1.3', `Bad address syntax: ${why}`),
+  /** The address is well-formed but not one we may take (RFC 6531: non-ASCII without SMTPUTF8). */
+  addressNotAllowed: (why: string) => new SmtpError(553, '5.1.3', `Mailbox name not allowed: ${why}`),
   addressNotAccepted: (why: string) => new SmtpError(550, '5.7.1', `Address not accepted: ${why}`),
   clientCertificateRejected: (why: string) =>
     new SmtpError(554, '5.7.1', `Client certificate not accepted: ${why}`),

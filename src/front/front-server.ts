@@ -260,6 +260,7 @@ export class FrontServer {
     const from = {
       address: address.address.toLowerCase(),
       sourceRoute: (address as { sourceRoute?: boolean }).sourceRoute === true,
+      utf8: address.args !== false && address.args.SMTPUTF8 === true,
     };
     const result = await this.ask(session.id, () =>
       this.options.policy.onMailFrom(from, this.facts(session)),
@@ -282,6 +283,7 @@ export class FrontServer {
     const to = {
       address: address.address.toLowerCase(),
       sourceRoute: (address as { sourceRoute?: boolean }).sourceRoute === true,
+      utf8: (session.envelope as { smtpUtf8?: boolean }).smtpUtf8 === true,
     };
     const err = await this.ask(session.id, () => this.options.policy.onRcptTo(to, transaction));
     if (err) {

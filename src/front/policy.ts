@@ -4,6 +4,7 @@ import { replies, type SmtpError } from '../errors/index.js';
 import type { SenderRateLimiter } from '../ratelimit/index.js';
 import type { Allowlist } from './allowlist.js';
 import { checkDkim } from './dkim.js';
+import { mailboxProblem } from './mailbox.js';
 
 /** What the front knows about a connection when a policy is asked. */
 export interface SessionFacts {
@@ -16,6 +17,8 @@ export interface SessionFacts {
 export interface SmtpAddress {
   address: string;
   sourceRoute?: boolean;
+  /** The transaction declared SMTPUTF8 on MAIL FROM (RFC 6531). */
+  utf8?: boolean;
 }
 
 /** The transaction so far: the sender and, unless it is the null sender, the tenant owning it. */
@@ -78,6 +81,8 @@ export function frontPolicy(options: FrontPolicyOptions): FrontPolicy {
         const optedIn = options.tenants().tenants.some((t) => t.settings.nullSender === 'pass-through');
         return optedIn ? { sender: '' } : replies.senderNotAllowed('null sender not accepted');
       }
+      const malformed = grammarError(from);
+      if (malformed) return malformed;
       const problem = addressProblem(from);
       if (problem) return replies.senderNotAllowed(problem);
       const tenant = options.tenants().forAddress(from.address);
@@ -88,6 +93,8 @@ export function frontPolicy(options: FrontPolicyOptions): FrontPolicy {
     },
 
     onRcptTo: (to) => {
+      const malformed = grammarError(to);
+      if (malformed) return Promise.resolve(malformed);
       const problem = addressProblem(to);
       return Promise.resolve(problem ? replies.addressNotAccepted(problem) : undefined);
     },
@@ -120,6 +127,20 @@ function rateError(verdict: { window: 'minute' | 'day'; limit: number }): SmtpEr
   return verdict.window === 'minute'
     ? replies.rateLimited(`at most ${verdict.limit} messages per minute from this sender`)
     : replies.dailyLimit(`at most ${verdict.limit} messages per 24 hours from this sender`);
+}
+
+/**
+ * The front says 250 only to an RFC 5321 Mailbox, because delivery hands the very same string to the
+ * tenant's endpoint: anything else would be read differently there (or refused after our 250).
+ */
+function grammarError(address: SmtpAddress): SmtpError | undefined {
+  // RFC 5321 §4.1.1.3: a bare `<postmaster>` is valid syntax; the relay check below refuses it.
+  if (address.address === 'postmaster') return undefined;
+  const problem = mailboxProblem(address.address, { utf8: address.utf8 === true });
+  if (!problem) return undefined;
+  return problem.kind === 'syntax'
+    ? replies.badAddressSyntax(problem.why)
+    : replies.addressNotAllowed(problem.why);
 }
 
 /**

@@ -16,6 +16,15 @@ interface Entity {
 }
 
 /**
+ * True when a message is still stored after delivery attempts although the endpoint's last reply
+ * was permanent (5xx). A permanent refusal should end in a DSN or a dead letter at once; a message
+ * retried after one (issue 19: a 501 treated as temporary for 48 h) needs an operator.
+ */
+export function retriedAfterPermanentReply(progress: DeliveryProgress | undefined): boolean {
+  return !!progress && progress.attempts > 0 && /^5\d\d\b/.test(progress.lastResponse.trim());
+}
+
+/**
  * The "delivered" record that makes delivery exactly-once as far as possible: a replayed activity or
  * a restarted orchestration reads it and never sends to a recipient that already got the message.
  */

@@ -95,8 +95,32 @@ function whatwgDecoder(charset: string): TextDecoder | undefined {
   }
 }
 
+/** Bytes per code unit of the wide charsets. */
+const WIDE_UNITS: [RegExp, number][] = [
+  [/^(?:utf-?32|ucs-?4)/, 4],
+  [/^(?:utf-?16|ucs-?2)/, 2],
+];
+/** A surrogate half without its partner: no UTF-8 (or any other output charset) can carry it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * iconv-lite decodes UTF-16 with an odd byte count by dropping the last byte, silently, and keeps
+ * unpaired surrogates that re-encoding would turn into U+FFFD. Either way a byte of the sender's
+ * text would be lost, so such a part (and its message) is left alone, with the reason.
+ */
+function checkWideCharset(bytes: Buffer, charset: string, text: string): void {
+  const unit = WIDE_UNITS.find(([pattern]) => pattern.test(charset))?.[1];
+  if (unit === undefined) return;
+  if (bytes.length % unit !== 0) throw new LeaveAloneError('truncated-wide-charset');
+  if (LONE_SURROGATE.test(text)) throw new LeaveAloneError('undecodable-body');
+}
+
 function decodeText(bytes: Buffer, charset: string): string {
-  if (iconv.encodingExists(charset)) return iconv.decode(bytes, charset);
+  if (iconv.encodingExists(charset)) {
+    const text = iconv.decode(bytes, charset);
+    checkWideCharset(bytes, charset, text);
+    return text;
+  }
   try {
     return (whatwgDecoder(charset) as TextDecoder).decode(bytes);
   } catch {

@@ -16,6 +16,13 @@ export function needsAttention(status: ServiceStatus): string[] {
     out.push(
       `the oldest message (${inbound.oldest.id}) has waited ${Math.round(inbound.oldest.ageSeconds / 60)} min (limit ${oldestMessageLimitSeconds / 60})`,
     );
+  const permanent = status.retrying.afterPermanentReply;
+  if (permanent.length > 0) {
+    const first = permanent[0];
+    out.push(
+      `${permanent.length} message(s) still retried after a permanent (5xx) reply, e.g. ${first?.id}: ${first?.response}; sigrelay trace ${first?.id}`,
+    );
+  }
   if (configuration.error)
     out.push(`the configuration does not load (the services keep the last good one): ${configuration.error}`);
   if (inbound.poison > 0) out.push(`${inbound.poison} undecodable claim-check(s) in ${'inbound-poison'}`);

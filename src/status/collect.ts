@@ -8,7 +8,7 @@ import { readSyncStatus } from '../content/graph/tenant-sync.js';
 import { orchestratorName } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
 import { DeadLetters } from '../orchestration/dead-letters.js';
-import { DeliveryState } from '../orchestration/delivery-state.js';
+import { DeliveryState, retriedAfterPermanentReply } from '../orchestration/delivery-state.js';
 import { isNotFound, MessageStore, names, type StorageClients } from '../storage/index.js';
 
 /** Where the status is read from: the storage account (or Azurite) and the configuration source. */
@@ -53,7 +53,12 @@ export interface ServiceStatus {
   };
   sentItems: QueueStatus;
   /** Messages in retry: orchestrations running or waiting on a timer. */
-  retrying: { count: number; oldestSince: string | null };
+  retrying: {
+    count: number;
+    oldestSince: string | null;
+    /** Stored messages still retried although the endpoint's last reply was permanent (5xx). */
+    afterPermanentReply: { id: string; response: string }[];
+  };
   deadLetters: { count: number; oldestAt: string | null };
   directory: TenantDirectoryStatus[];
   configuration: {
@@ -101,7 +106,27 @@ async function oldestInbound(
   };
 }
 
-async function retrying(instances: TableClient): Promise<ServiceStatus['retrying']> {
+/** How many stored messages the permanent-reply check reads a delivery record for, at most. */
+const permanentScanLimit = 5000;
+
+async function afterPermanentReply(
+  storage: StorageClients,
+  state: DeliveryState,
+): Promise<ServiceStatus['retrying']['afterPermanentReply']> {
+  const found: ServiceStatus['retrying']['afterPermanentReply'] = [];
+  let scanned = 0;
+  for await (const blob of storage.inbound.listBlobsFlat()) {
+    if (++scanned > permanentScanLimit) break;
+    const progress = await state.get(blob.name);
+    if (progress && retriedAfterPermanentReply(progress))
+      found.push({ id: blob.name, response: progress.lastResponse.slice(0, 200) });
+  }
+  return found;
+}
+
+async function retrying(
+  instances: TableClient,
+): Promise<Omit<ServiceStatus['retrying'], 'afterPermanentReply'>> {
   let count = 0;
   let oldest: number | undefined;
   try {
@@ -186,12 +211,9 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
   const now = (sources.now ?? Date.now)();
   const { storage } = sources;
   const poison = (name: string) => depth(storage.queues.getQueueClient(`${name}-poison`));
-  const deadLetters = new DeadLetters(
-    storage,
-    new MessageStore(storage),
-    new DeliveryState(storage.table(names.stateTable)),
-  );
-  const [inboundDepth, inboundPoison, backlog, sentDepth, sentPoison, retries, dead, config] =
+  const state = new DeliveryState(storage.table(names.stateTable));
+  const deadLetters = new DeadLetters(storage, new MessageStore(storage), state);
+  const [inboundDepth, inboundPoison, backlog, sentDepth, sentPoison, retries, permanent, dead, config] =
     await Promise.all([
       depth(storage.inboundQueue),
       poison(names.inboundQueue),
@@ -199,6 +221,10 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
       depth(storage.sentItemsQueue),
       poison(names.sentItemsQueue),
       retrying(sources.instances),
+      afterPermanentReply(storage, state).catch((err: unknown) => {
+        if (isNotFound(err)) return [];
+        throw err;
+      }),
       deadLetters.list().catch((err: unknown) => {
         if (isNotFound(err)) return [];
         throw err;
@@ -210,7 +236,7 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
     storage: sources.storageLabel,
     inbound: { depth: inboundDepth, poison: inboundPoison, ...backlog },
     sentItems: { depth: sentDepth, poison: sentPoison },
-    retrying: retries,
+    retrying: { ...retries, afterPermanentReply: permanent },
     deadLetters: { count: dead.length, oldestAt: dead[0]?.deadAt ?? null },
     directory: await directory(sources, config.tenants),
     configuration: config.status,

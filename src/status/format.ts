@@ -17,6 +17,7 @@ export function formatStatus(status: ServiceStatus): string {
     `  stored messages      ${inbound.stored} in inbound`,
     `  oldest message       ${inbound.oldest ? `${age(inbound.oldest.ageSeconds)} (${inbound.oldest.id}, since ${inbound.oldest.since})` : 'none'}`,
     `  in retry             ${retrying.count} orchestration(s)${retrying.oldestSince ? `, oldest since ${retrying.oldestSince}` : ''}`,
+    `  retried after 5xx    ${retrying.afterPermanentReply.length} message(s)`,
     `  dead letters         ${deadLetters.count}${deadLetters.oldestAt ? `, oldest ${deadLetters.oldestAt}` : ''}`,
     `  Sent Items jobs      ${sentItems.depth} queued, ${sentItems.poison} poison`,
     `  configuration        ${configuration.source}: ${configuration.error ? 'DOES NOT LOAD' : `${configuration.tenants.length} tenant(s) in service`}`,

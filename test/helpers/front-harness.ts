@@ -334,8 +334,9 @@ export async function transaction(
   from: string,
   to: string[],
   data: string | Buffer,
+  mailParameters = '',
 ): Promise<{ mail: Reply; rcpts: Reply[]; data?: Reply; end?: Reply }> {
-  const mail = await client.command(`MAIL FROM:<${from}>`);
+  const mail = await client.command(`MAIL FROM:<${from}>${mailParameters ? ` ${mailParameters}` : ''}`);
   const rcpts: Reply[] = [];
   for (const r of to) rcpts.push(await client.command(`RCPT TO:<${r}>`));
   if (mail.code !== 250 || !rcpts.some((r) => r.code === 250)) {

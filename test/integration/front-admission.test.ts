@@ -456,6 +456,8 @@ describe('RFC 5321 behaviour Exchange Online relies on', () => {
       'δοκιμή@contoso.com',
       ['用户@例子.广告'],
       message({}, 'UTF-8 everywhere: ✓\r\n'),
+      // RFC 6531: UTF-8 addresses only in a transaction that declared SMTPUTF8 (as EXO does).
+      'SMTPUTF8',
     );
     assertReply(second.mail, 250, '2.1.0', 'SMTPUTF8 sender');
     assertReply(second.end, 250, '2.0.0', 'second transaction on the same connection');

@@ -86,6 +86,12 @@ export function HealthPage(_: PageProps) {
                 warn={health.inRetry > 0}
               />
               <Tile
+                label="Retried after 5xx"
+                value={String(health.retriedAfterPermanentReply)}
+                note="refused permanently, yet still retried"
+                warn={health.retriedAfterPermanentReply > 0}
+              />
+              <Tile
                 label="Dead letters"
                 value={String(health.deadLetters)}
                 warn={health.deadLetters > 0}
