@@ -4,6 +4,7 @@ export {
   catalogue,
   enhancedStatusOf,
   explainReply,
+  explainTraceEvent,
   explanationLine,
   exchangeReplies,
   type ReplyExplanation,

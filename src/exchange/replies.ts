@@ -277,3 +277,19 @@ export function explanationLine(e: ReplyExplanation): string {
 export function catalogue(): ReadonlyArray<ReplyExplanation & { codes: readonly string[] }> {
   return [...exchangeReplies, ...connectionFailures].map((e) => ({ ...strip(e), codes: e.codes ?? [] }));
 }
+
+/**
+ * The explanation for a trace event that carries the endpoint's answer to a failed delivery
+ * (a delivery attempt not fully accepted, a hand-over to the retrying orchestration, a dead
+ * letter). Computed when the trace is shown, so nothing new is stored.
+ */
+export function explainTraceEvent(
+  event: string,
+  details: Record<string, unknown>,
+): ReplyExplanation | undefined {
+  const text = (k: string) => (typeof details[k] === 'string' ? details[k] : undefined);
+  if (event === 'delivery-attempt' && text('status') !== 'delivered') return explainReply(text('response'));
+  if (event === 'handed-over') return explainReply(text('response') ?? text('reason'));
+  if (event === 'dead-lettered') return explainReply(text('reason'));
+  return undefined;
+}

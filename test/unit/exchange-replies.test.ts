@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catalogue, enhancedStatusOf, explainReply } from '../../src/exchange/index.js';
+import { catalogue, enhancedStatusOf, explainReply, explainTraceEvent } from '../../src/exchange/index.js';
 
 const samples: ReadonlyArray<readonly [string, string]> = [
   ['550 5.7.64 TenantAttribution; Relay Access Denied [AM0PR01.prod.outlook.com]', 'tenant-attribution'],
@@ -67,4 +67,20 @@ void test('every explanation says whether it is permanent, what to do, and where
     if (e.microsoft) assert.match(e.source, /(microsoft|office)\.com\//, `${e.id} cites a Microsoft page`);
   }
   for (const [, id] of samples) assert.ok(ids.has(id), id);
+});
+
+void test('the trace explains failed delivery attempts, hand-overs and dead letters, never a success', () => {
+  const refused = { status: 'permanent', response: '550 5.7.64 TenantAttribution; Relay Access Denied' };
+  assert.equal(explainTraceEvent('delivery-attempt', refused)?.id, 'tenant-attribution');
+  assert.equal(
+    explainTraceEvent('delivery-attempt', { status: 'delivered', response: '250 2.6.0 Queued' }),
+    undefined,
+  );
+  assert.equal(
+    explainTraceEvent('handed-over', { reason: 'temporary', response: '451 4.4.62 wrong Office 365 region' })
+      ?.id,
+    'wrong-region',
+  );
+  assert.equal(explainTraceEvent('dead-lettered', { reason: '554 5.4.14 Hop count exceeded' })?.id, 'loop');
+  assert.equal(explainTraceEvent('delivered', { response: '550 5.7.64 in a success event' }), undefined);
 });
