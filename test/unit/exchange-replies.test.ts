@@ -3,7 +3,10 @@
  * reach the right explanation, and every explanation carries a remedy and a source.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
+import { projectRoot } from '../../src/config/index.js';
 import { catalogue, enhancedStatusOf, explainReply, explainTraceEvent } from '../../src/exchange/index.js';
 
 const samples: ReadonlyArray<readonly [string, string]> = [
@@ -83,4 +86,16 @@ void test('the trace explains failed delivery attempts, hand-overs and dead lett
   );
   assert.equal(explainTraceEvent('dead-lettered', { reason: '554 5.4.14 Hop count exceeded' })?.id, 'loop');
   assert.equal(explainTraceEvent('delivered', { response: '550 5.7.64 in a success event' }), undefined);
+});
+
+void test('docs/deploy.md "When mail does not flow" has every catalogue entry with its remedy and source', () => {
+  const docs = fs.readFileSync(path.join(projectRoot, 'docs', 'deploy.md'), 'utf8');
+  const page = docs.slice(docs.indexOf('## 11. When mail does not flow'));
+  for (const e of catalogue()) {
+    const at = page.indexOf(`<a id="${e.id}"></a>`);
+    assert.ok(at > 0, `${e.id} has an entry`);
+    const entry = page.slice(at, page.indexOf('\n### ', at) > 0 ? page.indexOf('\n### ', at) : undefined);
+    assert.ok(entry.includes(e.remedy), `${e.id}: the remedy as in the catalogue`);
+    assert.ok(entry.includes(`<${e.source}>`), `${e.id}: the source`);
+  }
 });
