@@ -73,6 +73,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--tenant <id>', 'check only this tenant (default: every tenant and the front)')
     .option('--config <dir>', 'configuration directory (default: $SIGRELAY_CONFIG)')
     .option('--smart-host <fqdn>', "our SMTP front's public name (default: $SIGRELAY_PUBLIC_FQDN)")
+    .option(
+      '--front <host:port>',
+      'probe our front as Exchange does: STARTTLS, certificate valid for the smart host (default in production: <smart host>:25)',
+    )
     .option('--sender <address>', 'MAIL FROM of the probe (default: postmaster@ the first approved domain)')
     .option('--recipient <address>', 'RCPT TO of the probe (default: postmaster@ the first approved domain)')
     .option('--json', 'print the checks as JSON')
@@ -213,6 +217,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
 export interface DoctorOptions {
   tenant?: string;
+  front?: string;
   config?: string;
   smartHost?: string;
   sender?: string;

@@ -11,6 +11,7 @@ import { checkCertificate, parsePemChain } from './certificates.js';
 import type { Check } from './check.js';
 import { checkLoopHeader, checkTenantConfiguration } from './configuration.js';
 import { checkReturnLeg } from './return-leg.js';
+import { probe } from './smtp-probe.js';
 
 export { exitCodeOf, formatChecks, type Check, type CheckStatus } from './check.js';
 export { certificateCovers, expiryFailDays, expiryWarnDays, namesOf } from './certificates.js';
@@ -21,6 +22,8 @@ export interface DoctorOptions {
   tenants: readonly Tenant[];
   /** Our smart host (the outbound connector's TlsDomain): what the front certificate must name. */
   smartHost?: string;
+  /** Where to reach our front as Exchange does (host and port); absent: the front is not probed. */
+  front?: { host: string; port: number };
   /** Envelope of the probe; default postmaster@ the tenant's first domain. */
   sender?: (tenant: Tenant) => string;
   recipient?: (tenant: Tenant) => string;
@@ -51,8 +54,44 @@ async function anchors(settings: Settings): Promise<X509Certificate[]> {
   }
 }
 
+/** What Exchange's outbound connector does: STARTTLS to our front, its certificate checked for the smart host. */
+async function frontSession(o: DoctorOptions, front: { host: string; port: number }): Promise<Check> {
+  const ca = o.settings.delivery.caFile
+    ? await fs.readFile(o.settings.delivery.caFile).catch(() => undefined)
+    : undefined;
+  const result = await probe({
+    host: front.host,
+    port: front.port,
+    servername: o.smartHost,
+    ehloName: 'doctor.sigrelay.invalid',
+    mailFrom: '',
+    rcptTo: '',
+    tls: 'required',
+    ca,
+    timeoutMs: 30_000,
+    tlsOnly: true,
+  });
+  const where = `${front.host}:${front.port}`;
+  if (result.outcome === 'accepted')
+    return {
+      scope: 'front',
+      name: 'front.session',
+      status: 'ok',
+      detail: `${where} offers STARTTLS (${result.tls?.protocol}); its certificate is valid for ${o.smartHost ?? front.host}`,
+    };
+  const last = result.steps.at(-1);
+  return {
+    scope: 'front',
+    name: 'front.session',
+    status: 'fail',
+    detail: `${where} ${last?.step ?? 'connect'}: ${(last?.reply ?? last?.error ?? 'no answer').replace(/\n/g, ' ')}`,
+    remedy: `Exchange's outbound connector (TlsSettings DomainValidation, TlsDomain ${o.smartHost ?? '?'}) needs the front reachable on port 25 with STARTTLS and a certificate for that name.`,
+  };
+}
+
 async function frontChecks(o: DoctorOptions, extra: X509Certificate[]): Promise<Check[]> {
   const checks = checkLoopHeader(o.settings);
+  if (o.front) checks.push(await frontSession(o, o.front));
   const file = o.settings.smtp.certFile;
   if (!file) {
     checks.push({

@@ -18,6 +18,10 @@ export interface ProbeOptions {
   clientKey?: Buffer;
   ca?: Buffer;
   timeoutMs: number;
+  /** The name the server certificate must carry, when not `host` (connecting by address). */
+  servername?: string;
+  /** Stop after STARTTLS and the second EHLO: checking a server's certificate, not a route. */
+  tlsOnly?: boolean;
 }
 
 export interface ProbeStep {
@@ -173,7 +177,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
         const secure = tls.connect({
           socket: raw,
           // SNI must be a host name (RFC 6066); an IP literal (local overrides) is sent without it.
-          servername: net.isIP(o.host) ? undefined : o.host,
+          servername: o.servername ?? (net.isIP(o.host) ? undefined : o.host),
           cert: o.clientCert,
           key: o.clientKey,
           ca: o.ca,
@@ -197,6 +201,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
     ehlo = await send(`EHLO ${o.ehloName}`, `EHLO ${o.ehloName}`, 250);
     if (!ehlo) return finish('refused');
   }
+  if (o.tlsOnly) return finish(tlsInfo ? 'accepted' : 'refused');
   if (!(await send(`MAIL FROM:<${o.mailFrom}>`, `MAIL FROM:<${o.mailFrom}>`, 250))) return finish('refused');
   if (!(await send(`RCPT TO:<${o.rcptTo}>`, `RCPT TO:<${o.rcptTo}>`, 250))) return finish('refused');
   // Nothing is sent: RSET ends the transaction the endpoint has accepted.

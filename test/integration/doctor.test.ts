@@ -155,6 +155,27 @@ describe('sigrelay doctor against the Exchange stand-in', () => {
     assert.match(name.remedy ?? '', /smart host/);
   });
 
+  it('the front probe: STARTTLS and a certificate for the smart host pass; another name fails with the connector remedy', async () => {
+    const port = Number(env.SIGRELAY_DELIVERY_HOST?.split(':')[1]);
+    const probeFront = async (smartHost: string) =>
+      find(
+        await runDoctor({
+          settings: loadSettings(env),
+          tenants: [],
+          smartHost,
+          front: { host: '127.0.0.1', port },
+        }),
+        'front.session',
+      );
+    // The stand-in plays our front here: its certificate names contoso-com.mail.protection.outlook.com.
+    const ok = await probeFront('contoso-com.mail.protection.outlook.com');
+    assert.equal(ok.status, 'ok', ok.detail);
+    const wrong = await probeFront('smtp.sigrelay.contoso.com');
+    assert.equal(wrong.status, 'fail');
+    assert.match(wrong.detail, /TLS handshake/);
+    assert.match(wrong.remedy ?? '', /TlsDomain smtp\.sigrelay\.contoso\.com/);
+  });
+
   it('the command prints JSON with one entry per check and exits with the worst status', async () => {
     const run = await sigrelay(env, 'doctor', '--json', '--smart-host', 'sigrelay.local');
     assert.equal(run.status, 0, run.stdout + run.stderr);
