@@ -473,6 +473,17 @@ export interface TimelineEntry {
   /** One line a person reads: "signed with corporate (rule corporate)", "250 2.0.0 OK from 127.0.0.1:2526". */
   summary: string;
   details: Record<string, unknown>;
+  /** What the endpoint's reply means and what to do (src/exchange/replies.ts), for a failure it recognises. */
+  explanation?: ReplyExplanationJson;
+}
+/** One entry of the Exchange reply catalogue, as the console shows it beside the raw reply. */
+export interface ReplyExplanationJson {
+  id: string;
+  title: string;
+  permanent: boolean;
+  meaning: string;
+  remedy: string;
+  source: string;
 }
 /** GET /api/admin/messages/{id} → 200 MessageTimeline, 404 when nothing is traced for the id. */
 export interface MessageTimeline {

@@ -1,3 +1,4 @@
+import { explainTraceEvent } from '../exchange/index.js';
 import type { Runtime } from '../processing/index.js';
 import type { TraceRecord } from '../trace/index.js';
 import { AuditLog } from './audit.js';
@@ -114,7 +115,22 @@ function summaryOf(id: string, events: TraceRecord[]): MessageSummary {
 }
 
 function entryOf(r: TraceRecord): TimelineEntry {
-  return { at: r.at, event: r.event, summary: describe(r), details: r.details };
+  const e = explainTraceEvent(r.event, r.details);
+  const explanation = e && {
+    id: e.id,
+    title: e.title,
+    permanent: e.permanent,
+    meaning: e.meaning,
+    remedy: e.remedy,
+    source: e.source,
+  };
+  return {
+    at: r.at,
+    event: r.event,
+    summary: describe(r),
+    details: r.details,
+    ...(explanation ? { explanation } : {}),
+  };
 }
 
 function describe(r: TraceRecord): string {

@@ -66,6 +66,29 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action((id: string) => act(async () => (await import('./commands/deadletter.js')).replay(id))());
 
   program
+    .command('doctor')
+    .description(
+      'check the loop is set up right: certificates, configuration and a real SMTP session to each tenant endpoint (nothing sent); exit 0 ok, 1 warnings, 2 failures',
+    )
+    .option('--tenant <id>', 'check only this tenant (default: every tenant and the front)')
+    .option('--config <dir>', 'configuration directory (default: $SIGRELAY_CONFIG)')
+    .option('--smart-host <fqdn>', "our SMTP front's public name (default: $SIGRELAY_PUBLIC_FQDN)")
+    .option(
+      '--front <host:port>',
+      'probe our front as Exchange does: STARTTLS, certificate valid for the smart host (default in production: <smart host>:25)',
+    )
+    .option('--sender <address>', 'MAIL FROM of the probe (default: postmaster@ the first approved domain)')
+    .option('--recipient <address>', 'RCPT TO of the probe (default: postmaster@ the first approved domain)')
+    .option('--json', 'print the checks as JSON')
+    .addHelpText(
+      'after',
+      example('sigrelay doctor', 'sigrelay doctor --tenant 6f1c2e3a-8b4d-4c5e-9f60-1a2b3c4d5e6f --json'),
+    )
+    .action((options: DoctorOptions) =>
+      act(async () => (await import('./commands/doctor.js')).run(options))(),
+    );
+
+  program
     .command('exchange-script')
     .description(
       'print the idempotent Exchange Online PowerShell setup for one tenant (run it after Connect-ExchangeOnline)',
@@ -190,6 +213,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     );
 
   return program;
+}
+
+export interface DoctorOptions {
+  tenant?: string;
+  front?: string;
+  config?: string;
+  smartHost?: string;
+  sender?: string;
+  recipient?: string;
+  json?: boolean;
 }
 
 export interface ExchangeScriptOptions {

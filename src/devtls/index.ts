@@ -24,6 +24,8 @@ export interface IssueOptions {
   altNames?: string[];
   usage: 'server' | 'client' | 'both';
   days?: number;
+  /** Start of validity (default: an hour ago); with `days` in the past, an expired certificate for tests. */
+  validFrom?: Date;
 }
 
 /** RSA keys come from node:crypto (fast, native); forge only builds and signs the X.509 structures. */
@@ -46,9 +48,10 @@ function serial(): string {
   return bytes.toString('hex');
 }
 
-function validity(cert: forge.pki.Certificate, days: number): void {
-  cert.validity.notBefore = new Date(Date.now() - 60 * 60 * 1000);
-  cert.validity.notAfter = new Date(Date.now() + days * 24 * 60 * 60 * 1000);
+function validity(cert: forge.pki.Certificate, days: number, from?: Date): void {
+  const start = from ?? new Date(Date.now() - 60 * 60 * 1000);
+  cert.validity.notBefore = start;
+  cert.validity.notAfter = new Date((from ?? new Date()).getTime() + days * 24 * 60 * 60 * 1000);
 }
 
 /** Creates a self-signed development CA. */
@@ -78,7 +81,7 @@ export function issueCertificate(ca: CertPair, options: IssueOptions): CertPair 
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.forgePublic;
   cert.serialNumber = serial();
-  validity(cert, options.days ?? 825);
+  validity(cert, options.days ?? 825, options.validFrom);
   cert.setSubject([{ name: 'commonName', value: options.commonName }]);
   cert.setIssuer(caCert.subject.attributes);
   const names = [options.commonName, ...(options.altNames ?? [])];

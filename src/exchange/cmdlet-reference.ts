@@ -6,7 +6,8 @@
  * New-/Set-/Get-/Remove-/Enable-TransportRule, Get-AcceptedDomain; for the Sent Items scope (RBAC for
  * Applications, learn.microsoft.com/exchange/permissions-exo/application-rbac): Get-/New-ServicePrincipal,
  * Get-/New-/Set-/Remove-ManagementScope, Get-/New-/Remove-ManagementRoleAssignment (App parameter set),
- * Test-ServicePrincipalAuthorization, Get-/New-DistributionGroup, Add-DistributionGroupMember. Only the parameters we might
+ * Test-ServicePrincipalAuthorization, Get-/New-DistributionGroup, Add-DistributionGroupMember; Validate-OutboundConnector.
+ * Only the parameters we might
  * reasonably use are listed; a name missing here fails the test, which is the point: Exchange
  * rejects an unknown parameter only when the admin runs the script.
  * PowerShell's own cmdlets: learn.microsoft.com/powershell/module/microsoft.powershell.core
@@ -65,6 +66,8 @@ export const cmdletReference: Readonly<Record<string, readonly string[]>> = {
   'Set-TransportRule': ['Identity', 'Name', ...ruleCommon],
   'Enable-TransportRule': ['Identity', 'Confirm', 'Mode', 'WhatIf'],
   'Remove-TransportRule': ['Identity', 'Confirm', 'WhatIf'],
+  // technet.microsoft.com/en-us/library/mt586786(v=exchg.160).aspx: Identity and Recipients required.
+  'Validate-OutboundConnector': ['Identity', 'Recipients', 'Confirm', 'WhatIf'],
   'Get-AcceptedDomain': ['Identity'],
   'Get-DistributionGroup': ['Identity'],
   'New-DistributionGroup': ['Name', 'Type', 'Notes', 'Members', 'Confirm', 'WhatIf'],

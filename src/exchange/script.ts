@@ -92,6 +92,50 @@ function certificateName(tenant: Tenant): string {
   return tenant.certificate.name;
 }
 
+/**
+ * After the objects exist: read them back and stop with a clear message when mail could not flow
+ * (an inbound connector Exchange created disabled, a certificate name that does not match), keep
+ * our rules first, let Exchange test the route to our smart host, and name the doctor command.
+ */
+function readBack(o: ScriptOptions, cert: string): string {
+  const recipient = o.pilot ?? `postmaster@${o.tenant.domains[0] ?? ''}`;
+  const disabled =
+    `The inbound connector '${objectNames.inboundConnector}' is disabled. For some tenant plans Exchange creates OnPremises inbound connectors disabled ` +
+    "('Contact Support to enable it'). Open a service request in the Microsoft 365 admin center (Support > Help & support) asking Microsoft to enable this connector: " +
+    'it receives mail coming back from a signature service, attributed by its certificate. Then run this script again. ' +
+    'Until then keep routing off: returning mail would be refused (550 5.7.64 TenantAttribution).';
+  return [
+    '# 5. Read back what Exchange now holds; stop when mail could not flow.',
+    `$inbound = Get-InboundConnector -Identity ${quote(objectNames.inboundConnector)}`,
+    'if (-not $inbound.Enabled) {',
+    `  throw ${quote(disabled)}`,
+    '}',
+    'if ([string]$inbound.TlsSenderCertificateName -ne $certDomain) {',
+    `  throw (${quote('The inbound connector expects the certificate name ')} + [string]$inbound.TlsSenderCertificateName + ${quote(`, sigrelay presents ${cert}: run this script again.`)})`,
+    '}',
+    `$outbound = Get-OutboundConnector -Identity ${quote(objectNames.outboundConnector)}`,
+    `if (-not $outbound.Enabled -or [string]$outbound.TlsDomain -ne ${quote(o.smartHost)}) {`,
+    `  throw ${quote(`The outbound connector '${objectNames.outboundConnector}' is disabled or validates another name than ${o.smartHost}: run this script again.`)}`,
+    '}',
+    `$autoReplyRule = Get-TransportRule -Identity ${quote(objectNames.autoReplyRule)}`,
+    `$routingRule = Get-TransportRule -Identity ${quote(objectNames.routingRule)}`,
+    '# Our rules come first (priority 0 and 1): a third-party rule above them that stops rule',
+    '# processing (a disclaimer, an encryption or filtering add-on) would keep mail from being signed.',
+    'if ($autoReplyRule.Priority -ne 0 -or $routingRule.Priority -ne 1) {',
+    `  Write-Warning ${quote('The sigrelay rules are not at priority 0 and 1: another rule was moved above them. Move them back to the top (Set-TransportRule -Priority).')}`,
+    '} else {',
+    `  Write-Host ${quote("The sigrelay rules are at priority 0 and 1, before any third-party filter's rules.")}`,
+    '}',
+    '',
+    `# 6. Exchange tests the route itself: it connects to ${o.smartHost} and sends a test message to ${recipient}.`,
+    call('', 'Validate-OutboundConnector', [
+      ['Identity', objectNames.outboundConnector],
+      ['Recipients', [recipient]],
+    ]),
+    `Write-Host ${quote(`Next: npx sigrelay doctor --tenant ${o.tenant.id} checks our certificates and the return leg to this tenant.`)}`,
+  ].join('\n');
+}
+
 /** Connectors, the auto-reply rule and the routing rule: disabled, or limited to the pilot sender. */
 export function installScript(o: ScriptOptions): string {
   const cert = certificateName(o.tenant);
@@ -177,6 +221,8 @@ export function installScript(o: ScriptOptions): string {
     ),
     ...pilotOn,
     '',
+    readBack(o, cert),
+    '',
     ...(o.tenant.sentItems?.enabled ? [sentItemsAccess(o), ''] : []),
     ...next,
     '',
@@ -204,7 +250,7 @@ function sentItemsAccess(o: ScriptOptions): string {
   const scope = objectNames.sentItemsScope;
   const assignment = objectNames.sentItemsAssignment;
   return [
-    "# 5. Sent Items update: sigrelay's app may read and write only the mailboxes in one group.",
+    "# 7. Sent Items update: sigrelay's app may read and write only the mailboxes in one group.",
     `if (-not (Get-DistributionGroup -Identity ${quote(group)} -ErrorAction SilentlyContinue)) {`,
     call('  ', 'New-DistributionGroup', [
       ['Name', group],

@@ -7,6 +7,7 @@ import type { ConfigFiles } from '../content/index.js';
 import { readSyncStatus } from '../content/graph/tenant-sync.js';
 import { orchestratorName } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
+import { explainReply } from '../exchange/replies.js';
 import { DeadLetters } from '../orchestration/dead-letters.js';
 import { DeliveryState, retriedAfterPermanentReply } from '../orchestration/delivery-state.js';
 import { isNotFound, MessageStore, names, type StorageClients } from '../storage/index.js';
@@ -42,6 +43,17 @@ export interface TenantDirectoryStatus {
   users?: number | null;
 }
 
+/** Retrying messages that share one explanation of the endpoint's last reply (src/exchange/replies.ts). */
+export interface RetryReason {
+  /** The catalogue id, `no-reply-yet` before a first attempt is recorded, `other` for an unknown reply. */
+  reason: string;
+  title: string;
+  count: number;
+  remedy?: string;
+  /** One of the replies, as the endpoint worded it. */
+  example?: string;
+}
+
 export interface ServiceStatus {
   at: string;
   storage: string;
@@ -52,10 +64,11 @@ export interface ServiceStatus {
     oldest: { id: string; since: string; ageSeconds: number } | null;
   };
   sentItems: QueueStatus;
-  /** Messages in retry: orchestrations running or waiting on a timer. */
+  /** Messages in retry: orchestrations running or waiting on a timer, grouped by the endpoint's last reply. */
   retrying: {
     count: number;
     oldestSince: string | null;
+    byReason: RetryReason[];
     /** Stored messages still retried although the endpoint's last reply was permanent (5xx). */
     afterPermanentReply: { id: string; response: string }[];
   };
@@ -124,17 +137,23 @@ async function afterPermanentReply(
   return found;
 }
 
+/** Enough to name the reasons; beyond this the rest are counted but not read one by one. */
+const reasonsReadLimit = 500;
+
 async function retrying(
   instances: TableClient,
+  state: DeliveryState,
 ): Promise<Omit<ServiceStatus['retrying'], 'afterPermanentReply'>> {
   let count = 0;
   let oldest: number | undefined;
+  const ids: string[] = [];
   try {
     const filter = `Name eq '${orchestratorName}' and (RuntimeStatus eq 'Running' or RuntimeStatus eq 'Pending')`;
     for await (const row of instances.listEntities<{ CreatedTime?: Date }>({
       queryOptions: { filter, select: ['PartitionKey', 'CreatedTime'] },
     })) {
       count++;
+      if (ids.length < reasonsReadLimit && row.partitionKey) ids.push(row.partitionKey);
       const created = row.CreatedTime ? new Date(row.CreatedTime).getTime() : undefined;
       if (created !== undefined && (oldest === undefined || created < oldest)) oldest = created;
     }
@@ -142,7 +161,31 @@ async function retrying(
     // No orchestration has ever run on this hub.
     if (!isNotFound(err)) throw err;
   }
-  return { count, oldestSince: oldest === undefined ? null : new Date(oldest).toISOString() };
+  return {
+    count,
+    oldestSince: oldest === undefined ? null : new Date(oldest).toISOString(),
+    byReason: await reasons(ids, state),
+  };
+}
+
+/** Groups retrying messages by what the endpoint last answered, most common first. */
+async function reasons(ids: readonly string[], state: DeliveryState): Promise<RetryReason[]> {
+  const groups = new Map<string, RetryReason>();
+  for (const id of ids) {
+    const last = (await state.get(id))?.lastResponse;
+    const e = explainReply(last);
+    const key = e?.id ?? (last ? 'other' : 'no-reply-yet');
+    const group = groups.get(key) ?? {
+      reason: key,
+      title: e?.title ?? (last ? 'Other reply' : 'No delivery attempt recorded yet'),
+      count: 0,
+      ...(e ? { remedy: e.remedy } : {}),
+      ...(last ? { example: last.slice(0, 200) } : {}),
+    };
+    group.count += 1;
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
 }
 
 async function configuration(
@@ -220,7 +263,7 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
       oldestInbound(storage, now),
       depth(storage.sentItemsQueue),
       poison(names.sentItemsQueue),
-      retrying(sources.instances),
+      retrying(sources.instances, state),
       afterPermanentReply(storage, state).catch((err: unknown) => {
         if (isNotFound(err)) return [];
         throw err;

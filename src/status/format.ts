@@ -17,6 +17,10 @@ export function formatStatus(status: ServiceStatus): string {
     `  stored messages      ${inbound.stored} in inbound`,
     `  oldest message       ${inbound.oldest ? `${age(inbound.oldest.ageSeconds)} (${inbound.oldest.id}, since ${inbound.oldest.since})` : 'none'}`,
     `  in retry             ${retrying.count} orchestration(s)${retrying.oldestSince ? `, oldest since ${retrying.oldestSince}` : ''}`,
+    ...retrying.byReason.map(
+      (r) =>
+        `    ${String(r.count).padStart(4)} × ${r.title}${r.example ? `: ${r.example.split('\n')[0]}` : ''}${r.remedy ? ` → ${r.remedy}` : ''}`,
+    ),
     `  retried after 5xx    ${retrying.afterPermanentReply.length} message(s)`,
     `  dead letters         ${deadLetters.count}${deadLetters.oldestAt ? `, oldest ${deadLetters.oldestAt}` : ''}`,
     `  Sent Items jobs      ${sentItems.depth} queued, ${sentItems.poison} poison`,

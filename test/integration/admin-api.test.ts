@@ -505,6 +505,12 @@ describe('the admin console API over HTTP in the functions host', { timeout: 300
         const timeline = await call<MessageTimeline>('GET', `/api/admin/messages/${id}`);
         return timeline.body.state === 'dead-lettered' && timeline.body.deadLetter?.id === id;
       });
+      // The refused attempt is explained beside the raw reply (src/exchange/replies.ts).
+      const refused = (await call<MessageTimeline>('GET', `/api/admin/messages/${id}`)).body.timeline.find(
+        (e) => e.event === 'delivery-attempt',
+      );
+      assert.equal(refused?.explanation?.id, 'recipient-rejected', JSON.stringify(refused));
+      assert.match(refused?.explanation?.source ?? '', /^https:\/\/learn\.microsoft\.com\//);
 
       const unconfirmed = await call<ApiError>('POST', `/api/admin/deadletters/${id}/replay`, { body: {} });
       assert.equal(unconfirmed.status, 400);

@@ -5,7 +5,17 @@ import { describe, it } from 'node:test';
 import { projectRoot } from '../../src/config/index.js';
 
 const cli = path.join(projectRoot, 'dist', 'src', 'cli', 'main.js');
-const commands = ['config', 'deadletter', 'exchange-script', 'preview', 'send', 'sign', 'status', 'trace'];
+const commands = [
+  'config',
+  'deadletter',
+  'doctor',
+  'exchange-script',
+  'preview',
+  'send',
+  'sign',
+  'status',
+  'trace',
+];
 
 function sigrelay(...args: string[]) {
   // No storage anywhere: a command that reached for it would fail, not hang.

@@ -81,6 +81,11 @@ describe(
       const listed = spawnSync(process.execPath, [cli, 'deadletter', 'list'], { env, encoding: 'utf8' });
       assert.equal(listed.status, 0, listed.stderr);
       assert.match(listed.stdout, new RegExp(id));
+      assert.match(
+        listed.stdout,
+        /\n {4}why: Recipient address rejected \(permanent\): /,
+        'the reply explained',
+      );
       const shown = spawnSync(process.execPath, [cli, 'deadletter', 'show', id], { env, encoding: 'utf8' });
       assert.equal(shown.status, 0, shown.stderr);
       assert.match(shown.stdout, /refused by the endpoint/);
@@ -100,6 +105,7 @@ describe(
       const traced = spawnSync(process.execPath, [cli, 'trace', id], { env, encoding: 'utf8' });
       assert.equal(traced.status, 0, traced.stderr);
       assert.match(traced.stdout, /dead-lettered/);
+      assert.match(traced.stdout, /\n +why +Recipient address rejected \(permanent\): .* See https:\/\//);
       const bySender = spawnSync(
         process.execPath,
         [cli, 'trace', '--sender', 'alice@contoso.com', '--since', '1h'],

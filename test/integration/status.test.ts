@@ -64,8 +64,10 @@ describe('sigrelay status against the local loop', { timeout: 240_000 }, () => {
     assert.match(human.stdout, /nothing needs attention/);
   });
 
-  it('a message the endpoint keeps deferring is stored, in retry, and oldest; late only after 15 minutes', async () => {
-    await loop.stack.setStandinBehaviour({ dataReply: { code: 451, text: 'try later' } });
+  it('a message the endpoint keeps deferring is stored, in retry (grouped by reason), and oldest; late only after 15 minutes', async () => {
+    await loop.stack.setStandinBehaviour({
+      dataReply: { code: 451, text: 'Server busy. Please try again later' },
+    });
     const id = idFromReply(await loop.send(outlookReply(), { from, to: ['megan@fabrikam.example'] }));
     await eventually(
       'the orchestration to be in retry',
@@ -78,6 +80,12 @@ describe('sigrelay status against the local loop', { timeout: 240_000 }, () => {
     assert.equal(s.inbound.oldest?.id, id);
     const human = status().stdout;
     assert.match(human, /in retry +1 orchestration\(s\), oldest since /);
+    await eventually(
+      'the first attempt to be recorded',
+      () => Promise.resolve(json().status.retrying.byReason[0]?.reason === 'throttled'),
+      60_000,
+    );
+    assert.match(status().stdout, /\n +1 × Throttled by Exchange Online Protection: 451 .*Server busy.* → /);
     assert.match(human, new RegExp(`oldest message +\\d+ s \\(${id}, since `));
 
     // The same state seen 20 minutes on: the oldest message now needs attention.

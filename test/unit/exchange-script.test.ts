@@ -228,3 +228,46 @@ void test('a tenant with Sent Items update gets Mail.ReadWrite scoped to one gro
     'tenants without the feature get no mailbox access',
   );
 });
+
+void test('install reads the connectors and rules back and stops, saying how to get it enabled, when the inbound connector is disabled', () => {
+  for (const script of [scripts.install, scripts.pilot]) {
+    const created = script.indexOf(`New-TransportRule \`\n      -Name '${objectNames.routingRule}'`);
+    const readBack = script.indexOf(
+      `$inbound = Get-InboundConnector -Identity '${objectNames.inboundConnector}'`,
+    );
+    assert.ok(created > 0 && readBack > created, 'read back after everything is created');
+    const guard = script.slice(readBack, script.indexOf('}', readBack));
+    assert.match(
+      guard,
+      /if \(-not \$inbound\.Enabled\) \{\n {2}throw '.*is disabled\..*Contact Support to enable it.*service request in the Microsoft 365 admin center/,
+    );
+    assert.ok(script.includes('[string]$inbound.TlsSenderCertificateName -ne $certDomain'));
+    assert.ok(
+      script.includes(`$outbound = Get-OutboundConnector -Identity '${objectNames.outboundConnector}'`),
+    );
+    assert.ok(script.includes(`$routingRule = Get-TransportRule -Identity '${objectNames.routingRule}'`));
+  }
+});
+
+void test('install validates the outbound connector and prints the doctor command to run next', () => {
+  assert.ok(
+    scripts.pilot.includes(
+      `Validate-OutboundConnector -Identity '${objectNames.outboundConnector}' -Recipients 'alice@contoso.com'`,
+    ),
+  );
+  assert.ok(
+    scripts.install.includes("-Recipients 'postmaster@contoso.com'"),
+    'without a pilot: the postmaster',
+  );
+  assert.match(
+    scripts.install,
+    /Write-Host 'Next: npx sigrelay doctor --tenant 6f1c2e3a-8b4d-4c5e-9f60-1a2b3c4d5e6f /,
+  );
+});
+
+void test("our rules sit at priority 0 and 1, before third-party filters' rules, and the script says so", () => {
+  assert.match(scripts.install, new RegExp(`-Name '${objectNames.autoReplyRule}'[^}]*-Priority 0`));
+  assert.match(scripts.install, new RegExp(`-Name '${objectNames.routingRule}'[^}]*-Priority 1`));
+  assert.ok(scripts.install.includes('if ($autoReplyRule.Priority -ne 0 -or $routingRule.Priority -ne 1) {'));
+  assert.match(scripts.install, /before any third-party filter''s rules/);
+});

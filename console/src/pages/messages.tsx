@@ -337,6 +337,16 @@ function TimelineItem({ entry }: { entry: TimelineEntry }) {
       <time dateTime={entry.at}>{formatTime(entry.at, true)}</time>
       <span class="event-name">{entry.event}</span>
       <span class="event-summary">{entry.summary}</span>
+      {entry.explanation && (
+        <p class="explanation" role="note">
+          <strong>{entry.explanation.title}</strong> (
+          {entry.explanation.permanent ? 'permanent' : 'temporary'}): {entry.explanation.meaning}{' '}
+          <em>What to do:</em> {entry.explanation.remedy}{' '}
+          <a href={entry.explanation.source} target="_blank" rel="noreferrer">
+            Source
+          </a>
+        </p>
+      )}
       {details.length > 0 && (
         <details>
           <summary>Details</summary>

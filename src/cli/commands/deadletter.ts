@@ -1,4 +1,5 @@
 import { loadSettings } from '../../config/index.js';
+import { explainReply, explanationLine } from '../../exchange/index.js';
 import { DeadLetters } from '../../orchestration/dead-letters.js';
 import { DeliveryState } from '../../orchestration/delivery-state.js';
 import { createStorageClients, MessageStore, names, type StorageClients } from '../../storage/index.js';
@@ -22,6 +23,9 @@ export async function list(): Promise<number> {
     console.log(
       `${d.id}  ${d.deadAt}  ${d.sender} → ${d.recipients} recipient(s)  ${d.size} bytes\n    ${d.reason}`,
     );
+    // The dead-letter alert sends the on-call engineer here: say what the endpoint's reply means.
+    const why = explainReply(d.reason);
+    if (why) console.log(`    why: ${explanationLine(why)}`);
   }
   console.error(`${entries.length} dead letter(s)`);
   return 0;
@@ -34,7 +38,14 @@ export async function show(id: string): Promise<number> {
     console.error(`no dead letter ${id}`);
     return 1;
   }
-  console.log(JSON.stringify(history, null, 2));
+  const explanation =
+    typeof history === 'object' &&
+    history !== null &&
+    'reason' in history &&
+    typeof history.reason === 'string'
+      ? explainReply(history.reason)
+      : undefined;
+  console.log(JSON.stringify(explanation ? { ...history, explanation } : history, null, 2));
   return 0;
 }
 

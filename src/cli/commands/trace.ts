@@ -1,4 +1,5 @@
 import { loadSettings } from '../../config/index.js';
+import { explainTraceEvent, explanationLine } from '../../exchange/index.js';
 import { createStorageClients, names } from '../../storage/index.js';
 import { MessageTrace, type TraceRecord } from '../../trace/index.js';
 import { UsageError, type TraceOptions } from '../program.js';
@@ -11,7 +12,7 @@ export async function run(id: string | undefined, values: TraceOptions): Promise
   const trace = new MessageTrace(createStorageClients(cliStorage(settings.storage)).table(names.traceTable));
   if (id) {
     const events = await trace.forMessage(id);
-    if (values.json) console.log(JSON.stringify({ id, events }, null, 2));
+    if (values.json) console.log(JSON.stringify({ id, events: events.map(withExplanation) }, null, 2));
     else print(id, events);
     if (events.length === 0)
       console.error(
@@ -23,7 +24,14 @@ export async function run(id: string | undefined, values: TraceOptions): Promise
   if (!since)
     throw new UsageError('sigrelay trace', `--since must look like 30m, 1h or 2d (got "${values.since}")`);
   const byMessage = await trace.forSender(values.sender ?? '', since);
-  if (values.json) console.log(JSON.stringify(Object.fromEntries(byMessage), null, 2));
+  if (values.json)
+    console.log(
+      JSON.stringify(
+        Object.fromEntries([...byMessage].map(([m, events]) => [m, events.map(withExplanation)])),
+        null,
+        2,
+      ),
+    );
   else for (const [messageId, events] of byMessage) print(messageId, events);
   if (byMessage.size === 0) console.error(`no messages from ${values.sender} since ${since.toISOString()}`);
   return 0;
@@ -43,6 +51,12 @@ function parseSince(value: string | undefined): Date | undefined {
   return new Date(Date.now() - Number(m[1]) * unit);
 }
 
+/** The JSON view carries the same explanation the text view prints, beside the raw reply. */
+function withExplanation(e: TraceRecord): TraceRecord & { explanation?: object } {
+  const explanation = explainTraceEvent(e.event, e.details);
+  return explanation ? { ...e, explanation } : e;
+}
+
 function print(id: string, events: TraceRecord[]): void {
   console.log(`message ${id}`);
   for (const e of events) {
@@ -51,5 +65,8 @@ function print(id: string, events: TraceRecord[]): void {
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
     console.log(`  ${e.at}  ${e.event.padEnd(16)} ${details}`);
+    const explanation = explainTraceEvent(e.event, e.details);
+    if (explanation)
+      console.log(`  ${' '.repeat(e.at.length)}  ${'why'.padEnd(16)} ${explanationLine(explanation)}`);
   }
 }
