@@ -17,6 +17,7 @@ import {
   isHeaderLabel,
   opensAttribution,
 } from './reply-markers.js';
+import { hasWord, htmlTags, withoutTags, type HtmlTag } from './quote-html-tags.js';
 
 /** Class name carried by every inserted HTML block; clients that prefix classes (x_) still match. */
 export const HTML_MARKER_CLASS = 'sigrelay-signature';
@@ -31,54 +32,79 @@ export interface QuoteLocation {
 
 const NO_QUOTE: QuoteLocation = { start: -1, tail: -1 };
 
+/** A start tag that opens the quoted thread, and whether new text may follow its block. */
 interface HtmlMarker {
-  pattern: RegExp;
+  test: (tag: HtmlTag) => boolean;
   /** A quote container (blockquote-style): new text may follow it (bottom-posting). */
   container: boolean;
 }
 
+const attribute = (tag: HtmlTag, name: string) => tag.attributes.get(name) ?? '';
+/** `x_` is the prefix Exchange adds to ids and classes when it quotes an HTML message. */
+const idIs = (tag: HtmlTag, ...ids: string[]) => {
+  const id = attribute(tag, 'id').toLowerCase().replace(/^x_/, '');
+  return ids.some((name) => id.startsWith(name) && !/\w/.test(id[name.length] ?? ''));
+};
+const classHas = (tag: HtmlTag, ...names: string[]) => {
+  const value = attribute(tag, 'class');
+  return names.some((name) => hasWord(value, name) || hasWord(value, `x_${name}`));
+};
+const isOneOf = (tag: HtmlTag, ...names: string[]) => names.includes(tag.name);
+
 /**
- * Start tags that open the quoted thread, per client. Each pattern matches one opening tag; the
- * earliest match in the body wins. `x_` is the prefix Exchange adds to ids and classes when it
- * quotes an HTML message inside another one. These are language-independent.
+ * Start tags that open the quoted thread, per client; the earliest in the body wins. They are
+ * tested on tags read by the linear scanner (quote-html-tags.ts), never by a pattern over the
+ * whole body. These are language-independent.
  */
 const HTML_QUOTE_MARKERS: readonly HtmlMarker[] = [
   // Outlook desktop: the reply header block (From:/Sent:) is a div with this top border.
   {
-    pattern: /<div\b[^>]*\bstyle\s*=\s*["'][^"']*border-top\s*:\s*solid\s+#(?:E1E1E1|B5C4DF)[^>]*>/i,
+    test: (tag) => {
+      if (tag.name !== 'div') return false;
+      const style = attribute(tag, 'style').replace(/\s+/g, '').toLowerCase();
+      return style.includes('border-top:solid#e1e1e1') || style.includes('border-top:solid#b5c4df');
+    },
     container: false,
   },
-  // OWA and new Outlook.
-  { pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?appendonsend\b[^>]*>/i, container: false },
-  { pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?divRplyFwdMsg\b[^>]*>/i, container: false },
-  // Outlook for Mac and iOS.
+  // OWA and new Outlook; Outlook for Mac and iOS.
   {
-    pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?mail-editor-reference-message-container\b[^>]*>/i,
+    test: (tag) =>
+      tag.name === 'div' &&
+      idIs(tag, 'appendonsend', 'divrplyfwdmsg', 'mail-editor-reference-message-container'),
     container: false,
   },
   // Gmail: the attribution line and the quote container.
   {
-    pattern: /<(?:div|blockquote)\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?gmail_(?:quote|attr)\b[^>]*>/i,
+    test: (tag) => isOneOf(tag, 'div', 'blockquote') && classHas(tag, 'gmail_quote', 'gmail_attr'),
     container: true,
   },
   // Apple Mail, iOS Mail, Thunderbird's and Roundcube's quote body.
-  { pattern: /<blockquote\b[^>]*\btype\s*=\s*["']?cite\b[^>]*>/i, container: true },
-  // Thunderbird: attribution line and forwarded-message container.
   {
-    pattern: /<div\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?moz-(?:cite-prefix|forward-container)\b[^>]*>/i,
+    test: (tag) => tag.name === 'blockquote' && attribute(tag, 'type').trim().toLowerCase() === 'cite',
     container: true,
   },
-  // Yahoo (class or id, the id carries a numeric suffix).
-  { pattern: /<div\b[^>]*\b(?:class|id)\s*=\s*["']?[^"'>]*?\b(?:x_)?yahoo_quoted\b[^>]*>/i, container: true },
+  // Thunderbird: attribution line and forwarded-message container.
+  {
+    test: (tag) => tag.name === 'div' && classHas(tag, 'moz-cite-prefix', 'moz-forward-container'),
+    container: true,
+  },
+  // Yahoo: class or id; current Yahoo prefixes both with a per-message tag (`ydp3f0ayahoo_quoted`)
+  // and suffixes the id with a number, so the name counts anywhere in the value.
+  {
+    test: (tag) =>
+      tag.name === 'div' &&
+      (attribute(tag, 'class').toLowerCase().includes('yahoo_quoted') ||
+        attribute(tag, 'id').toLowerCase().includes('yahoo_quoted')),
+    container: true,
+  },
   // Proton.
   {
-    pattern: /<(?:div|blockquote)\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?protonmail_quote\b[^>]*>/i,
+    test: (tag) => isOneOf(tag, 'div', 'blockquote') && classHas(tag, 'protonmail_quote'),
     container: true,
   },
 ];
 
 /** A plain `<blockquote>` opens the quote only when an attribution line stands right above it. */
-const PLAIN_BLOCKQUOTE = /<blockquote\b[^>]*>/gi;
 const PLAIN_BLOCKQUOTES_TRIED = 5;
 
 /** How far back from a quote tag its attribution line (with its wrapper tags) may start. */
@@ -97,7 +123,9 @@ function decodeEntities(text: string): string {
     if (name[0] === '#') {
       const code =
         name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      return code === 0xa0 ? ' ' : String.fromCodePoint(code);
+      if (code === 0xa0) return ' ';
+      // Beyond Unicode a browser shows U+FFFD; fromCodePoint would throw on attacker text.
+      return code > 0x10ffff ? '\ufffd' : String.fromCodePoint(code);
     }
     return ENTITIES[name.toLowerCase()] ?? whole;
   });
@@ -105,13 +133,20 @@ function decodeEntities(text: string): string {
 
 /** The text a reader sees in a stretch of HTML without line breaks. */
 function inlineText(html: string): string {
-  return decodeEntities(html.replace(/<[^>]*>/g, ''))
-    .replace(/[\s\u00a0]+/g, ' ')
-    .trim();
+  return decodeEntities(withoutTags(html)).replace(/\s+/g, ' ').trim();
 }
 
 function isSpace(char: string | undefined): boolean {
   return char === ' ' || char === '\t' || char === '\n' || char === '\r' || char === '\f';
+}
+
+/**
+ * The last `<` before `at` and not before `floor`, or -1. Bounded by `floor`, unlike lastIndexOf:
+ * asked once per `>` of a window, an unbounded search would make the window's cost quadratic.
+ */
+function openBefore(html: string, at: number, floor: number): number {
+  for (let i = at - 1; i >= floor; i--) if (html.charCodeAt(i) === 0x3c) return i;
+  return -1;
 }
 
 /** Moves `start` back over whitespace and the opening tags that wrap what follows it. */
@@ -121,8 +156,8 @@ function overWrappers(html: string, start: number, floor: number): number {
     let i = at;
     while (i > floor && isSpace(html[i - 1])) i--;
     if (i <= floor || html[i - 1] !== '>') return at;
-    const open = html.lastIndexOf('<', i - 1);
-    if (open < floor) return at;
+    const open = openBefore(html, i - 1, floor);
+    if (open < 0) return at;
     const tag = html.slice(open, i);
     if (
       tag[1] === '/' ||
@@ -148,8 +183,8 @@ function htmlAttributionBefore(html: string, at: number): number {
     const char = html[i - 1];
     if (isSpace(char)) i--;
     else if (char === '>') {
-      const open = html.lastIndexOf('<', i - 1);
-      if (open < floor) return -1;
+      const open = openBefore(html, i - 1, floor);
+      if (open < 0) return -1;
       i = open;
     } else if (html.endsWith('&nbsp;', i)) i -= 6;
     else break;
@@ -158,8 +193,8 @@ function htmlAttributionBefore(html: string, at: number): number {
   let lineStart = i;
   while (i > floor) {
     if (html[i - 1] === '>') {
-      const open = html.lastIndexOf('<', i - 1);
-      if (open < floor || BLOCK_TAG.test(html.slice(open, open + 12))) break;
+      const open = openBefore(html, i - 1, floor);
+      if (open < 0 || BLOCK_TAG.test(html.slice(open, open + 12))) break;
       i = open;
     } else i--;
     lineStart = i;
@@ -189,30 +224,32 @@ function visibleText(html: string, start: number, end: number): VisibleText {
   const lines = [{ at: 0, source: start }];
   let length = 0;
   let lineOpen = false;
-  const tokens = /<[^>]*>|[^<]+/g;
-  tokens.lastIndex = start;
-  for (let token = tokens.exec(html); token && token.index < end; token = tokens.exec(html)) {
-    const value = token[0];
-    if (value[0] === '<') {
-      if (lineOpen && BLOCK_TAG.test(value.slice(0, 12))) {
-        parts.push('\n');
-        length++;
-        lines.push({ at: length, source: tokens.lastIndex });
-        lineOpen = false;
-      }
-      continue;
-    }
-    let text = decodeEntities(value).replace(/[\s\u00a0]+/g, ' ');
+  const addText = (from: number, to: number) => {
+    if (to <= from) return;
+    const value = html.slice(from, to);
+    let text = decodeEntities(value).replace(/\s+/g, ' ');
     if (!lineOpen) {
       text = text.trimStart();
-      if (!text) continue;
+      if (!text) return;
       const last = lines[lines.length - 1];
-      if (last) last.source = token.index + (value.length - value.trimStart().length);
+      if (last) last.source = from + (value.length - value.trimStart().length);
     }
     parts.push(text);
     length += text.length;
     lineOpen = true;
+  };
+  let at = start;
+  for (const tag of htmlTags(html, start, end)) {
+    addText(at, tag.start);
+    at = tag.end;
+    if (lineOpen && BLOCK_TAG.test(html.slice(tag.start, tag.start + 12))) {
+      parts.push('\n');
+      length++;
+      lines.push({ at: length, source: tag.end });
+      lineOpen = false;
+    }
   }
+  addText(at, end);
   return { text: parts.join(''), lines };
 }
 
@@ -240,12 +277,23 @@ const HINT_LEAD = 2000;
  * than building the visible text of every body.
  */
 function textMarkerHint(html: string, from: number, end: number): number {
-  const candidates = /[:：]|--|__/g;
+  const candidates = /[<>:：]|--|__/g;
   candidates.lastIndex = from;
+  // Where the last tag opened and closed, carried forward: searching back from every colon
+  // would be quadratic on a body of colons.
+  let tagOpen = -1;
+  let tagEnd = -1;
   for (let match = candidates.exec(html); match && match.index < end; match = candidates.exec(html)) {
     const at = match.index;
-    const tagEnd = html.lastIndexOf('>', at);
-    if (html.lastIndexOf('<', at) > tagEnd) continue;
+    if (match[0] === '<') {
+      tagOpen = at;
+      continue;
+    }
+    if (match[0] === '>') {
+      tagEnd = at;
+      continue;
+    }
+    if (tagOpen > tagEnd) continue;
     const nodeStart = Math.max(tagEnd + 1, from);
     // A label is a few words long; longer text before a colon is prose.
     if (at - nodeStart > MAX_LABEL_SOURCE) continue;
@@ -287,35 +335,45 @@ function earliest(source: string, patterns: readonly RegExp[]): number {
 
 /** Index of the first structural quote tag and whether it is a container, or undefined. */
 function firstHtmlMarker(html: string): { at: number; container: boolean } | undefined {
-  let best: { at: number; container: boolean } | undefined;
-  for (const marker of HTML_QUOTE_MARKERS) {
-    const match = marker.pattern.exec(html);
-    if (match && (!best || match.index < best.at)) best = { at: match.index, container: marker.container };
+  for (const tag of htmlTags(html)) {
+    if (tag.closing) continue;
+    const marker = HTML_QUOTE_MARKERS.find((candidate) => candidate.test(tag));
+    if (marker) return { at: tag.start, container: marker.container };
   }
-  return best;
+  return undefined;
 }
 
 /** A plain blockquote with an attribution above it, earlier than `before`, or undefined. */
 function attributedBlockquote(html: string, before: number): number | undefined {
-  const head = html.slice(0, before);
-  PLAIN_BLOCKQUOTE.lastIndex = 0;
-  for (let tried = 0; tried < PLAIN_BLOCKQUOTES_TRIED; tried++) {
-    const match = PLAIN_BLOCKQUOTE.exec(head);
-    if (!match || match.index >= before) return undefined;
-    const start = htmlAttributionBefore(html, match.index);
+  let tried = 0;
+  for (const tag of htmlTags(html, 0, before)) {
+    if (tag.closing || tag.name !== 'blockquote') continue;
+    const start = htmlAttributionBefore(html, tag.start);
     if (start >= 0) return start;
+    if (++tried >= PLAIN_BLOCKQUOTES_TRIED) return undefined;
   }
   return undefined;
 }
 
 function bodyEnd(html: string): number {
-  const at = html.search(/<\/body\s*>(?![\s\S]*<\/body\s*>)/i);
-  return at >= 0 ? at : html.length;
+  let last = -1;
+  for (const tag of htmlTags(html)) if (tag.closing && tag.name === 'body') last = tag.start;
+  return last >= 0 ? last : html.length;
 }
 
 /** The text a reader sees, without what the head, styles and scripts hold. */
 function shownText(html: string): string {
-  return inlineText(html.replace(/<(style|script|head|title)\b[\s\S]*?<\/\1\s*>/gi, ''));
+  const parts: string[] = [];
+  let at = 0;
+  let inHead = false;
+  for (const tag of htmlTags(html)) {
+    if (!inHead) parts.push(html.slice(at, tag.start));
+    at = tag.end;
+    // Comments and the content of style, script and title come as tags: skipped with them.
+    if (tag.name === 'head') inHead = !tag.closing;
+  }
+  if (!inHead) parts.push(html.slice(at));
+  return decodeEntities(parts.join('')).replace(/\s+/g, ' ').trim();
 }
 
 /**
@@ -397,7 +455,7 @@ const ENDS_WITH_COLON = /[:：][ \t\u00a0]*\r?$/u;
 /** Whether `line` looks like the wrapped second half of `previous` (Gmail wraps at 78 columns). */
 function continues(previous: string, line: string): boolean {
   if (!previous.trim() || previous.startsWith('>')) return false;
-  return /[<,(]\s*$/.test(previous) || /^\s*(?:[<(]|\p{Ll}|[^\s@<>]+@)/u.test(line);
+  return /[<,(]\s*$/.test(previous) || /^\s*(?:[<(\p{Ll}]|[^\s@<>]+@)/u.test(line);
 }
 
 /** The first attribution line ("On … wrote:" in any language of the table) before `limit`, or -1. */
@@ -476,9 +534,21 @@ export interface TextFormat {
 function flowedLines(signature: string): string {
   return signature
     .split('\n')
-    .map((line) => (line === '-- ' ? line : line.replace(/[ \t]+$/, '')))
+    .map((line) => (line === '-- ' ? line : withoutTrailingBlanks(line)))
     .map((line) => (/^(?: |>|From )/.test(line) ? ` ${line}` : line))
     .join('\n');
+}
+
+function withoutTrailingBlanks(line: string): string {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+  return line.slice(0, end);
+}
+
+function withoutTrailingNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '\n') end--;
+  return text.slice(0, end);
 }
 
 /**
@@ -494,7 +564,7 @@ export function insertTextSignature(
   eol: string,
   format: TextFormat = { flowed: false },
 ): string {
-  const lines = signatureText.replace(/\r\n/g, '\n').replace(/\n+$/, '');
+  const lines = withoutTrailingNewlines(signatureText.replace(/\r\n/g, '\n'));
   const signature = (format.flowed ? flowedLines(lines) : lines).replace(/\n/g, eol);
   if (placement === 'underReply' && quote.start >= 0 && quote.tail < 0) {
     const before = text.slice(0, quote.start);

@@ -419,7 +419,7 @@ const LABEL_WORDS = new Set(
  * the table ("De", "Envoyé", "Begin forwarded message"): a cheap first test before the patterns.
  */
 export function isHeaderLabel(text: string): boolean {
-  const plain = /[\u00a0*]|\s\s/.test(text) ? text.replace(/[\s\u00a0*]+/g, ' ') : text;
+  const plain = /[\u00a0*]|\s\s/.test(text) ? text.replace(/[\s*]+/g, ' ') : text;
   return LABEL_WORDS.has(plain.trim().toLowerCase());
 }
 
