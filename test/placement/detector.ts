@@ -8,7 +8,8 @@
  * signature, and the first line of the quoted thread that must stand below it (none = end of body).
  */
 
-export type ReplyKind = 'new' | 'top' | 'bottom' | 'interleaved' | 'forward';
+/** `quote-only`: the body opens with the quote (a forward or reply without a comment). */
+export type ReplyKind = 'new' | 'top' | 'bottom' | 'interleaved' | 'quote-only';
 
 export interface Boundary {
   kind: ReplyKind;
@@ -20,186 +21,53 @@ export interface Boundary {
   marker: string | null;
 }
 
-// Words the clients write, per language. Sources: Outlook's and Thunderbird's localised reply
-// headers as they appear in public mail archives, and each client's documented reply format.
-const FROM_LABELS = [
-  'from',
-  'de',
-  'von',
-  'van',
-  'da',
-  'fra',
-  'från',
-  'od',
-  'от',
-  'від',
-  'kimden',
-  'lähettäjä',
-  'feladó',
-  'από',
-  '差出人',
-  '发件人',
-  '寄件者',
-  '보낸 사람',
-  'expéditeur',
-  'remitente',
-];
-const OTHER_LABELS = [
-  'sent',
-  'date',
-  'to',
-  'cc',
-  'subject',
-  'envoyé',
-  'à',
-  'objet',
-  'gesendet',
-  'datum',
-  'an',
-  'betreff',
-  'verzonden',
-  'aan',
-  'onderwerp',
-  'enviado',
-  'enviado el',
-  'fecha',
-  'para',
-  'asunto',
-  'inviato',
-  'data',
-  'a',
-  'oggetto',
-  'sendt',
-  'til',
-  'emne',
-  'dato',
-  'skickat',
-  'till',
-  'ämne',
-  'wysłano',
-  'wysłane',
-  'do',
-  'temat',
-  'отправлено',
-  'дата',
-  'кому',
-  'тема',
-  'gönderildi',
-  'tarih',
-  'kime',
-  'konu',
-  'lähetetty',
-  'vastaanottaja',
-  'aihe',
-  'elküldve',
-  'címzett',
-  'tárgy',
-  'odesláno',
-  'komu',
-  'předmět',
-  'assunto',
-  'enviada',
-  '送信日時',
-  '宛先',
-  '件名',
-  '发送时间',
-  '收件人',
-  '主题',
-  '寄件日期',
-  '收件者',
-  '主旨',
-  '받는 사람',
-  '보낸 날짜',
-  '제목',
-  'στάλθηκε',
-  'προς',
-  'θέμα',
-  'надіслано',
-  'reply-to',
-  'sent at',
-];
-const WROTE_VERBS = [
-  'wrote',
-  'writes',
-  'a écrit',
-  'schrieb',
-  'schreef',
-  'escribió',
-  'ha scritto',
-  'escreveu',
-  'skrev',
-  'skriver',
-  'kirjoitti',
-  'napisał',
-  'napisał\\(a\\)',
-  'napisala',
-  'napsal',
-  'napsal\\(a\\)',
-  'pisze',
-  'írta',
-  'yazdı',
-  'пишет',
-  'написал',
-  'написал\\(а\\)',
-  'написав',
-  'έγραψε',
-  'ha escrit',
-  'het volgende geschreven',
-  'geschreven',
-  'escribio',
-  '写道',
-  '寫道',
-  'のメッセージ',
-  '작성',
-  'wrote the following',
-];
-const SEPARATOR_WORDS = [
-  'original message',
-  'forwarded message',
-  "message d'origine",
-  'message original',
-  'message transféré',
-  'ursprüngliche nachricht',
-  'original-nachricht',
-  'weitergeleitete nachricht',
-  'mensaje original',
-  'mensaje reenviado',
-  'messaggio originale',
-  'messaggio inoltrato',
-  'mensagem original',
-  'mensagem encaminhada',
-  'oorspronkelijk bericht',
-  'doorgestuurd bericht',
-  'wiadomość oryginalna',
-  'ursprungligt meddelande',
-  'oprindelig meddelelse',
-  'oprindelig besked',
-  'videresendt meddelelse',
-  'opprinnelig melding',
-  'alkuperäinen viesti',
-  'původní zpráva',
-  'eredeti üzenet',
-  'исходное сообщение',
-  'пересылаемое сообщение',
-  'αρχικό μήνυμα',
-  'missatge original',
-  '元のメッセージ',
-  '原始邮件',
-  '原始郵件',
-  '원본 메시지',
-  'reply message',
-  'original email',
-];
+// Words the clients write, per language (`|`-separated; a space also matches an NBSP). Sources:
+// Outlook's and Thunderbird's localised reply headers as they appear in public mail archives, and
+// each client's documented reply format.
+const FROM_LABELS = words(
+  'from|de|von|van|da|fra|från|od|от|від|kimden|lähettäjä|feladó|από|差出人|发件人|寄件者|보낸 사람|' +
+    'expéditeur|remitente|من',
+);
+const OTHER_LABELS = words(
+  'sent|date|to|cc|subject|envoyé|envoyé le|à|a|objet|copie à|sujet|gesendet|datum|an|betreff|' +
+    'verzonden|aan|onderwerp|enviado|enviado el|fecha|para|asunto|inviato|data|oggetto|sendt|til|' +
+    'emne|dato|skickat|till|ämne|wysłano|wysłane|do|temat|отправлено|дата|кому|тема|gönderildi|' +
+    'tarih|kime|konu|lähetetty|vastaanottaja|aihe|elküldve|címzett|tárgy|odesláno|komu|předmět|' +
+    'assunto|enviada|送信日時|宛先|件名|发送时间|收件人|主题|寄件日期|收件者|主旨|받는 사람|보낸 날짜|제목|' +
+    'στάλθηκε|προς|θέμα|надіслано|reply-to|sent at|تم الإرسال|إلى|الموضوع',
+);
+const WROTE_VERBS = words(
+  'wrote|writes|a écrit|schrieb|schreef|escribió|escribio|ha scritto|escreveu|skrev|skriver|' +
+    'kirjoitti|napisał|napisał(a)|napisala|napisana|napsal|napsal(a)|pisze|írta|yazdı|пишет|написал|' +
+    'написал(а)|написав|έγραψε|ha escrit|het volgende geschreven|geschreven|a scris|写道|寫道|' +
+    'のメッセージ|작성|كتب|كتبت',
+);
+const SEPARATOR_WORDS = words(
+  "original message|forwarded message|message d'origine|message original|message transféré|" +
+    'ursprüngliche nachricht|original-nachricht|weitergeleitete nachricht|mensaje original|' +
+    'mensaje reenviado|messaggio originale|messaggio inoltrato|mensagem original|' +
+    'mensagem encaminhada|oorspronkelijk bericht|doorgestuurd bericht|wiadomość oryginalna|' +
+    'ursprungligt meddelande|oprindelig meddelelse|oprindelig besked|videresendt meddelelse|' +
+    'opprinnelig melding|alkuperäinen viesti|původní zpráva|eredeti üzenet|исходное сообщение|' +
+    'пересылаемое сообщение|αρχικό μήνυμα|missatge original|元のメッセージ|原始邮件|原始郵件|원본 메시지|' +
+    'reply message|original email',
+);
 
-const escape = (s: string) =>
-  s.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === '(' || c === ')' ? c : `\\${c}`));
-const alt = (words: string[]) => words.map((w) => escape(w).replace(/ /g, '[ \\u00a0]')).join('|');
+function words(list: string): string[] {
+  return list.split('|');
+}
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+const alt = (list: string[]) => list.map((w) => escape(w).replace(/ /gu, '[ \\u00a0]')).join('|');
 
-const LABEL = (words: string[]) => new RegExp(`^\\s*\\*?(?:${alt(words)})\\*?[ \\u00a0]*\\*?[:：]`, 'iu');
+// Labels as clients write them: `From:`, `*From:*` (Outlook mobile), `**Von:**` (markdown), `De :`.
+const LABEL = (list: string[]) =>
+  new RegExp(`^\\s*\\*{0,2}[ \\u00a0]*(?:${alt(list)})[ \\u00a0]*\\*{0,2}[ \\u00a0]*[:：]`, 'iu');
 const FROM_LINE = LABEL(FROM_LABELS);
 const ANY_HEADER_LINE = LABEL([...FROM_LABELS, ...OTHER_LABELS]);
-const WROTE_END = new RegExp(`(?:${WROTE_VERBS.join('|')})[^:：\\n]{0,60}[:：]?\\s*(?:-{2,})?\\s*$`, 'iu');
-const SEPARATOR = new RegExp(`^\\s*[-_=*]{2,}\\s*(?:${alt(SEPARATOR_WORDS)})\\s*[-_=*]{2,}\\s*$`, 'iu');
+// The verb ends the line, or is followed by the date/address and a colon ("schrieb am …:").
+const WROTE_END = new RegExp(`(?:${alt(WROTE_VERBS)})(?:[^\\n]{0,160}[:：])?\\s*-*\\s*$`, 'iu');
+// Samsung Email writes the first header right after the closing dashes, on the same line.
+const SEPARATOR = new RegExp(`^\\s*[-_=*]{2,}\\s*(?:${alt(SEPARATOR_WORDS)})\\s*[-_=*]{2,}`, 'iu');
 const FORWARD_INTRO =
   /^\s*(?:begin forwarded message|anfang der weitergeleiteten nachricht|début du message réexpédié)\s*:/iu;
 const RULE = /^\s*(?:_{20,}|-{20,}|—{10,})\s*$/u;
@@ -209,17 +77,25 @@ const DATEISH = /\d{1,4}[./:-]\d{1,2}|\d{4}|年|\b(?:mon|tue|wed|thu|fri|sat|sun
 const ATTRIBUTION_LEAD =
   /^\s*(?:on|le|am|el|il|em|op|den|dne|w dniu|dnia|в|στις|en|the|at|date|----)\b|^\s*\d{1,4}[./-]|^\s*\d{4}年/iu;
 
-const blank = (line: string | undefined) => line === undefined || line.trim() === '';
+const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/gu;
+const TIME_OR_YEAR = /\d{1,2}[:.]\d{2}|\b(?:19|20)\d{2}\b/u;
+const blank = (line: string | undefined) => line === undefined || line.replace(INVISIBLE, '').trim() === '';
 
 /** A line (or a line joined with the next one or two) that introduces a quote: "On … wrote:". */
 function attributionSpan(lines: string[], i: number): number {
   for (let span = 1; span <= 3; span++) {
     const part = lines.slice(i, i + span);
-    if (part.length < span || part.some((l, k) => blank(l) || (k > 0 && QUOTED.test(l)))) break;
+    // Gmail may wrap the address's closing `>:` onto a line of its own, which looks like a quote.
+    const wrappedEnd = (l: string) => /^\s*>\s*[:：]\s*$/u.test(l);
+    if (part.length < span || part.some((l, k) => blank(l) || (k > 0 && QUOTED.test(l) && !wrappedEnd(l))))
+      break;
     const joined = part.join(' ');
     if (joined.length > 300) break;
     if (!WROTE_END.test(joined) && !/\S\s*<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$/u.test(joined)) continue;
     const lead = ATTRIBUTION_LEAD.test(part[0] ?? '');
+    // A wrapped attribution starts where the attribution starts: with its lead word or its date,
+    // never in the middle of a sentence of new text above it.
+    if (span > 1 && !lead && !TIME_OR_YEAR.test(part[0] ?? '')) continue;
     const dated = DATEISH.test(joined);
     const mailed = EMAIL.test(joined);
     const next = lines.slice(i + span).find((l) => !blank(l));
@@ -258,7 +134,12 @@ export function findMarker(lines: string[], from = 0): Marker | null {
       if (k < lines.length && headerBlock(lines, k)) return { line: i, kind: 'separator' };
       continue;
     }
-    if (headerBlock(lines, i)) return { line: i, kind: 'header' };
+    if (headerBlock(lines, i)) {
+      // Some clients put To: or Date: above From: (Outlook for Mac, outlook.com).
+      let start = i;
+      while (start > from && ANY_HEADER_LINE.test(lines[start - 1] ?? '')) start--;
+      return { line: start, kind: 'header' };
+    }
     if (attributionSpan(lines, i)) return { line: i, kind: 'attribution' };
   }
   return null;
@@ -271,7 +152,7 @@ function lastTextLine(lines: string[], before: number): number {
 
 /** Proposes the boundary for a decoded text body. */
 export function detectText(body: string): Boundary {
-  const lines = body.split(/\r?\n/u);
+  const lines = body.split(/\r?\n/u).map((line) => line.replace(INVISIBLE, ''));
   const first = findMarker(lines);
   if (!first)
     return { kind: 'new', aboveLine: lastTextLine(lines, lines.length), belowLine: null, marker: null };
@@ -283,7 +164,7 @@ export function detectText(body: string): Boundary {
     (first.kind === 'attribution' &&
       QUOTED.test(lines.slice(first.line + 1).find((l) => !blank(l) && !attributionSpan([l], 0)) ?? ''));
   if (!prefixed) {
-    return { kind: aboveTop ? 'top' : 'forward', aboveLine: aboveTop, belowLine: first.line + 1, marker };
+    return { kind: aboveTop ? 'top' : 'quote-only', aboveLine: aboveTop, belowLine: first.line + 1, marker };
   }
   // `>` quoting: unquoted text after a quote block is the sender's own (bottom-posting or
   // interleaving) unless it is itself the start of another, unprefixed quote.
@@ -293,11 +174,15 @@ export function detectText(body: string): Boundary {
   for (let i = first.line; i < lines.length; i++) {
     const line = lines[i] ?? '';
     if (blank(line)) continue;
+    // A rule after the quote opens a footer (a mailing list's), not more new text.
+    if (RULE.test(line)) break;
     if (QUOTED.test(line)) {
       sawQuote = true;
       if (lastNew) newBetween = true;
       continue;
     }
+    // A quoted line the sender's client wrapped without its `>` (Gmail does): between two quoted lines.
+    if (QUOTED.test(lines[i - 1] ?? '') && QUOTED.test(lines[i + 1] ?? '')) continue;
     const span = attributionSpan(lines, i);
     if (span) {
       const next = lines.slice(i + span).find((l) => !blank(l));
@@ -312,9 +197,10 @@ export function detectText(body: string): Boundary {
     }
     lastNew = i + 1;
   }
-  if (!lastNew) return { kind: 'top', aboveLine: aboveTop, belowLine: first.line + 1, marker };
+  if (!lastNew)
+    return { kind: aboveTop ? 'top' : 'quote-only', aboveLine: aboveTop, belowLine: first.line + 1, marker };
   return {
-    kind: newBetween ? 'interleaved' : 'bottom',
+    kind: newBetween || aboveTop ? 'interleaved' : 'bottom',
     aboveLine: lastNew,
     belowLine: null,
     marker,

@@ -27,6 +27,11 @@ export interface Label {
   language: string;
   text?: Anchors;
   html?: Anchors;
+  /**
+   * The engine must deliver this file unchanged, for this reason (e.g. `undeclared-charset`: 8-bit
+   * text with no charset, which the engine never guesses); judged instead of the placement.
+   */
+  leftAlone?: string;
   /** Why a reader could defend more than one place; such files never fail the run. */
   ambiguous?: string;
   /** `detector` when the reviewer kept the detector's proposal, otherwise what was corrected. */

@@ -81,8 +81,11 @@ interface Outcome {
 async function check(dir: string, label: Label, resolve: ResolveSignature): Promise<Outcome> {
   const raw = fs.readFileSync(path.join(dir, label.file));
   const { decision, output } = await sign(raw, resolve);
-  if (decision.action !== 'signed')
-    return { label, ok: false, detail: `${decision.action}: ${decision.reason}` };
+  if (label.leftAlone !== undefined || decision.action !== 'signed') {
+    const ok = decision.action === 'skipped' && decision.reason === label.leftAlone;
+    const want = label.leftAlone === undefined ? 'want it signed' : `want skipped: ${label.leftAlone}`;
+    return { label, ok, detail: `${decision.action}: ${decision.reason}; ${want}` };
+  }
   const before = await bodiesOf(raw);
   const after = await bodiesOf(output);
   const results: PartResult[] = [];
