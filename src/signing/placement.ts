@@ -13,9 +13,11 @@ import {
   HEADER_BLOCK,
   HEADER_LINES,
   SEPARATOR_LINE,
+  attributionText,
   isAttribution,
   isHeaderLabel,
   opensAttribution,
+  startsAttribution,
 } from './reply-markers.js';
 import { hasWord, htmlTags, withoutTags, type HtmlTag } from './quote-html-tags.js';
 
@@ -450,33 +452,68 @@ const TEXT_THREAD_MARKERS: readonly RegExp[] = [
   HEADER_LINES,
 ];
 
-const ENDS_WITH_COLON = /[:：][ \t\u00a0]*\r?$/u;
+/** A time (`20:52`, `15.36`) as dates in attributions carry it. */
+const TIME = /\d{1,2}[:.]\d{2}/;
 
-/** Whether `line` looks like the wrapped second half of `previous` (Gmail wraps at 78 columns). */
+/**
+ * Whether `line` looks like the wrapped rest of `previous` (Gmail wraps at 78 columns): the
+ * previous line breaks inside a name or an address, the line goes on in lower case or with an
+ * address, or the previous line opens an attribution (a lead word, a date first, a time) and
+ * does not end a sentence.
+ */
 function continues(previous: string, line: string): boolean {
-  if (!previous.trim() || previous.startsWith('>')) return false;
-  return /[<,(]\s*$/.test(previous) || /^\s*(?:[<(\p{Ll}]|[^\s@<>]+@)/u.test(line);
+  const before = previous.trim();
+  if (!before || before.startsWith('>')) return false;
+  if (/[<,(@]$/.test(before) || /^\s*(?:[<(\p{Ll}]|[^\s@<>]+@)/u.test(line)) return true;
+  if (/[.!?]$/.test(before)) return false;
+  // A line opening with a date continues only a line that opened one already ("On Tue, 22 Jun
+  // 2010" / "20:52:50 +0530, Bob…"); one opening with a lead word starts its own attribution.
+  if (startsAttribution(line))
+    return /^\d/.test(line.trim()) && startsAttribution(before) && /\d/.test(before);
+  return opensAttribution(before) && (/^\d/.test(before) || TIME.test(before) || !/\d/.test(before));
 }
 
-/** The first attribution line ("On … wrote:" in any language of the table) before `limit`, or -1. */
+interface Line {
+  at: number;
+  line: string;
+}
+
+/**
+ * The first attribution line ("On … wrote:" in any language of the table) before `limit`, or -1.
+ * An attribution wrapped over two or three lines starts at its first line.
+ */
 function textAttribution(text: string, limit: number): number {
-  let previous = { at: -1, line: '' };
+  const recent: Line[] = [];
   for (let at = 0; at < limit;) {
     const newline = text.indexOf('\n', at);
     const end = newline < 0 ? text.length : newline;
     const line = text.slice(at, end).replace(/\r$/, '');
-    if (ENDS_WITH_COLON.test(line)) {
+    if (attributionText(line) !== undefined) {
       const after = /^(?:[ \t]*\r?\n)?>/.test(text.slice(end + 1, end + 80));
-      const wrapped =
-        previous.at >= 0 &&
-        continues(previous.line, line) &&
-        isAttribution(`${previous.line} ${line}`, after);
-      if (isAttribution(line, after)) return wrapped && opensAttribution(previous.line) ? previous.at : at;
-      if (wrapped) return previous.at;
+      const found = wrappedAttribution(recent, line, after);
+      if (found >= 0) return found;
+      if (isAttribution(line, after)) return at;
     }
-    previous = { at, line };
+    recent.push({ at, line });
+    if (recent.length > 2) recent.shift();
     if (newline < 0) break;
     at = newline + 1;
+  }
+  return -1;
+}
+
+/** Where an attribution ending on `line` and opening one or two lines above starts, or -1. */
+function wrappedAttribution(recent: readonly Line[], line: string, after: boolean): number {
+  for (const count of [2, 1]) {
+    const opening = recent.slice(-count);
+    if (opening.length < count) continue;
+    const lines = [...opening.map((entry) => entry.line), line];
+    if (!lines.every((current, i) => i === 0 || continues(lines[i - 1] ?? '', current))) continue;
+    const first = opening[0];
+    if (!first || !isAttribution(lines.join(' '), after)) continue;
+    // A line that is an attribution on its own keeps its start unless the lines above open it;
+    // three lines count only from an opening line (a greeting ending in a comma wraps nothing).
+    if (opensAttribution(first.line) || (count === 1 && !isAttribution(line, after))) return first.at;
   }
   return -1;
 }

@@ -57,7 +57,8 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     separators: ['Original Message', 'Forwarded message', 'Forwarded Message', 'Reply Message'],
     forwardIntros: ['Begin forwarded message'],
     attributionLeads: ['On'],
-    wrote: ['wrote'],
+    // "Bob writes:" (Gnus, Emacs mail and other Unix clients).
+    wrote: ['wrote', 'writes'],
   },
   {
     // [MPR] fr: "De :", "Envoyé :", "À :", "Objet :", "Le … a écrit :"; [TB] fr: "Le #2 à #3, #1
@@ -65,11 +66,12 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     // d'origine-----"; Apple "Début du message réexpédié :".
     lang: 'fr',
     from: ['De'],
-    sent: ['Envoyé'],
+    // Unaccented forms: plain-text converters and old gateways drop the accents.
+    sent: ['Envoyé', 'Envoye'],
     date: ['Date'],
     to: ['À', 'A'],
     cc: ['Cc', 'Copie à'],
-    subject: ['Objet'],
+    subject: ['Objet', 'Sujet'],
     separators: ["Message d'origine", 'Message d’origine', 'Message original', 'Message transféré'],
     forwardIntros: ['Début du message réexpédié', 'Début du message transféré'],
     attributionLeads: ['Le'],
@@ -396,8 +398,11 @@ const all = (pick: (entry: LanguageMarkers) => string[]) =>
     .map(escape)
     .join('|');
 
-/** A label and its colon: ASCII or full-width, a space or NBSP allowed before it (French). */
-const label = (words: string) => `\\*?(?:${words})\\*?[ \\u00a0]?\\*?[:：]`;
+/**
+ * A label and its colon: ASCII or full-width, a space or NBSP allowed before it (French), in bold
+ * as plain text writes it (`*From:*`, `**Von:**`, `** De : … **`).
+ */
+const label = (words: string) => `\\*{0,2}[ \\t]?(?:${words})\\*{0,2}[ \\u00a0]?\\*{0,2}[:：]`;
 const FROM = label(all((e) => e.from));
 const SENT_OR_DATE = label(all((e) => [...e.sent, ...e.date]));
 const ANY_LABEL = label(all((e) => [...e.from, ...e.sent, ...e.date, ...e.to, ...e.cc, ...e.subject]));
@@ -465,16 +470,42 @@ const VERBLESS_ATTRIBUTION = /\d{1,2}[:.]\d{2}.*<[^<>\s@]+@[^<>\s]+>[ \u00a0]*[:
  * above the quote (`beforeQuote`, as in "Bob wrote:").
  */
 export function isAttribution(line: string, beforeQuote: boolean): boolean {
-  const text = line.trim();
-  if (text.length === 0 || text.length > MAX_ATTRIBUTION || !ENDS_WITH_COLON.test(text)) return false;
-  if (WROTE.test(text)) return beforeQuote || LEAD.test(text) || /\d/.test(text);
+  const text = attributionText(line);
+  if (text === undefined) return false;
+  // An address names the author as surely as a date does ("bob@example.com wrote:" above an
+  // unprefixed quote, as mobile clients write it).
+  if (WROTE.test(text)) return beforeQuote || LEAD.test(text) || /[\d@]/.test(text);
   return beforeQuote && VERBLESS_ATTRIBUTION.test(text);
+}
+
+/**
+ * The text of a line that may be an attribution: one that ends with a colon, or one written
+ * between dashes as Zoho does (`---- On Mon, … wrote ----`), its dashes dropped; else undefined.
+ */
+export function attributionText(line: string): string | undefined {
+  let text = line.trim();
+  if (text.length === 0 || text.length > MAX_ATTRIBUTION) return undefined;
+  if (text.startsWith('--') && text.endsWith('--')) {
+    let start = 0;
+    let end = text.length;
+    while (text[start] === '-') start++;
+    while (end > start && text[end - 1] === '-') end--;
+    text = text.slice(start, end).trim();
+    return text && WROTE.test(text) ? text : undefined;
+  }
+  return ENDS_WITH_COLON.test(text) ? text : undefined;
 }
 
 /** Whether a line can be the first half of a wrapped attribution: a lead word or a date. */
 export function opensAttribution(line: string): boolean {
   const text = line.trim();
   return LEAD.test(text) || /\d/.test(text);
+}
+
+/** Whether a line starts the way an attribution does: with a lead word or with a date. */
+export function startsAttribution(line: string): boolean {
+  const text = line.trim();
+  return LEAD.test(text) || /^\d/.test(text);
 }
 
 /** Language tags in the table, for documentation and tests. */

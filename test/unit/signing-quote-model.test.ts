@@ -1,0 +1,93 @@
+/**
+ * The quote-boundary model, one synthetic example per shape (issue 18 classes A–E): where the
+ * newest text ends, in text and, where the shape exists there, in HTML.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { findHtmlQuote, findTextQuote } from '../../src/signing/placement.js';
+
+/** The line the quote starts at (its first characters), or undefined for a new message. */
+function textQuoteLine(text: string): string | undefined {
+  const quote = findTextQuote(text);
+  if (quote.start < 0) return undefined;
+  return text.slice(quote.start).split('\n')[0];
+}
+
+/** The visible text right after where the HTML quote starts. */
+function htmlQuoteText(html: string): string | undefined {
+  const quote = findHtmlQuote(html);
+  if (quote.start < 0) return undefined;
+  return html
+    .slice(quote.start)
+    .replace(/<[^<>]*>/g, '')
+    .trimStart()
+    .slice(0, 30);
+}
+
+describe('quote-boundary model: attribution lines', () => {
+  it('an attribution wrapped after its date, the name on the next line (B)', () => {
+    const text =
+      'Thanks, done.\n\nOn Tue, 22 Jun 2010 20:52:50 +0530\nBob Example <bob@example.com> wrote:\n> question\n';
+    assert.equal(textQuoteLine(text), 'On Tue, 22 Jun 2010 20:52:50 +0530');
+  });
+
+  it('an attribution wrapped inside the address (B)', () => {
+    const text =
+      'Thanks.\n\nOn Mon, 3 Jun 2024 at 10:00, GitHub Notifications <notifications@\nexample.com> wrote:\n> hi\n';
+    assert.equal(textQuoteLine(text), 'On Mon, 3 Jun 2024 at 10:00, GitHub Notifications <notifications@');
+  });
+
+  it('an attribution wrapped over three lines starts at its lead word (B)', () => {
+    const text =
+      'Sure.\n\nOn Tue, 22 Jun 2010\n20:52:50 +0530, Bob Example\n<bob@example.com> wrote:\n> question\n';
+    assert.equal(textQuoteLine(text), 'On Tue, 22 Jun 2010');
+  });
+
+  it('a greeting ending in a comma above an attribution is not part of it', () => {
+    const text = 'Hi Bob,\nOn Tue, 22 Jun 2010 20:52, Bob <bob@example.com> wrote:\n> question\n';
+    assert.equal(textQuoteLine(text), 'On Tue, 22 Jun 2010 20:52, Bob <bob@example.com> wrote:');
+  });
+
+  it('a sentence opening with a lead word of another language does not swallow the attribution', () => {
+    const text = 'Il est signalé\nLe mar. 30 avr. 2024, 11:53, Service a écrit :\n\n    Bonjour\n';
+    assert.equal(textQuoteLine(text), 'Le mar. 30 avr. 2024, 11:53, Service a écrit :');
+  });
+
+  it('"Bob writes:" (Gnus and other Unix clients) (C)', () => {
+    const text = 'Agreed.\n\nBob Example writes:\n> the plan\n';
+    assert.equal(textQuoteLine(text), 'Bob Example writes:');
+  });
+
+  it('an address alone before an unprefixed quote (D)', () => {
+    const text = 'Yes please.\n\nbob@example.com wrote:\n\nCan you send it?\n';
+    assert.equal(textQuoteLine(text), 'bob@example.com wrote:');
+  });
+
+  it("Zoho's attribution between dashes (D)", () => {
+    const text =
+      'See below.\n\n---- On Wed, 24 Feb 2021 14:02:50 +0530 bob@example.com wrote ----\n\nOld text\n';
+    assert.equal(textQuoteLine(text), '---- On Wed, 24 Feb 2021 14:02:50 +0530 bob@example.com wrote ----');
+  });
+});
+
+describe('quote-boundary model: header blocks', () => {
+  it('French labels in bold with a space before the colon (D)', () => {
+    const text =
+      'Merci.\n\n** De : Support support@example.fr **\n** Envoye : lundi 24 octobre 2022 **\n** A : Bob **\n';
+    assert.equal(textQuoteLine(text), '** De : Support support@example.fr **');
+  });
+
+  it('*From:* / *Sent:* bold labels (Outlook mobile plain text)', () => {
+    const text = 'Fine.\n\n*From:* Mary\n*Sent:* Tuesday\n*To:* John\n';
+    assert.equal(textQuoteLine(text), '*From:* Mary');
+  });
+});
+
+describe('quote-boundary model: HTML containers', () => {
+  it("current Yahoo's ydp-prefixed quote container (D)", () => {
+    const html =
+      '<html><body><div>Thanks!</div><div id="ydp3f0ayahoo_quoted_1234" class="ydp3f0ayahoo_quoted">' +
+      '<div>On Monday, Bob wrote:</div><div>old</div></div></body></html>';
+    assert.equal(htmlQuoteText(html), 'On Monday, Bob wrote:old');
+  });
+});
