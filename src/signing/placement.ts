@@ -316,7 +316,7 @@ function htmlTextMarker(html: string, end: number): number {
   const lead = hint - HINT_LEAD;
   const start = lead <= from ? from : Math.max(from, html.lastIndexOf('<', lead));
   const visible = visibleText(html, start, end);
-  const at = earliest(visible.text, TEXT_THREAD_MARKERS);
+  const at = threadStart(visible.text);
   if (at < 0) return -1;
   let source = start;
   for (const line of visible.lines) {
@@ -534,14 +534,74 @@ function textBottomPost(text: string, start: number): number {
 
 /** Where the quoted thread is in a text body. */
 export function findTextQuote(text: string): QuoteLocation {
-  const thread = earliest(text, TEXT_THREAD_MARKERS);
-  const quoted = /^>/m.exec(text)?.index ?? -1;
+  const thread = threadStart(text);
+  let quoted = /^>/m.exec(text)?.index ?? -1;
+  if (quoted >= 0) quoted = attributionClosedByQuote(text, quoted);
   const limit = Math.min(thread < 0 ? text.length : thread, quoted < 0 ? text.length : quoted);
   const attribution = textAttribution(text, limit);
   const cited = attribution >= 0 ? attribution : quoted;
   if (cited < 0 || (thread >= 0 && thread < cited))
     return thread < 0 ? NO_QUOTE : { start: thread, tail: -1 };
-  return { start: cited, tail: thread >= 0 ? -1 : textBottomPost(text, cited) };
+  const start = withRuleAbove(text, cited);
+  return { start, tail: thread >= 0 ? -1 : textBottomPost(text, start) };
+}
+
+/** Start of the line before the one starting at `at` (which must follow a newline), or -1. */
+function lineBefore(text: string, at: number): number {
+  if (at <= 0) return -1;
+  return text.lastIndexOf('\n', at - 2) + 1;
+}
+
+function lineAt(text: string, at: number): string {
+  const end = text.indexOf('\n', at);
+  return text.slice(at, end < 0 ? text.length : end).replace(/\r$/, '');
+}
+
+/**
+ * Gmail wraps a long attribution inside its address, so the closing `>:` starts a line and looks
+ * like the first quoted line: the attribution then starts on the line above.
+ */
+function attributionClosedByQuote(text: string, quoted: number): number {
+  const above = lineBefore(text, quoted);
+  if (above < 0) return quoted;
+  const previous = lineAt(text, above);
+  if (previous.lastIndexOf('<') <= previous.lastIndexOf('>')) return quoted;
+  return isAttribution(previous + lineAt(text, quoted), true) ? above : quoted;
+}
+
+/** A rule: five or more dashes, underscores, equals signs or asterisks and nothing else. */
+function isRuleLine(line: string): boolean {
+  const text = line.trim();
+  return text.length >= 5 && /^[-_=*]+$/.test(text);
+}
+
+/** A short label line with a date introducing a block ("Message du : 12/12/2016 13:20"). */
+function isDatedLabelLine(line: string): boolean {
+  const text = line.trim();
+  return (
+    text.length <= 60 &&
+    /^\p{L}[\p{L} ]*[ \u00a0]?:/u.test(text) &&
+    /\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(text)
+  );
+}
+
+/**
+ * A separator belongs to the block below it: a rule line right above the start (one blank line
+ * between allowed), Outlook mobile's dashes above `*From:*`, a row of `=` above a header block,
+ * and a dated label line introducing that rule.
+ */
+function withRuleAbove(text: string, start: number): number {
+  let above = lineBefore(text, start);
+  if (above >= 0 && !lineAt(text, above).trim()) above = lineBefore(text, above);
+  if (above < 0 || !isRuleLine(lineAt(text, above))) return start;
+  const label = lineBefore(text, above);
+  return label >= 0 && isDatedLabelLine(lineAt(text, label)) ? label : above;
+}
+
+/** Where the first thread marker (header block, separator, forward introduction) starts, or -1. */
+function threadStart(text: string): number {
+  const at = earliest(text, TEXT_THREAD_MARKERS);
+  return at < 0 ? at : withRuleAbove(text, at);
 }
 
 function normaliseSpace(value: string): string {

@@ -196,7 +196,13 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     to: ['Til'],
     cc: ['Cc', 'Kopi til (CC)'],
     subject: ['Emne'],
-    separators: ['Oprindelig meddelelse', 'Original Meddelelse', 'Videresendt meddelelse'],
+    // "Oprindelig besked": Android and Samsung mail clients in Danish.
+    separators: [
+      'Oprindelig meddelelse',
+      'Original Meddelelse',
+      'Videresendt meddelelse',
+      'Oprindelig besked',
+    ],
     forwardIntros: ['Videresendt besked'],
     attributionLeads: ['Den'],
     wrote: ['skrev'],
@@ -434,9 +440,12 @@ export const HEADER_BLOCK = new RegExp(`^${FROM}[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${
 /** Three header lines in a row (Thunderbird's and Apple's forwarded headers, any order). */
 export const HEADER_LINES = new RegExp(`^(?:${ANY_LABEL}[^\\n]*\\r?\\n){2}${ANY_LABEL}`, 'imu');
 
-/** "-----Original Message-----" and its translations (Outlook, Thunderbird, Gmail forwards). */
+/**
+ * "-----Original Message-----" and its translations (Outlook, Thunderbird, Gmail forwards), alone
+ * on its line or with the header block run onto the same line (mobile clients' HTML-to-text).
+ */
 export const SEPARATOR_LINE = new RegExp(
-  `^[ \\t]*-{2,}[ \\t]*(?:${all((e) => e.separators)})(?:[ \\t]*/[^\\n-]*)?[ \\t]*-{2,}[ \\t]*\\r?$`,
+  `^[ \\t]*-{2,}[ \\t]*(?:${all((e) => e.separators)})(?:[ \\t]*/[^\\n-]*)?[ \\t]*-{2,}(?:[ \\t]*\\r?$|(?=${ANY_LABEL}))`,
   'imu',
 );
 
@@ -459,8 +468,10 @@ const MAX_ATTRIBUTION = 400;
 
 /**
  * Gmail writes no verb in Russian and Japanese: "пн, 3 июн. 2024 г. в 10:00, Имя <адрес>:",
- * "2024年6月3日(月) 10:00 名前 <addr>:" ([MPR] ja; Gmail's ru output). A time and an address
- * closing the line before its colon; only trusted right before a quote.
+ * "2024年6月3日(月) 10:00 名前 <addr>:" ([MPR] ja; Gmail's ru output), and Gmail's date-first form
+ * in any language ("2024-10-24 15:36 GMT+02:00 Bob <bob@example.com>:"). A time and an address
+ * closing the line before its colon: prose does not end that way, so it counts without a quote
+ * below (mobile Gmail quotes without `>`).
  */
 const VERBLESS_ATTRIBUTION = /\d{1,2}[:.]\d{2}.*<[^<>\s@]+@[^<>\s]+>[ \u00a0]*[:：][ \t\u00a0]*$/u;
 
@@ -475,7 +486,7 @@ export function isAttribution(line: string, beforeQuote: boolean): boolean {
   // An address names the author as surely as a date does ("bob@example.com wrote:" above an
   // unprefixed quote, as mobile clients write it).
   if (WROTE.test(text)) return beforeQuote || LEAD.test(text) || /[\d@]/.test(text);
-  return beforeQuote && VERBLESS_ATTRIBUTION.test(text);
+  return VERBLESS_ATTRIBUTION.test(text);
 }
 
 /**

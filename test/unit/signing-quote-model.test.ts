@@ -83,6 +83,53 @@ describe('quote-boundary model: header blocks', () => {
   });
 });
 
+describe('quote-boundary model: date-first and verbless attributions (C)', () => {
+  it("Gmail's date-first form above an unprefixed quote", () => {
+    const text = 'Ok.\n\n2024-10-24 15:36 GMT+02:00 Bob Example <bob@example.com>:\n\nOld text\n';
+    assert.equal(textQuoteLine(text), '2024-10-24 15:36 GMT+02:00 Bob Example <bob@example.com>:');
+  });
+
+  it("Gmail's Russian form without a verb", () => {
+    const text = 'Да.\n\nср, 30 апр. 2025 г. в 15:19, Иван <ivan@example.com>:\n\nпривет\n';
+    assert.equal(textQuoteLine(text), 'ср, 30 апр. 2025 г. в 15:19, Иван <ivan@example.com>:');
+  });
+
+  it('an attribution wrapped inside its address, the `>:` on the next line (B)', () => {
+    const text = 'Ok.\n\ntir. 18. apr. 2017 kl. 13:09 skrev Test user <test@example.com\n>:\n\n> Thanks.\n';
+    assert.equal(textQuoteLine(text), 'tir. 18. apr. 2017 kl. 13:09 skrev Test user <test@example.com');
+  });
+});
+
+describe('quote-boundary model: separators belong to the block below (E)', () => {
+  it("Outlook mobile's dashes above *From:*", () => {
+    const text =
+      'Fine.\n\nGet Outlook for Android\n\n------------------------------\n*From:* Mary\n*Sent:* Tuesday\n';
+    assert.equal(textQuoteLine(text), '------------------------------');
+  });
+
+  it('a translated Original Message line with the header block run onto it', () => {
+    const text =
+      'Hallo\n-------- Ursprüngliche Nachricht --------Von: Service Datum: 07.08.24 An: x\n\nalt\n';
+    assert.equal(
+      textQuoteLine(text),
+      '-------- Ursprüngliche Nachricht --------Von: Service Datum: 07.08.24 An: x',
+    );
+  });
+
+  it('a row of = signs and the dated label line that introduces the header block', () => {
+    const text =
+      'Texte.\n\n========\n\nMessage du : 12/12/2016 13:20\n========\nDe : Bob\nA : x\nSujet : y\n';
+    assert.equal(textQuoteLine(text), 'Message du : 12/12/2016 13:20');
+  });
+
+  it('the same dashes in the HTML twin', () => {
+    const html =
+      '<html><body><div>Fine.</div><div>Get Outlook for Android</div><hr style="display:inline-block">' +
+      '<div>------------------------------</div><div><b>From:</b> Mary<br><b>Sent:</b> Tuesday<br></div></body></html>';
+    assert.equal(htmlQuoteText(html), '------------------------------');
+  });
+});
+
 describe('quote-boundary model: HTML containers', () => {
   it("current Yahoo's ydp-prefixed quote container (D)", () => {
     const html =
