@@ -30,6 +30,11 @@ export interface QuoteLocation {
   start: number;
   /** Start of new text written below the last quote block (bottom-posting); -1 when none. */
   tail: number;
+  /**
+   * With `tail`: where the sender's last new text ends when quoted text still follows it (an
+   * answer above a trailing quote in an interleaved reply); absent when it runs to the end.
+   */
+  end?: number;
 }
 
 const NO_QUOTE: QuoteLocation = { start: -1, tail: -1 };
@@ -421,7 +426,9 @@ export function findHtmlQuote(html: string): QuoteLocation {
 
 function newPart(body: string, quote: QuoteLocation): string {
   if (quote.start < 0) return body;
-  return quote.tail < 0 ? body.slice(0, quote.start) : body.slice(0, quote.start) + body.slice(quote.tail);
+  return quote.tail < 0
+    ? body.slice(0, quote.start)
+    : body.slice(0, quote.start) + body.slice(quote.tail, quote.end ?? body.length);
 }
 
 /** Whether our block already stands in the new part of an HTML body (never in the quoted thread). */
@@ -526,10 +533,62 @@ function textBottomPost(text: string, start: number): number {
   const lineEnd = text.indexOf('\n', lastLine);
   if (lineEnd < 0) return -1;
   const tail = text.slice(lineEnd + 1);
-  if (!newTextBelow(text.slice(0, start), tail)) return -1;
+  // Interleaved answers make it the sender's text whatever stands above the first quote.
+  const above = interleaved(text, start, lastLine) ? '' : text.slice(0, start);
+  if (!newTextBelow(above, tail)) return -1;
   if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
   const first = tail.search(/\S/);
   return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
+}
+
+/**
+ * Whether the sender answered between quote blocks: between `start` and the last quoted line at
+ * `lastLine`, a line of unquoted text stands between two `>` lines.
+ */
+function interleaved(text: string, start: number, lastLine: number): boolean {
+  let quotedSeen = false;
+  let answerSeen = false;
+  for (let at = start; at < lastLine;) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end < 0 ? text.length : end);
+    if (line.startsWith('>')) {
+      if (answerSeen) return true;
+      quotedSeen = true;
+    } else if (quotedSeen && line.trim()) answerSeen = true;
+    if (end < 0) break;
+    at = end + 1;
+  }
+  return answerSeen;
+}
+
+/**
+ * In an interleaved reply whose quote goes on below the last answer (a quoted signature or list
+ * footer), the last answer: a block of unquoted text after a blank line below a `>` line, with
+ * only quoted and blank lines after it. Unquoted lines right under a `>` line with no blank line
+ * between are a quoted line that lost its prefix in wrapping, not an answer.
+ */
+function lastAnswer(text: string, start: number, limit: number): { tail: number; end: number } | undefined {
+  let quoted = false;
+  let blank = false;
+  let answer: { tail: number; end: number } | undefined;
+  let current: { tail: number; end: number } | undefined;
+  for (let at = start; at < limit;) {
+    const newline = text.indexOf('\n', at);
+    const next = newline < 0 ? text.length : newline + 1;
+    const line = text.slice(at, next);
+    if (line.startsWith('>')) {
+      if (current) [answer, current] = [current, undefined];
+      quoted = true;
+      blank = false;
+    } else if (!line.trim()) blank = quoted;
+    else if (current) current.end = next;
+    else if (quoted && blank) current = { tail: at, end: next };
+    at = next;
+  }
+  if (current || !answer) return undefined;
+  const block = text.slice(answer.tail, answer.end);
+  if (/^--\s/.test(block) || earliest(block, TEXT_THREAD_MARKERS) >= 0) return undefined;
+  return textAttribution(block, block.length) >= 0 ? undefined : answer;
 }
 
 /** Where the quoted thread is in a text body. */
@@ -543,7 +602,11 @@ export function findTextQuote(text: string): QuoteLocation {
   if (cited < 0 || (thread >= 0 && thread < cited))
     return thread < 0 ? NO_QUOTE : { start: thread, tail: -1 };
   const start = withRuleAbove(text, cited);
-  return { start, tail: thread >= 0 ? -1 : textBottomPost(text, start) };
+  const tail = thread >= 0 ? -1 : textBottomPost(text, start);
+  if (tail >= 0) return { start, tail };
+  // Answers end where a later thread marker (a forwarded block, a list footer's rule) begins.
+  const answer = lastAnswer(text, start, thread >= 0 ? thread : text.length);
+  return answer ? { start, ...answer } : { start, tail: -1 };
 }
 
 /** Start of the line before the one starting at `at` (which must follow a newline), or -1. */
@@ -663,11 +726,22 @@ export function insertTextSignature(
 ): string {
   const lines = withoutTrailingNewlines(signatureText.replace(/\r\n/g, '\n'));
   const signature = (format.flowed ? flowedLines(lines) : lines).replace(/\n/g, eol);
-  if (placement === 'underReply' && quote.start >= 0 && quote.tail < 0) {
-    const before = text.slice(0, quote.start);
+  const at =
+    placement !== 'underReply' || quote.start < 0 ? -1 : quote.tail < 0 ? quote.start : (quote.end ?? -1);
+  if (at >= 0) {
+    const before = text.slice(0, at);
     const softBreak = format.flowed && / \r?\n$/.test(before);
-    const lead = before.length === 0 ? '' : !before.endsWith('\n') ? eol : softBreak ? eol : '';
-    return `${before}${lead}${signature}${eol}${eol}${text.slice(quote.start)}`;
+    // Under an answer (interleaved reply) a blank line sets the signature apart from it.
+    const underAnswer = at === quote.end;
+    const lead =
+      before.length === 0
+        ? ''
+        : !before.endsWith('\n')
+          ? eol + (underAnswer ? eol : '')
+          : softBreak || underAnswer
+            ? eol
+            : '';
+    return `${before}${lead}${signature}${eol}${eol}${text.slice(at)}`;
   }
   const lead = text.length === 0 ? '' : text.endsWith('\n') ? eol : eol + eol;
   return `${text}${lead}${signature}${eol}`;

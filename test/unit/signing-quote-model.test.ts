@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findHtmlQuote, findTextQuote } from '../../src/signing/placement.js';
+import { findHtmlQuote, findTextQuote, insertTextSignature } from '../../src/signing/placement.js';
 
 /** The line the quote starts at (its first characters), or undefined for a new message. */
 function textQuoteLine(text: string): string | undefined {
@@ -127,6 +127,31 @@ describe('quote-boundary model: separators belong to the block below (E)', () =>
       '<html><body><div>Fine.</div><div>Get Outlook for Android</div><hr style="display:inline-block">' +
       '<div>------------------------------</div><div><b>From:</b> Mary<br><b>Sent:</b> Tuesday<br></div></body></html>';
     assert.equal(htmlQuoteText(html), '------------------------------');
+  });
+});
+
+describe('quote-boundary model: the sender writes below the quote (A)', () => {
+  const sign = (text: string) => insertTextSignature(text, 'SIG', findTextQuote(text), 'underReply', '\n');
+
+  it('interleaved answers: the signature goes under the last answer', () => {
+    const text =
+      'Hi,\n\nOn Mon, 3 Jun 2024, Bob <bob@example.com> wrote:\n> question 1\n\nanswer 1\n\n> question 2\n\nanswer 2\n';
+    assert.match(sign(text), /answer 2\n\nSIG\n$/);
+  });
+
+  it('interleaved answers above a trailing quote: under the last answer, above the rest', () => {
+    const text = 'Hi,\nOn Mon, Bob wrote:\n> question 1\n\nanswer 1\n\n> -- \n> Bob\n';
+    assert.match(sign(text), /answer 1\n\nSIG\n\n\n> -- \n> Bob\n$/);
+  });
+
+  it('a quoted line that lost its prefix in wrapping is not an answer', () => {
+    const text = 'Yes.\n\nOn Mon, Bob wrote:\n> a long line that\nwrapped here\n> and more\n';
+    assert.match(sign(text), /^Yes\.\n\nSIG\n\nOn Mon/);
+  });
+
+  it('a bottom-posted reply: the signature goes under the new text', () => {
+    const text = 'On Mon, Bob wrote:\n> question\n\nanswer\n';
+    assert.match(sign(text), /answer\n\nSIG\n$/);
   });
 });
 
