@@ -632,10 +632,10 @@ function attributionClosedByQuote(text: string, quoted: number): number {
   return isAttribution(previous + lineAt(text, quoted), true) ? above : quoted;
 }
 
-/** A rule: five or more dashes, underscores, equals signs or asterisks and nothing else. */
+/** A rule: four or more dashes, underscores, equals signs or asterisks and nothing else. */
 function isRuleLine(line: string): boolean {
   const text = line.trim();
-  return text.length >= 5 && /^[-_=*]+$/.test(text);
+  return text.length >= 4 && /^[-_=*]+$/.test(text);
 }
 
 /** A short label line with a date introducing a block ("Message du : 12/12/2016 13:20"). */
@@ -651,14 +651,24 @@ function isDatedLabelLine(line: string): boolean {
 /**
  * A separator belongs to the block below it: a rule line right above the start (one blank line
  * between allowed), Outlook mobile's dashes above `*From:*`, a row of `=` above a header block,
- * and a dated label line introducing that rule.
+ * and a dated label line introducing the block, above or below that rule.
  */
 function withRuleAbove(text: string, start: number): number {
-  let above = lineBefore(text, start);
-  if (above >= 0 && !lineAt(text, above).trim()) above = lineBefore(text, above);
-  if (above < 0 || !isRuleLine(lineAt(text, above))) return start;
+  let at = start;
+  let above = nonBlankLineBefore(text, at);
+  if (above >= 0 && isDatedLabelLine(lineAt(text, above))) {
+    at = above;
+    above = nonBlankLineBefore(text, at);
+  }
+  if (above < 0 || !isRuleLine(lineAt(text, above))) return at;
   const label = lineBefore(text, above);
   return label >= 0 && isDatedLabelLine(lineAt(text, label)) ? label : above;
+}
+
+/** The line before the one at `at`, one blank line between allowed, or -1. */
+function nonBlankLineBefore(text: string, at: number): number {
+  const above = lineBefore(text, at);
+  return above >= 0 && !lineAt(text, above).trim() ? lineBefore(text, above) : above;
 }
 
 /** Where the first thread marker (header block, separator, forward introduction) starts, or -1. */

@@ -464,6 +464,7 @@ const WROTE = new RegExp(
   'iu',
 );
 const ENDS_WITH_COLON = /[:：][ \t\u00a0]*$/u;
+const ENDS_WITH_WROTE = new RegExp(`(?<!\\p{L})(?:${all((e) => e.wrote)})$`, 'iu');
 const MAX_ATTRIBUTION = 400;
 
 /**
@@ -504,7 +505,10 @@ export function attributionText(line: string): string | undefined {
     text = text.slice(start, end).trim();
     return text && WROTE.test(text) ? text : undefined;
   }
-  return ENDS_WITH_COLON.test(text) ? text : undefined;
+  if (ENDS_WITH_COLON.test(text)) return text;
+  // Some clients drop the colon: "On Wed, 14 Nov 2018 08:14 John <john@doe.com> wrote". Only a
+  // line that opens like an attribution, names an address and ends with the verb counts.
+  return LEAD.test(text) && text.includes('@') && ENDS_WITH_WROTE.test(text) ? text : undefined;
 }
 
 /** Whether a line can be the first half of a wrapped attribution: a lead word or a date. */

@@ -63,6 +63,11 @@ describe('quote-boundary model: attribution lines', () => {
     assert.equal(textQuoteLine(text), 'bob@example.com wrote:');
   });
 
+  it('an attribution whose client dropped the colon, above an unprefixed quote', () => {
+    const text = 'Ok.\n\nOn Wed, 14 Nov 2018 08:14:43 -0200 John Doe <john@doe.com> wrote\n\nWhen?\n';
+    assert.equal(textQuoteLine(text), 'On Wed, 14 Nov 2018 08:14:43 -0200 John Doe <john@doe.com> wrote');
+  });
+
   it("Zoho's attribution between dashes (D)", () => {
     const text =
       'See below.\n\n---- On Wed, 24 Feb 2021 14:02:50 +0530 bob@example.com wrote ----\n\nOld text\n';
@@ -120,6 +125,11 @@ describe('quote-boundary model: separators belong to the block below (E)', () =>
     const text =
       'Texte.\n\n========\n\nMessage du : 12/12/2016 13:20\n========\nDe : Bob\nA : x\nSujet : y\n';
     assert.equal(textQuoteLine(text), 'Message du : 12/12/2016 13:20');
+  });
+
+  it('a rule, then a dated label line, then the header block', () => {
+    const text = 'Texte.\n\n====\n\nMessage du : 12/12/2016 13:20\nDe : Bob\nA : x\nSujet : y\n';
+    assert.equal(textQuoteLine(text), '====');
   });
 
   it('the same dashes in the HTML twin', () => {
