@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { findHtmlQuote, findTextQuote } from '../../src/signing/placement.js';
+import { retargetMetaCharset } from '../../src/signing/part-codec.js';
 import { htmlTags, scannerWork } from '../../src/signing/quote-html-tags.js';
 import { HOSTILE } from '../helpers/hostile-bodies.js';
 
@@ -95,6 +96,24 @@ describe('quote detection does linear work', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('retargetMetaCharset: rewrites both meta forms, and hostile metas cost counted linear steps', () => {
+    const html =
+      '<head><meta charset="iso-8859-1"><meta http-equiv="Content-Type" content="text/html; charset=windows-1252"></head>';
+    assert.equal(
+      retargetMetaCharset(html, 'utf-8'),
+      '<head><meta charset="utf-8"><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head>',
+    );
+    for (const hostile of [
+      '<meta charset= '.repeat(5_000),
+      '<meta '.repeat(10_000),
+      `<meta content="${'charset'.repeat(9_000)}">`,
+    ]) {
+      const before = scannerWork();
+      retargetMetaCharset(hostile, 'utf-8');
+      assert.ok((scannerWork() - before) / hostile.length <= 2);
+    }
   });
 
   it('the scanner reads every tag of ordinary markup once, with the offsets it stands at', () => {
