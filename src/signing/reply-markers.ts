@@ -67,7 +67,7 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     lang: 'fr',
     from: ['De'],
     // Unaccented forms: plain-text converters and old gateways drop the accents.
-    sent: ['Envoyé', 'Envoye'],
+    sent: ['Envoyé', 'Envoye', 'Envoyé le'],
     date: ['Date'],
     to: ['À', 'A'],
     cc: ['Cc', 'Copie à'],
@@ -406,9 +406,10 @@ const all = (pick: (entry: LanguageMarkers) => string[]) =>
 
 /**
  * A label and its colon: ASCII or full-width, a space or NBSP allowed before it (French), in bold
- * as plain text writes it (`*From:*`, `**Von:**`, `** De : … **`).
+ * as plain text writes it (`*From:*`, `**Von:**`, `** De : … **`), indented as Yahoo's plain
+ * text indents its header block.
  */
-const label = (words: string) => `\\*{0,2}[ \\t]?(?:${words})\\*{0,2}[ \\u00a0]?\\*{0,2}[:：]`;
+const label = (words: string) => `[ \\t]{0,8}\\*{0,2}[ \\t]?(?:${words})\\*{0,2}[ \\u00a0]?\\*{0,2}[:：]`;
 const FROM = label(all((e) => e.from));
 const SENT_OR_DATE = label(all((e) => [...e.sent, ...e.date]));
 const ANY_LABEL = label(all((e) => [...e.from, ...e.sent, ...e.date, ...e.to, ...e.cc, ...e.subject]));

@@ -82,6 +82,12 @@ describe('quote-boundary model: header blocks', () => {
     assert.equal(textQuoteLine(text), '** De : Support support@example.fr **');
   });
 
+  it("an indented header block with new Outlook's 'Envoyé le :' (Yahoo plain text)", () => {
+    const text =
+      'merci\n\n      De : Someone <someone@example.fr>\n À : Bob\n Envoyé le : Mercredi 30 novembre 2016\n Objet : Re: x\n';
+    assert.equal(textQuoteLine(text), '      De : Someone <someone@example.fr>');
+  });
+
   it('*From:* / *Sent:* bold labels (Outlook mobile plain text)', () => {
     const text = 'Fine.\n\n*From:* Mary\n*Sent:* Tuesday\n*To:* John\n';
     assert.equal(textQuoteLine(text), '*From:* Mary');
