@@ -14,6 +14,7 @@ import {
   HEADER_LINES,
   SEPARATOR_LINE,
   attributionText,
+  introducesHeaderBlock,
   isAttribution,
   isHeaderLabel,
   opensAttribution,
@@ -651,10 +652,13 @@ function isDatedLabelLine(line: string): boolean {
 /**
  * A separator belongs to the block below it: a rule line right above the start (one blank line
  * between allowed), Outlook mobile's dashes above `*From:*`, a row of `=` above a header block,
- * and a dated label line introducing the block, above or below that rule.
+ * and a dated label line introducing the block, above or below that rule. An attribution line
+ * without its colon right above the block introduces it too (Thunderbird's forward with headers).
  */
 function withRuleAbove(text: string, start: number): number {
   let at = start;
+  const intro = lineBefore(text, at);
+  if (intro >= 0 && introducesHeaderBlock(lineAt(text, intro))) at = intro;
   let above = nonBlankLineBefore(text, at);
   if (above >= 0 && isDatedLabelLine(lineAt(text, above))) {
     at = above;

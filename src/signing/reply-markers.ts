@@ -518,6 +518,15 @@ export function opensAttribution(line: string): boolean {
   return LEAD.test(text) || /\d/.test(text);
 }
 
+/**
+ * Whether a line reads like an attribution that lost its colon because a header block follows
+ * ("Am 20.06.24 um 16:20 schrieb Name" above "Von: …"): a lead word, a date and the verb.
+ */
+export function introducesHeaderBlock(line: string): boolean {
+  const text = line.trim();
+  return text.length <= MAX_ATTRIBUTION && LEAD.test(text) && /\d/.test(text) && WROTE.test(text);
+}
+
 /** Whether a line starts the way an attribution does: with a lead word or with a date. */
 export function startsAttribution(line: string): boolean {
   const text = line.trim();

@@ -138,6 +138,12 @@ describe('quote-boundary model: separators belong to the block below (E)', () =>
     assert.equal(textQuoteLine(text), '====');
   });
 
+  it('an attribution without its colon introduces the header block below it', () => {
+    const text =
+      'Mit freundlichen Grüßen\nAm 20.06.24 um 16:20 schrieb Service GmbH\nVon: Service\nDatum: 20. Juni 2024\nAn: x\n';
+    assert.equal(textQuoteLine(text), 'Am 20.06.24 um 16:20 schrieb Service GmbH');
+  });
+
   it('the same dashes in the HTML twin', () => {
     const html =
       '<html><body><div>Fine.</div><div>Get Outlook for Android</div><hr style="display:inline-block">' +
