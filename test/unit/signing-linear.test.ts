@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { findHtmlQuote, findTextQuote } from '../../src/signing/placement.js';
+import { envelopeFromHeaders } from '../../src/signing/message-facts.js';
 import { retargetMetaCharset } from '../../src/signing/part-codec.js';
 import { htmlTags, scannerWork } from '../../src/signing/quote-html-tags.js';
 import { HOSTILE } from '../helpers/hostile-bodies.js';
@@ -114,6 +115,17 @@ describe('quote detection does linear work', () => {
       retargetMetaCharset(hostile, 'utf-8');
       assert.ok((scannerWork() - before) / hostile.length <= 2);
     }
+  });
+
+  it('addresses are read from headers by splitting, with the results the old patterns gave', () => {
+    const raw = Buffer.from(
+      'From: "Bob, Jr." <Bob@Example.com>\r\nTo: a@x.org, "C" <c@y.org>; @bad, d@\r\nCc: (e@z.org)\r\n\r\nbody',
+    );
+    assert.deepEqual(envelopeFromHeaders(raw), {
+      sender: 'bob@example.com',
+      recipients: ['a@x.org', 'c@y.org', 'e@z.org'],
+    });
+    assert.deepEqual(envelopeFromHeaders(Buffer.from('From: <<a <b@c.d>\r\n\r\n')).sender, 'b@c.d');
   });
 
   it('the scanner reads every tag of ordinary markup once, with the offsets it stands at', () => {
