@@ -69,7 +69,8 @@ export async function bodiesOf(raw: Buffer): Promise<Bodies> {
     skipImageLinks: true,
   });
   const bodies: Bodies = {};
-  if (typeof parsed.text === 'string') bodies.text = parsed.text;
+  // mailparser reports an empty text for an HTML-only message: that is no text body.
+  if (typeof parsed.text === 'string' && parsed.text.trim() !== '') bodies.text = parsed.text;
   if (typeof parsed.html === 'string') bodies.html = parsed.html;
   return bodies;
 }

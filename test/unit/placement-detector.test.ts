@@ -73,6 +73,81 @@ describe('placement detector (labels of the real-world suite)', () => {
     assert.deepEqual([b.kind, b.aboveLine], ['new', 5]);
   });
 
+  it('takes a header block that opens with To: or Date: above From: as one block', () => {
+    const b = detectText(
+      body('Hello.', '', 'To: Bob', 'From: Support', 'Sent: Monday', 'Subject: hi', '', 'Old'),
+    );
+    assert.deepEqual([b.kind, b.aboveLine, b.belowLine], ['top', 1, 3]);
+  });
+
+  it('reads "X <addr> schrieb am <date>:" (GMX, Gmail mobile) as an attribution', () => {
+    const b = detectText(
+      body(
+        'Danke.',
+        '',
+        'Eva',
+        'Adam <adam@example.com> schrieb am Di. 16. Mai 2017 um 10:20:',
+        '',
+        '> Hallo',
+      ),
+    );
+    assert.deepEqual([b.kind, b.aboveLine, b.belowLine], ['top', 3, 4]);
+  });
+
+  it('does not start a wrapped attribution in the middle of a sentence of new text', () => {
+    const b = detectText(
+      body(
+        'I will fix it as soon as I',
+        'get back.',
+        'On Dec 8, 2013 2:10 PM, "John" <john@example.com> wrote:',
+        '> text',
+      ),
+    );
+    assert.deepEqual([b.kind, b.aboveLine, b.belowLine], ['top', 2, 3]);
+  });
+
+  it('keeps a Gmail attribution whose closing ">:" wrapped onto its own line', () => {
+    const b = detectText(
+      body(
+        'Ok.',
+        '',
+        'tir. 18. apr. 2017 kl. 13:09 skrev Test user <test@example.com',
+        '>:',
+        '',
+        '> Thanks.',
+      ),
+    );
+    assert.deepEqual([b.kind, b.aboveLine, b.belowLine], ['top', 1, 3]);
+  });
+
+  it('reads an Arabic Outlook header block behind right-to-left marks', () => {
+    const b = detectText(
+      body(
+        'شكرا',
+        '',
+        'من: Lucky <info@example.com>',
+        '\u200f\u200fتم الإرسال: Monday',
+        'إلى: a@example.com',
+      ),
+    );
+    assert.deepEqual([b.kind, b.aboveLine, b.belowLine], ['top', 1, 3]);
+  });
+
+  it('does not take a mailing-list footer after the quote for bottom-posted text', () => {
+    const b = detectText(
+      body(
+        'Thanks.',
+        '',
+        'On 01/03/11 7:07 PM, Russell wrote:',
+        '> Hi',
+        '',
+        '_'.repeat(47),
+        'riak-users mailing list',
+      ),
+    );
+    assert.deepEqual([b.kind, b.aboveLine, b.belowLine], ['top', 1, 3]);
+  });
+
   it('marks HTML blockquotes as quoted lines so the text rules apply', () => {
     const lines = htmlToLines(
       '<div>Yes.</div><div>On Mon, Bob wrote:</div><blockquote type="cite">Lunch?</blockquote>',
