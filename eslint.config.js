@@ -1,8 +1,35 @@
+import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**'] },
   ...tseslint.configs.recommendedTypeChecked,
+  {
+    // Attacker text reaches the signing engine's patterns: one that can backtrack super-linearly
+    // is a denial of service (issue 19). Elsewhere the same rules warn until each owner fixes
+    // what they find.
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': 'warn',
+      'regexp/no-super-linear-move': 'warn',
+    },
+  },
+  {
+    files: [
+      'src/signing/**/*.ts',
+      'test/unit/signing-*.ts',
+      'test/security/**/*.ts',
+      'test/helpers/hostile-bodies.ts',
+    ],
+    ...regexp.configs['flat/recommended'],
+  },
+  {
+    files: ['src/signing/**/*.ts'],
+    rules: {
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': 'error',
+    },
+  },
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

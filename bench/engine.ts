@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
 import * as prettier from 'prettier';
 import { signMessage, type SignatureContent } from '../src/signing/index.js';
+import { HOSTILE } from '../test/helpers/hostile-bodies.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -51,6 +52,46 @@ function replyHtml(targetBytes: number): string {
     '</div></body></html>'
   );
 }
+
+/**
+ * A reply whose quoted thread is hostile (issue 19): the same bodies the ReDoS tests use, in the
+ * HTML part, the text part or the From header. Each is signed like an ordinary reply.
+ */
+function hostileMessage(kind: HostileKind, size: number): string {
+  const from = kind === 'long From' ? `${'a'.repeat(size)} <alice@contoso.com>` : 'alice@contoso.com';
+  const build = HOSTILE_HTML[kind];
+  const html = build ? `<html><body><p>Thanks.</p>${build(size)}</body></html>` : replyHtml(size);
+  const text =
+    kind === 'deep > lines' ? `Thanks.\r\n\r\n${hostile('deep quote lines')(size)}` : 'Thanks.\r\n';
+  return (
+    `From: ${from}\r\nTo: bob@example.org\r\nSubject: RE: bench\r\nMIME-Version: 1.0\r\n` +
+    'Content-Type: multipart/alternative; boundary="alt"\r\n\r\n' +
+    `--alt\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n` +
+    `--alt\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}\r\n--alt--\r\n`
+  );
+}
+
+function hostile(name: string): (size: number) => string {
+  const build = HOSTILE[name];
+  if (!build) throw new Error(`no hostile body named ${name}`);
+  return build;
+}
+
+const HOSTILE_HTML: Record<string, (size: number) => string> = {
+  'unclosed <div class=x': hostile('unclosed div class'),
+  '<<<<': hostile('less-than signs'),
+  'long attribute value': hostile('long attribute value'),
+};
+type HostileKind =
+  'ordinary' | 'unclosed <div class=x' | '<<<<' | 'long attribute value' | 'deep > lines' | 'long From';
+const HOSTILE_KINDS: HostileKind[] = [
+  'ordinary',
+  'unclosed <div class=x',
+  '<<<<',
+  'long attribute value',
+  'deep > lines',
+  'long From',
+];
 
 function message(htmlBytes: number, attachmentBytes: number[]): string {
   const parts = [
@@ -133,12 +174,11 @@ function freshProcessRssDelta(file: string, mode: 'engine' | 'pass-through'): nu
   return Number(result.stdout.trim());
 }
 
-async function measure(
+/** Throughput and median time only (no RSS probe): for the many small hostile cases. */
+async function measureTime(
   c: Case,
   once: (file: string) => Promise<void>,
-  mode: 'engine' | 'pass-through',
-): Promise<Result> {
-  const peakRssDeltaMb = freshProcessRssDelta(c.file, mode);
+): Promise<Omit<Result, 'peakRssDeltaMb'>> {
   for (let i = 0; i < Math.min(3, c.runs); i++) await once(c.file); // warm-up
   gc?.();
   const times: number[] = [];
@@ -154,8 +194,16 @@ async function measure(
     medianMs: times[Math.floor(times.length / 2)] ?? 0,
     perSecond: c.runs / totalS,
     mbPerSecond: (c.bytes * c.runs) / 1e6 / totalS,
-    peakRssDeltaMb,
   };
+}
+
+async function measure(
+  c: Case,
+  once: (file: string) => Promise<void>,
+  mode: 'engine' | 'pass-through',
+): Promise<Result> {
+  const peakRssDeltaMb = freshProcessRssDelta(c.file, mode);
+  return { ...(await measureTime(c, once)), peakRssDeltaMb };
 }
 
 async function main(): Promise<void> {
@@ -173,6 +221,22 @@ async function main(): Promise<void> {
       await fs.writeFile(file, text);
       cases.push({ name, file, bytes: Buffer.byteLength(text), runs });
     }
+    const hostileCases: Case[] = [];
+    for (const [label, size, runs] of [
+      ['1 KB', 1_000, 500],
+      ['100 KB', 100_000, 20],
+      ['1 MB', 1_000_000, 3],
+    ] as const) {
+      for (const kind of HOSTILE_KINDS) {
+        // The From header carries at most 255 KB: the longest a header line gets in practice.
+        const text = hostileMessage(kind, kind === 'long From' ? Math.min(size, 255_000) : size);
+        // Backticks: the kinds hold `<` and `>`, which a Markdown table would read as HTML.
+        const name = `${label} \`${kind}\``;
+        const file = path.join(dir, `${name.replace(/\W+/g, '-')}.eml`);
+        await fs.writeFile(file, text);
+        hostileCases.push({ name, file, bytes: Buffer.byteLength(text), runs });
+      }
+    }
     const rows: string[] = [];
     const header =
       '| input | size | engine msg/s | engine MB/s | engine median ms | pass-through MB/s | engine / pass-through | engine peak RSS + MB | pass-through peak RSS + MB |';
@@ -185,11 +249,23 @@ async function main(): Promise<void> {
       );
       console.log(rows[rows.length - 1]);
     }
+    const hostileRows = ['| input | size | engine MB/s | engine median ms |', '|---|---|---|---|'];
+    for (const c of hostileCases) {
+      const engine = await measureTime(c, engineOnce);
+      hostileRows.push(
+        `| ${c.name} | ${(c.bytes / 1e6).toFixed(3)} MB | ${engine.mbPerSecond.toFixed(1)} | ${engine.medianMs.toFixed(3)} |`,
+      );
+      console.log(hostileRows[hostileRows.length - 1]);
+    }
     const section = [
       `Run ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; streamed from disk, 64 KiB reads.`,
       'Floors (issue 3): engine ≥ 50 % of pass-through throughput; 20 KB reply < 1 ms median; 100 MB adds < 64 MB peak RSS. Peak RSS is measured in a fresh process per input (one cold message).',
       '',
       ...rows,
+      '',
+      'Hostile quoted threads (issue 19) beside ordinary replies of the same size: an unclosed `<div class=x ` repeated, `<<<<`, one long attribute value, deep `>>>>` lines in the text part, a long From header (at most 255 KB). Engine only; MB/s over the whole message.',
+      '',
+      ...hostileRows,
     ].join('\n');
     const docs = path.join(repoRoot, 'docs', 'benchmarks.md');
     const current = await fs.readFile(docs, 'utf8');

@@ -22,11 +22,34 @@ export function rootHeaderMap(root: MimeNode): Map<string, string[]> {
   return map;
 }
 
+/**
+ * Address-shaped words of a header value: runs without space or the header punctuation that
+ * holds an `@` with something on both sides. Split first, then tested, so the work is linear
+ * whatever the value (a pattern retried at every offset of a 255 KB From is quadratic).
+ */
+function bareAddresses(value: string): string[] {
+  return value.split(/[\s<>,;:"()]+/).filter((word) => word.slice(1, -1).includes('@'));
+}
+
+/** `<local@domain>` with no space, `<` or `>` inside and an `@`-free local part. */
+function angleAddress(value: string): string | undefined {
+  let close = -1;
+  for (let open = value.indexOf('<'); open >= 0; open = value.indexOf('<', open + 1)) {
+    // One `>` serves every `<` before it: searching again per `<` would be quadratic.
+    if (close <= open) close = value.indexOf('>', open + 1);
+    if (close < 0) return undefined;
+    const next = value.indexOf('<', open + 1);
+    if (next >= 0 && next < close) continue;
+    const inside = value.slice(open + 1, close);
+    const at = inside.indexOf('@');
+    if (at > 0 && at < inside.length - 1 && !/\s/.test(inside)) return inside;
+  }
+  return undefined;
+}
+
 function firstAddress(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const angle = /<([^<>\s@]+@[^<>\s]+)>/.exec(value);
-  const bare = angle?.[1] ?? /[^\s<>,;:"()]+@[^\s<>,;:"()]+/.exec(value)?.[0];
-  return bare?.toLowerCase();
+  return (angleAddress(value) ?? bareAddresses(value)[0])?.toLowerCase();
 }
 
 function decodeWords(value: string | undefined): string | undefined {
@@ -64,8 +87,7 @@ export function headerAddresses(headers: ReadonlyMap<string, string[]>, names: s
   const found: string[] = [];
   for (const name of names) {
     for (const value of headers.get(name) ?? []) {
-      for (const match of value.matchAll(/[^\s<>,;:"()]+@[^\s<>,;:"()]+/g))
-        found.push(match[0].toLowerCase());
+      for (const address of bareAddresses(value)) found.push(address.toLowerCase());
     }
   }
   return found;

@@ -7,6 +7,7 @@ import { TextDecoder } from 'node:util';
 import iconv from 'iconv-lite';
 import * as libqp from 'libqp';
 import * as libbase64 from 'libbase64';
+import { htmlTags } from './quote-html-tags.js';
 
 /** A decoding problem that makes the engine leave the whole message alone, with this reason. */
 export class LeaveAloneError extends Error {
@@ -57,8 +58,43 @@ function longestLine(bytes: Buffer): number {
   return Math.max(longest, bytes.length - start);
 }
 
-/** The charset an HTML document declares for itself in a `<meta>` tag. */
-const META_CHARSET = /<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)/i;
+const isCharsetNameChar = (char: string | undefined) => !!char && /[\w.:-]/.test(char);
+const isBlank = (char: string | undefined) => !!char && /\s/.test(char);
+
+/**
+ * Where the charset name stands in each `<meta charset=…>` or `<meta content="…; charset=…">`
+ * tag. Read tag by tag with the linear scanner: a pattern over the whole document backtracks
+ * super-linearly on hostile markup (issue 19).
+ */
+function metaCharsets(html: string): { at: number; end: number }[] {
+  const found: { at: number; end: number }[] = [];
+  for (const tag of htmlTags(html)) {
+    if (tag.name !== 'meta' || tag.closing) continue;
+    const source = html.slice(tag.start, tag.end).toLowerCase();
+    for (let at = source.indexOf('charset'); at >= 0; at = source.indexOf('charset', at + 1)) {
+      if (/\w/.test(source[at - 1] ?? '')) continue;
+      let i = at + 7;
+      while (isBlank(source[i])) i++;
+      if (source[i] !== '=') continue;
+      i++;
+      while (isBlank(source[i])) i++;
+      if (source[i] === '"' || source[i] === "'") i++;
+      while (isBlank(source[i])) i++;
+      const start = i;
+      while (isCharsetNameChar(source[i])) i++;
+      if (i === start) continue;
+      found.push({ at: tag.start + start, end: tag.start + i });
+      break;
+    }
+  }
+  return found;
+}
+
+/** The charset an HTML document declares for itself in a `<meta>` tag, or ''. */
+function metaCharset(html: string): string {
+  const first = metaCharsets(html)[0];
+  return first ? html.slice(first.at, first.end).toLowerCase() : '';
+}
 
 function transferDecode(raw: Buffer, transferEncoding: string): Buffer {
   if (IDENTITY_ENCODINGS.has(transferEncoding)) return raw;
@@ -73,8 +109,7 @@ function transferDecode(raw: Buffer, transferEncoding: string): Buffer {
  */
 function chooseCharset(bytes: Buffer, declared: string | false, html: boolean): string {
   let charset = (declared || '').trim().toLowerCase();
-  if (!charset && html)
-    charset = META_CHARSET.exec(bytes.toString('latin1', 0, 4096))?.[1]?.toLowerCase() ?? '';
+  if (!charset && html) charset = metaCharset(bytes.toString('latin1', 0, 4096));
   if (!charset || charset === 'us-ascii' || charset === 'ascii') {
     if (!isAscii(bytes)) throw new LeaveAloneError('undeclared-charset');
     return 'us-ascii';
@@ -152,7 +187,8 @@ export function decodePart(
 export function outputCharset(original: DecodedPart & { bytes: Buffer }, added: string): string {
   const { charset } = original;
   if (READ_ONLY_CHARSETS.test(charset) || !iconv.encodingExists(charset)) return 'utf-8';
-  if (charset === 'us-ascii' || charset === 'ascii') return /^[\x00-\x7f]*$/.test(added) ? charset : 'utf-8';
+  if (charset === 'us-ascii' || charset === 'ascii')
+    return Buffer.byteLength(added) === added.length ? charset : 'utf-8';
   if (iconv.decode(iconv.encode(added, charset), charset) !== added) return 'utf-8';
   return iconv.encode(original.text, charset).equals(original.bytes) ? charset : 'utf-8';
 }
@@ -196,5 +232,12 @@ export function encodePart(
 
 /** Points an HTML document's own charset declaration at the new charset. */
 export function retargetMetaCharset(html: string, charset: string): string {
-  return html.replace(/(<meta\b[^>]*?\bcharset\s*=\s*["']?\s*)([\w.:-]+)/gi, `$1${charset}`);
+  const parts: string[] = [];
+  let at = 0;
+  for (const value of metaCharsets(html)) {
+    parts.push(html.slice(at, value.at), charset);
+    at = value.end;
+  }
+  parts.push(html.slice(at));
+  return parts.join('');
 }

@@ -13,10 +13,14 @@ import {
   HEADER_BLOCK,
   HEADER_LINES,
   SEPARATOR_LINE,
+  attributionText,
+  introducesHeaderBlock,
   isAttribution,
   isHeaderLabel,
   opensAttribution,
+  startsAttribution,
 } from './reply-markers.js';
+import { hasWord, htmlTags, withoutTags, type HtmlTag } from './quote-html-tags.js';
 
 /** Class name carried by every inserted HTML block; clients that prefix classes (x_) still match. */
 export const HTML_MARKER_CLASS = 'sigrelay-signature';
@@ -27,58 +31,88 @@ export interface QuoteLocation {
   start: number;
   /** Start of new text written below the last quote block (bottom-posting); -1 when none. */
   tail: number;
+  /**
+   * With `tail`: where the sender's last new text ends when quoted text still follows it (an
+   * answer above a trailing quote in an interleaved reply); absent when it runs to the end.
+   */
+  end?: number;
 }
 
 const NO_QUOTE: QuoteLocation = { start: -1, tail: -1 };
 
+/** A start tag that opens the quoted thread, and whether new text may follow its block. */
 interface HtmlMarker {
-  pattern: RegExp;
+  test: (tag: HtmlTag) => boolean;
   /** A quote container (blockquote-style): new text may follow it (bottom-posting). */
   container: boolean;
 }
 
+const attribute = (tag: HtmlTag, name: string) => tag.attributes.get(name) ?? '';
+/** `x_` is the prefix Exchange adds to ids and classes when it quotes an HTML message. */
+const idIs = (tag: HtmlTag, ...ids: string[]) => {
+  const id = attribute(tag, 'id').toLowerCase().replace(/^x_/, '');
+  return ids.some((name) => id.startsWith(name) && !/\w/.test(id[name.length] ?? ''));
+};
+const classHas = (tag: HtmlTag, ...names: string[]) => {
+  const value = attribute(tag, 'class');
+  return names.some((name) => hasWord(value, name) || hasWord(value, `x_${name}`));
+};
+const isOneOf = (tag: HtmlTag, ...names: string[]) => names.includes(tag.name);
+
 /**
- * Start tags that open the quoted thread, per client. Each pattern matches one opening tag; the
- * earliest match in the body wins. `x_` is the prefix Exchange adds to ids and classes when it
- * quotes an HTML message inside another one. These are language-independent.
+ * Start tags that open the quoted thread, per client; the earliest in the body wins. They are
+ * tested on tags read by the linear scanner (quote-html-tags.ts), never by a pattern over the
+ * whole body. These are language-independent.
  */
 const HTML_QUOTE_MARKERS: readonly HtmlMarker[] = [
   // Outlook desktop: the reply header block (From:/Sent:) is a div with this top border.
   {
-    pattern: /<div\b[^>]*\bstyle\s*=\s*["'][^"']*border-top\s*:\s*solid\s+#(?:E1E1E1|B5C4DF)[^>]*>/i,
+    test: (tag) => {
+      if (tag.name !== 'div') return false;
+      const style = attribute(tag, 'style').replace(/\s+/g, '').toLowerCase();
+      return style.includes('border-top:solid#e1e1e1') || style.includes('border-top:solid#b5c4df');
+    },
     container: false,
   },
-  // OWA and new Outlook.
-  { pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?appendonsend\b[^>]*>/i, container: false },
-  { pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?divRplyFwdMsg\b[^>]*>/i, container: false },
-  // Outlook for Mac and iOS.
+  // OWA and new Outlook; Outlook for Mac and iOS.
   {
-    pattern: /<div\b[^>]*\bid\s*=\s*["']?(?:x_)?mail-editor-reference-message-container\b[^>]*>/i,
+    test: (tag) =>
+      tag.name === 'div' &&
+      idIs(tag, 'appendonsend', 'divrplyfwdmsg', 'mail-editor-reference-message-container'),
     container: false,
   },
   // Gmail: the attribution line and the quote container.
   {
-    pattern: /<(?:div|blockquote)\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?gmail_(?:quote|attr)\b[^>]*>/i,
+    test: (tag) => isOneOf(tag, 'div', 'blockquote') && classHas(tag, 'gmail_quote', 'gmail_attr'),
     container: true,
   },
   // Apple Mail, iOS Mail, Thunderbird's and Roundcube's quote body.
-  { pattern: /<blockquote\b[^>]*\btype\s*=\s*["']?cite\b[^>]*>/i, container: true },
-  // Thunderbird: attribution line and forwarded-message container.
   {
-    pattern: /<div\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?moz-(?:cite-prefix|forward-container)\b[^>]*>/i,
+    test: (tag) => tag.name === 'blockquote' && attribute(tag, 'type').trim().toLowerCase() === 'cite',
     container: true,
   },
-  // Yahoo (class or id, the id carries a numeric suffix).
-  { pattern: /<div\b[^>]*\b(?:class|id)\s*=\s*["']?[^"'>]*?\b(?:x_)?yahoo_quoted\b[^>]*>/i, container: true },
+  // Thunderbird: attribution line and forwarded-message container.
+  {
+    test: (tag) => tag.name === 'div' && classHas(tag, 'moz-cite-prefix', 'moz-forward-container'),
+    container: true,
+  },
+  // Yahoo: class or id; current Yahoo prefixes both with a per-message tag (`ydp3f0ayahoo_quoted`)
+  // and suffixes the id with a number, so the name counts anywhere in the value.
+  {
+    test: (tag) =>
+      tag.name === 'div' &&
+      (attribute(tag, 'class').toLowerCase().includes('yahoo_quoted') ||
+        attribute(tag, 'id').toLowerCase().includes('yahoo_quoted')),
+    container: true,
+  },
   // Proton.
   {
-    pattern: /<(?:div|blockquote)\b[^>]*\bclass\s*=\s*["']?[^"'>]*?\b(?:x_)?protonmail_quote\b[^>]*>/i,
+    test: (tag) => isOneOf(tag, 'div', 'blockquote') && classHas(tag, 'protonmail_quote'),
     container: true,
   },
 ];
 
 /** A plain `<blockquote>` opens the quote only when an attribution line stands right above it. */
-const PLAIN_BLOCKQUOTE = /<blockquote\b[^>]*>/gi;
 const PLAIN_BLOCKQUOTES_TRIED = 5;
 
 /** How far back from a quote tag its attribution line (with its wrapper tags) may start. */
@@ -97,7 +131,9 @@ function decodeEntities(text: string): string {
     if (name[0] === '#') {
       const code =
         name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      return code === 0xa0 ? ' ' : String.fromCodePoint(code);
+      if (code === 0xa0) return ' ';
+      // Beyond Unicode a browser shows U+FFFD; fromCodePoint would throw on attacker text.
+      return code > 0x10ffff ? '\ufffd' : String.fromCodePoint(code);
     }
     return ENTITIES[name.toLowerCase()] ?? whole;
   });
@@ -105,13 +141,20 @@ function decodeEntities(text: string): string {
 
 /** The text a reader sees in a stretch of HTML without line breaks. */
 function inlineText(html: string): string {
-  return decodeEntities(html.replace(/<[^>]*>/g, ''))
-    .replace(/[\s\u00a0]+/g, ' ')
-    .trim();
+  return decodeEntities(withoutTags(html)).replace(/\s+/g, ' ').trim();
 }
 
 function isSpace(char: string | undefined): boolean {
   return char === ' ' || char === '\t' || char === '\n' || char === '\r' || char === '\f';
+}
+
+/**
+ * The last `<` before `at` and not before `floor`, or -1. Bounded by `floor`, unlike lastIndexOf:
+ * asked once per `>` of a window, an unbounded search would make the window's cost quadratic.
+ */
+function openBefore(html: string, at: number, floor: number): number {
+  for (let i = at - 1; i >= floor; i--) if (html.charCodeAt(i) === 0x3c) return i;
+  return -1;
 }
 
 /** Moves `start` back over whitespace and the opening tags that wrap what follows it. */
@@ -121,8 +164,8 @@ function overWrappers(html: string, start: number, floor: number): number {
     let i = at;
     while (i > floor && isSpace(html[i - 1])) i--;
     if (i <= floor || html[i - 1] !== '>') return at;
-    const open = html.lastIndexOf('<', i - 1);
-    if (open < floor) return at;
+    const open = openBefore(html, i - 1, floor);
+    if (open < 0) return at;
     const tag = html.slice(open, i);
     if (
       tag[1] === '/' ||
@@ -148,8 +191,8 @@ function htmlAttributionBefore(html: string, at: number): number {
     const char = html[i - 1];
     if (isSpace(char)) i--;
     else if (char === '>') {
-      const open = html.lastIndexOf('<', i - 1);
-      if (open < floor) return -1;
+      const open = openBefore(html, i - 1, floor);
+      if (open < 0) return -1;
       i = open;
     } else if (html.endsWith('&nbsp;', i)) i -= 6;
     else break;
@@ -158,8 +201,8 @@ function htmlAttributionBefore(html: string, at: number): number {
   let lineStart = i;
   while (i > floor) {
     if (html[i - 1] === '>') {
-      const open = html.lastIndexOf('<', i - 1);
-      if (open < floor || BLOCK_TAG.test(html.slice(open, open + 12))) break;
+      const open = openBefore(html, i - 1, floor);
+      if (open < 0 || BLOCK_TAG.test(html.slice(open, open + 12))) break;
       i = open;
     } else i--;
     lineStart = i;
@@ -189,30 +232,32 @@ function visibleText(html: string, start: number, end: number): VisibleText {
   const lines = [{ at: 0, source: start }];
   let length = 0;
   let lineOpen = false;
-  const tokens = /<[^>]*>|[^<]+/g;
-  tokens.lastIndex = start;
-  for (let token = tokens.exec(html); token && token.index < end; token = tokens.exec(html)) {
-    const value = token[0];
-    if (value[0] === '<') {
-      if (lineOpen && BLOCK_TAG.test(value.slice(0, 12))) {
-        parts.push('\n');
-        length++;
-        lines.push({ at: length, source: tokens.lastIndex });
-        lineOpen = false;
-      }
-      continue;
-    }
-    let text = decodeEntities(value).replace(/[\s\u00a0]+/g, ' ');
+  const addText = (from: number, to: number) => {
+    if (to <= from) return;
+    const value = html.slice(from, to);
+    let text = decodeEntities(value).replace(/\s+/g, ' ');
     if (!lineOpen) {
       text = text.trimStart();
-      if (!text) continue;
+      if (!text) return;
       const last = lines[lines.length - 1];
-      if (last) last.source = token.index + (value.length - value.trimStart().length);
+      if (last) last.source = from + (value.length - value.trimStart().length);
     }
     parts.push(text);
     length += text.length;
     lineOpen = true;
+  };
+  let at = start;
+  for (const tag of htmlTags(html, start, end)) {
+    addText(at, tag.start);
+    at = tag.end;
+    if (lineOpen && BLOCK_TAG.test(html.slice(tag.start, tag.start + 12))) {
+      parts.push('\n');
+      length++;
+      lines.push({ at: length, source: tag.end });
+      lineOpen = false;
+    }
   }
+  addText(at, end);
   return { text: parts.join(''), lines };
 }
 
@@ -240,12 +285,23 @@ const HINT_LEAD = 2000;
  * than building the visible text of every body.
  */
 function textMarkerHint(html: string, from: number, end: number): number {
-  const candidates = /[:：]|--|__/g;
+  const candidates = /[<>:：]|--|__/g;
   candidates.lastIndex = from;
+  // Where the last tag opened and closed, carried forward: searching back from every colon
+  // would be quadratic on a body of colons.
+  let tagOpen = -1;
+  let tagEnd = -1;
   for (let match = candidates.exec(html); match && match.index < end; match = candidates.exec(html)) {
     const at = match.index;
-    const tagEnd = html.lastIndexOf('>', at);
-    if (html.lastIndexOf('<', at) > tagEnd) continue;
+    if (match[0] === '<') {
+      tagOpen = at;
+      continue;
+    }
+    if (match[0] === '>') {
+      tagEnd = at;
+      continue;
+    }
+    if (tagOpen > tagEnd) continue;
     const nodeStart = Math.max(tagEnd + 1, from);
     // A label is a few words long; longer text before a colon is prose.
     if (at - nodeStart > MAX_LABEL_SOURCE) continue;
@@ -266,7 +322,7 @@ function htmlTextMarker(html: string, end: number): number {
   const lead = hint - HINT_LEAD;
   const start = lead <= from ? from : Math.max(from, html.lastIndexOf('<', lead));
   const visible = visibleText(html, start, end);
-  const at = earliest(visible.text, TEXT_THREAD_MARKERS);
+  const at = threadStart(visible.text);
   if (at < 0) return -1;
   let source = start;
   for (const line of visible.lines) {
@@ -287,35 +343,45 @@ function earliest(source: string, patterns: readonly RegExp[]): number {
 
 /** Index of the first structural quote tag and whether it is a container, or undefined. */
 function firstHtmlMarker(html: string): { at: number; container: boolean } | undefined {
-  let best: { at: number; container: boolean } | undefined;
-  for (const marker of HTML_QUOTE_MARKERS) {
-    const match = marker.pattern.exec(html);
-    if (match && (!best || match.index < best.at)) best = { at: match.index, container: marker.container };
+  for (const tag of htmlTags(html)) {
+    if (tag.closing) continue;
+    const marker = HTML_QUOTE_MARKERS.find((candidate) => candidate.test(tag));
+    if (marker) return { at: tag.start, container: marker.container };
   }
-  return best;
+  return undefined;
 }
 
 /** A plain blockquote with an attribution above it, earlier than `before`, or undefined. */
 function attributedBlockquote(html: string, before: number): number | undefined {
-  const head = html.slice(0, before);
-  PLAIN_BLOCKQUOTE.lastIndex = 0;
-  for (let tried = 0; tried < PLAIN_BLOCKQUOTES_TRIED; tried++) {
-    const match = PLAIN_BLOCKQUOTE.exec(head);
-    if (!match || match.index >= before) return undefined;
-    const start = htmlAttributionBefore(html, match.index);
+  let tried = 0;
+  for (const tag of htmlTags(html, 0, before)) {
+    if (tag.closing || tag.name !== 'blockquote') continue;
+    const start = htmlAttributionBefore(html, tag.start);
     if (start >= 0) return start;
+    if (++tried >= PLAIN_BLOCKQUOTES_TRIED) return undefined;
   }
   return undefined;
 }
 
 function bodyEnd(html: string): number {
-  const at = html.search(/<\/body\s*>(?![\s\S]*<\/body\s*>)/i);
-  return at >= 0 ? at : html.length;
+  let last = -1;
+  for (const tag of htmlTags(html)) if (tag.closing && tag.name === 'body') last = tag.start;
+  return last >= 0 ? last : html.length;
 }
 
 /** The text a reader sees, without what the head, styles and scripts hold. */
 function shownText(html: string): string {
-  return inlineText(html.replace(/<(style|script|head|title)\b[\s\S]*?<\/\1\s*>/gi, ''));
+  const parts: string[] = [];
+  let at = 0;
+  let inHead = false;
+  for (const tag of htmlTags(html)) {
+    if (!inHead) parts.push(html.slice(at, tag.start));
+    at = tag.end;
+    // Comments and the content of style, script and title come as tags: skipped with them.
+    if (tag.name === 'head') inHead = !tag.closing;
+  }
+  if (!inHead) parts.push(html.slice(at));
+  return decodeEntities(parts.join('')).replace(/\s+/g, ' ').trim();
 }
 
 /**
@@ -361,7 +427,9 @@ export function findHtmlQuote(html: string): QuoteLocation {
 
 function newPart(body: string, quote: QuoteLocation): string {
   if (quote.start < 0) return body;
-  return quote.tail < 0 ? body.slice(0, quote.start) : body.slice(0, quote.start) + body.slice(quote.tail);
+  return quote.tail < 0
+    ? body.slice(0, quote.start)
+    : body.slice(0, quote.start) + body.slice(quote.tail, quote.end ?? body.length);
 }
 
 /** Whether our block already stands in the new part of an HTML body (never in the quoted thread). */
@@ -392,33 +460,68 @@ const TEXT_THREAD_MARKERS: readonly RegExp[] = [
   HEADER_LINES,
 ];
 
-const ENDS_WITH_COLON = /[:：][ \t\u00a0]*\r?$/u;
+/** A time (`20:52`, `15.36`) as dates in attributions carry it. */
+const TIME = /\d{1,2}[:.]\d{2}/;
 
-/** Whether `line` looks like the wrapped second half of `previous` (Gmail wraps at 78 columns). */
+/**
+ * Whether `line` looks like the wrapped rest of `previous` (Gmail wraps at 78 columns): the
+ * previous line breaks inside a name or an address, the line goes on in lower case or with an
+ * address, or the previous line opens an attribution (a lead word, a date first, a time) and
+ * does not end a sentence.
+ */
 function continues(previous: string, line: string): boolean {
-  if (!previous.trim() || previous.startsWith('>')) return false;
-  return /[<,(]\s*$/.test(previous) || /^\s*(?:[<(]|\p{Ll}|[^\s@<>]+@)/u.test(line);
+  const before = previous.trim();
+  if (!before || before.startsWith('>')) return false;
+  if (/[<,(@]$/.test(before) || /^\s*(?:[<(\p{Ll}]|[^\s@<>]+@)/u.test(line)) return true;
+  if (/[.!?]$/.test(before)) return false;
+  // A line opening with a date continues only a line that opened one already ("On Tue, 22 Jun
+  // 2010" / "20:52:50 +0530, Bob…"); one opening with a lead word starts its own attribution.
+  if (startsAttribution(line))
+    return /^\d/.test(line.trim()) && startsAttribution(before) && /\d/.test(before);
+  return opensAttribution(before) && (/^\d/.test(before) || TIME.test(before) || !/\d/.test(before));
 }
 
-/** The first attribution line ("On … wrote:" in any language of the table) before `limit`, or -1. */
+interface Line {
+  at: number;
+  line: string;
+}
+
+/**
+ * The first attribution line ("On … wrote:" in any language of the table) before `limit`, or -1.
+ * An attribution wrapped over two or three lines starts at its first line.
+ */
 function textAttribution(text: string, limit: number): number {
-  let previous = { at: -1, line: '' };
+  const recent: Line[] = [];
   for (let at = 0; at < limit;) {
     const newline = text.indexOf('\n', at);
     const end = newline < 0 ? text.length : newline;
     const line = text.slice(at, end).replace(/\r$/, '');
-    if (ENDS_WITH_COLON.test(line)) {
+    if (attributionText(line) !== undefined) {
       const after = /^(?:[ \t]*\r?\n)?>/.test(text.slice(end + 1, end + 80));
-      const wrapped =
-        previous.at >= 0 &&
-        continues(previous.line, line) &&
-        isAttribution(`${previous.line} ${line}`, after);
-      if (isAttribution(line, after)) return wrapped && opensAttribution(previous.line) ? previous.at : at;
-      if (wrapped) return previous.at;
+      const found = wrappedAttribution(recent, line, after);
+      if (found >= 0) return found;
+      if (isAttribution(line, after)) return at;
     }
-    previous = { at, line };
+    recent.push({ at, line });
+    if (recent.length > 2) recent.shift();
     if (newline < 0) break;
     at = newline + 1;
+  }
+  return -1;
+}
+
+/** Where an attribution ending on `line` and opening one or two lines above starts, or -1. */
+function wrappedAttribution(recent: readonly Line[], line: string, after: boolean): number {
+  for (const count of [2, 1]) {
+    const opening = recent.slice(-count);
+    if (opening.length < count) continue;
+    const lines = [...opening.map((entry) => entry.line), line];
+    if (!lines.every((current, i) => i === 0 || continues(lines[i - 1] ?? '', current))) continue;
+    const first = opening[0];
+    if (!first || !isAttribution(lines.join(' '), after)) continue;
+    // A line that is an attribution on its own keeps its start unless the lines above open it;
+    // three lines count only from an opening line (a greeting ending in a comma wraps nothing).
+    if (opensAttribution(first.line) || (count === 1 && !isAttribution(line, after))) return first.at;
   }
   return -1;
 }
@@ -431,22 +534,151 @@ function textBottomPost(text: string, start: number): number {
   const lineEnd = text.indexOf('\n', lastLine);
   if (lineEnd < 0) return -1;
   const tail = text.slice(lineEnd + 1);
-  if (!newTextBelow(text.slice(0, start), tail)) return -1;
+  // Interleaved answers make it the sender's text whatever stands above the first quote.
+  const above = interleaved(text, start, lastLine) ? '' : text.slice(0, start);
+  if (!newTextBelow(above, tail)) return -1;
   if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
   const first = tail.search(/\S/);
   return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
 }
 
+/**
+ * Whether the sender answered between quote blocks: between `start` and the last quoted line at
+ * `lastLine`, a line of unquoted text stands between two `>` lines.
+ */
+function interleaved(text: string, start: number, lastLine: number): boolean {
+  let quotedSeen = false;
+  let answerSeen = false;
+  for (let at = start; at < lastLine;) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end < 0 ? text.length : end);
+    if (line.startsWith('>')) {
+      if (answerSeen) return true;
+      quotedSeen = true;
+    } else if (quotedSeen && line.trim()) answerSeen = true;
+    if (end < 0) break;
+    at = end + 1;
+  }
+  return answerSeen;
+}
+
+/**
+ * In an interleaved reply whose quote goes on below the last answer (a quoted signature or list
+ * footer), the last answer: a block of unquoted text after a blank line below a `>` line, with
+ * only quoted and blank lines after it. Unquoted lines right under a `>` line with no blank line
+ * between are a quoted line that lost its prefix in wrapping, not an answer.
+ */
+function lastAnswer(text: string, start: number, limit: number): { tail: number; end: number } | undefined {
+  let quoted = false;
+  let blank = false;
+  let answer: { tail: number; end: number } | undefined;
+  let current: { tail: number; end: number } | undefined;
+  for (let at = start; at < limit;) {
+    const newline = text.indexOf('\n', at);
+    const next = newline < 0 ? text.length : newline + 1;
+    const line = text.slice(at, next);
+    if (line.startsWith('>')) {
+      if (current) [answer, current] = [current, undefined];
+      quoted = true;
+      blank = false;
+    } else if (!line.trim()) blank = quoted;
+    else if (current) current.end = next;
+    else if (quoted && blank) current = { tail: at, end: next };
+    at = next;
+  }
+  if (current || !answer) return undefined;
+  const block = text.slice(answer.tail, answer.end);
+  if (/^--\s/.test(block) || earliest(block, TEXT_THREAD_MARKERS) >= 0) return undefined;
+  return textAttribution(block, block.length) >= 0 ? undefined : answer;
+}
+
 /** Where the quoted thread is in a text body. */
 export function findTextQuote(text: string): QuoteLocation {
-  const thread = earliest(text, TEXT_THREAD_MARKERS);
-  const quoted = /^>/m.exec(text)?.index ?? -1;
+  const thread = threadStart(text);
+  let quoted = /^>/m.exec(text)?.index ?? -1;
+  if (quoted >= 0) quoted = attributionClosedByQuote(text, quoted);
   const limit = Math.min(thread < 0 ? text.length : thread, quoted < 0 ? text.length : quoted);
   const attribution = textAttribution(text, limit);
   const cited = attribution >= 0 ? attribution : quoted;
   if (cited < 0 || (thread >= 0 && thread < cited))
     return thread < 0 ? NO_QUOTE : { start: thread, tail: -1 };
-  return { start: cited, tail: thread >= 0 ? -1 : textBottomPost(text, cited) };
+  const start = withRuleAbove(text, cited);
+  const tail = thread >= 0 ? -1 : textBottomPost(text, start);
+  if (tail >= 0) return { start, tail };
+  // Answers end where a later thread marker (a forwarded block, a list footer's rule) begins.
+  const answer = lastAnswer(text, start, thread >= 0 ? thread : text.length);
+  return answer ? { start, ...answer } : { start, tail: -1 };
+}
+
+/** Start of the line before the one starting at `at` (which must follow a newline), or -1. */
+function lineBefore(text: string, at: number): number {
+  if (at <= 0) return -1;
+  return text.lastIndexOf('\n', at - 2) + 1;
+}
+
+function lineAt(text: string, at: number): string {
+  const end = text.indexOf('\n', at);
+  return text.slice(at, end < 0 ? text.length : end).replace(/\r$/, '');
+}
+
+/**
+ * Gmail wraps a long attribution inside its address, so the closing `>:` starts a line and looks
+ * like the first quoted line: the attribution then starts on the line above.
+ */
+function attributionClosedByQuote(text: string, quoted: number): number {
+  const above = lineBefore(text, quoted);
+  if (above < 0) return quoted;
+  const previous = lineAt(text, above);
+  if (previous.lastIndexOf('<') <= previous.lastIndexOf('>')) return quoted;
+  return isAttribution(previous + lineAt(text, quoted), true) ? above : quoted;
+}
+
+/** A rule: four or more dashes, underscores, equals signs or asterisks and nothing else. */
+function isRuleLine(line: string): boolean {
+  const text = line.trim();
+  return text.length >= 4 && /^[-_=*]+$/.test(text);
+}
+
+/** A short label line with a date introducing a block ("Message du : 12/12/2016 13:20"). */
+function isDatedLabelLine(line: string): boolean {
+  const text = line.trim();
+  return (
+    text.length <= 60 &&
+    /^\p{L}[\p{L} ]*[ \u00a0]?:/u.test(text) &&
+    /\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(text)
+  );
+}
+
+/**
+ * A separator belongs to the block below it: a rule line right above the start (one blank line
+ * between allowed), Outlook mobile's dashes above `*From:*`, a row of `=` above a header block,
+ * and a dated label line introducing the block, above or below that rule. An attribution line
+ * without its colon right above the block introduces it too (Thunderbird's forward with headers).
+ */
+function withRuleAbove(text: string, start: number): number {
+  let at = start;
+  const intro = lineBefore(text, at);
+  if (intro >= 0 && introducesHeaderBlock(lineAt(text, intro))) at = intro;
+  let above = nonBlankLineBefore(text, at);
+  if (above >= 0 && isDatedLabelLine(lineAt(text, above))) {
+    at = above;
+    above = nonBlankLineBefore(text, at);
+  }
+  if (above < 0 || !isRuleLine(lineAt(text, above))) return at;
+  const label = lineBefore(text, above);
+  return label >= 0 && isDatedLabelLine(lineAt(text, label)) ? label : above;
+}
+
+/** The line before the one at `at`, one blank line between allowed, or -1. */
+function nonBlankLineBefore(text: string, at: number): number {
+  const above = lineBefore(text, at);
+  return above >= 0 && !lineAt(text, above).trim() ? lineBefore(text, above) : above;
+}
+
+/** Where the first thread marker (header block, separator, forward introduction) starts, or -1. */
+function threadStart(text: string): number {
+  const at = earliest(text, TEXT_THREAD_MARKERS);
+  return at < 0 ? at : withRuleAbove(text, at);
 }
 
 function normaliseSpace(value: string): string {
@@ -476,9 +708,21 @@ export interface TextFormat {
 function flowedLines(signature: string): string {
   return signature
     .split('\n')
-    .map((line) => (line === '-- ' ? line : line.replace(/[ \t]+$/, '')))
+    .map((line) => (line === '-- ' ? line : withoutTrailingBlanks(line)))
     .map((line) => (/^(?: |>|From )/.test(line) ? ` ${line}` : line))
     .join('\n');
+}
+
+function withoutTrailingBlanks(line: string): string {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+  return line.slice(0, end);
+}
+
+function withoutTrailingNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '\n') end--;
+  return text.slice(0, end);
 }
 
 /**
@@ -494,13 +738,24 @@ export function insertTextSignature(
   eol: string,
   format: TextFormat = { flowed: false },
 ): string {
-  const lines = signatureText.replace(/\r\n/g, '\n').replace(/\n+$/, '');
+  const lines = withoutTrailingNewlines(signatureText.replace(/\r\n/g, '\n'));
   const signature = (format.flowed ? flowedLines(lines) : lines).replace(/\n/g, eol);
-  if (placement === 'underReply' && quote.start >= 0 && quote.tail < 0) {
-    const before = text.slice(0, quote.start);
+  const at =
+    placement !== 'underReply' || quote.start < 0 ? -1 : quote.tail < 0 ? quote.start : (quote.end ?? -1);
+  if (at >= 0) {
+    const before = text.slice(0, at);
     const softBreak = format.flowed && / \r?\n$/.test(before);
-    const lead = before.length === 0 ? '' : !before.endsWith('\n') ? eol : softBreak ? eol : '';
-    return `${before}${lead}${signature}${eol}${eol}${text.slice(quote.start)}`;
+    // Under an answer (interleaved reply) a blank line sets the signature apart from it.
+    const underAnswer = at === quote.end;
+    const lead =
+      before.length === 0
+        ? ''
+        : !before.endsWith('\n')
+          ? eol + (underAnswer ? eol : '')
+          : softBreak || underAnswer
+            ? eol
+            : '';
+    return `${before}${lead}${signature}${eol}${eol}${text.slice(at)}`;
   }
   const lead = text.length === 0 ? '' : text.endsWith('\n') ? eol : eol + eol;
   return `${text}${lead}${signature}${eol}`;

@@ -57,7 +57,8 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     separators: ['Original Message', 'Forwarded message', 'Forwarded Message', 'Reply Message'],
     forwardIntros: ['Begin forwarded message'],
     attributionLeads: ['On'],
-    wrote: ['wrote'],
+    // "Bob writes:" (Gnus, Emacs mail and other Unix clients).
+    wrote: ['wrote', 'writes'],
   },
   {
     // [MPR] fr: "De :", "Envoyé :", "À :", "Objet :", "Le … a écrit :"; [TB] fr: "Le #2 à #3, #1
@@ -65,11 +66,12 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     // d'origine-----"; Apple "Début du message réexpédié :".
     lang: 'fr',
     from: ['De'],
-    sent: ['Envoyé'],
+    // Unaccented forms: plain-text converters and old gateways drop the accents.
+    sent: ['Envoyé', 'Envoye', 'Envoyé le'],
     date: ['Date'],
     to: ['À', 'A'],
     cc: ['Cc', 'Copie à'],
-    subject: ['Objet'],
+    subject: ['Objet', 'Sujet'],
     separators: ["Message d'origine", 'Message d’origine', 'Message original', 'Message transféré'],
     forwardIntros: ['Début du message réexpédié', 'Début du message transféré'],
     attributionLeads: ['Le'],
@@ -194,7 +196,13 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     to: ['Til'],
     cc: ['Cc', 'Kopi til (CC)'],
     subject: ['Emne'],
-    separators: ['Oprindelig meddelelse', 'Original Meddelelse', 'Videresendt meddelelse'],
+    // "Oprindelig besked": Android and Samsung mail clients in Danish.
+    separators: [
+      'Oprindelig meddelelse',
+      'Original Meddelelse',
+      'Videresendt meddelelse',
+      'Oprindelig besked',
+    ],
     forwardIntros: ['Videresendt besked'],
     attributionLeads: ['Den'],
     wrote: ['skrev'],
@@ -396,8 +404,12 @@ const all = (pick: (entry: LanguageMarkers) => string[]) =>
     .map(escape)
     .join('|');
 
-/** A label and its colon: ASCII or full-width, a space or NBSP allowed before it (French). */
-const label = (words: string) => `\\*?(?:${words})\\*?[ \\u00a0]?\\*?[:：]`;
+/**
+ * A label and its colon: ASCII or full-width, a space or NBSP allowed before it (French), in bold
+ * as plain text writes it (`*From:*`, `**Von:**`, `** De : … **`), indented as Yahoo's plain
+ * text indents its header block.
+ */
+const label = (words: string) => `[ \\t]{0,8}\\*{0,2}[ \\t]?(?:${words})\\*{0,2}[ \\u00a0]?\\*{0,2}[:：]`;
 const FROM = label(all((e) => e.from));
 const SENT_OR_DATE = label(all((e) => [...e.sent, ...e.date]));
 const ANY_LABEL = label(all((e) => [...e.from, ...e.sent, ...e.date, ...e.to, ...e.cc, ...e.subject]));
@@ -419,7 +431,7 @@ const LABEL_WORDS = new Set(
  * the table ("De", "Envoyé", "Begin forwarded message"): a cheap first test before the patterns.
  */
 export function isHeaderLabel(text: string): boolean {
-  const plain = /[\u00a0*]|\s\s/.test(text) ? text.replace(/[\s\u00a0*]+/g, ' ') : text;
+  const plain = /[\u00a0*]|\s\s/.test(text) ? text.replace(/[\s*]+/g, ' ') : text;
   return LABEL_WORDS.has(plain.trim().toLowerCase());
 }
 
@@ -429,9 +441,12 @@ export const HEADER_BLOCK = new RegExp(`^${FROM}[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${
 /** Three header lines in a row (Thunderbird's and Apple's forwarded headers, any order). */
 export const HEADER_LINES = new RegExp(`^(?:${ANY_LABEL}[^\\n]*\\r?\\n){2}${ANY_LABEL}`, 'imu');
 
-/** "-----Original Message-----" and its translations (Outlook, Thunderbird, Gmail forwards). */
+/**
+ * "-----Original Message-----" and its translations (Outlook, Thunderbird, Gmail forwards), alone
+ * on its line or with the header block run onto the same line (mobile clients' HTML-to-text).
+ */
 export const SEPARATOR_LINE = new RegExp(
-  `^[ \\t]*-{2,}[ \\t]*(?:${all((e) => e.separators)})(?:[ \\t]*/[^\\n-]*)?[ \\t]*-{2,}[ \\t]*\\r?$`,
+  `^[ \\t]*-{2,}[ \\t]*(?:${all((e) => e.separators)})(?:[ \\t]*/[^\\n-]*)?[ \\t]*-{2,}(?:[ \\t]*\\r?$|(?=${ANY_LABEL}))`,
   'imu',
 );
 
@@ -450,12 +465,15 @@ const WROTE = new RegExp(
   'iu',
 );
 const ENDS_WITH_COLON = /[:：][ \t\u00a0]*$/u;
+const ENDS_WITH_WROTE = new RegExp(`(?<!\\p{L})(?:${all((e) => e.wrote)})$`, 'iu');
 const MAX_ATTRIBUTION = 400;
 
 /**
  * Gmail writes no verb in Russian and Japanese: "пн, 3 июн. 2024 г. в 10:00, Имя <адрес>:",
- * "2024年6月3日(月) 10:00 名前 <addr>:" ([MPR] ja; Gmail's ru output). A time and an address
- * closing the line before its colon; only trusted right before a quote.
+ * "2024年6月3日(月) 10:00 名前 <addr>:" ([MPR] ja; Gmail's ru output), and Gmail's date-first form
+ * in any language ("2024-10-24 15:36 GMT+02:00 Bob <bob@example.com>:"). A time and an address
+ * closing the line before its colon: prose does not end that way, so it counts without a quote
+ * below (mobile Gmail quotes without `>`).
  */
 const VERBLESS_ATTRIBUTION = /\d{1,2}[:.]\d{2}.*<[^<>\s@]+@[^<>\s]+>[ \u00a0]*[:：][ \t\u00a0]*$/u;
 
@@ -465,16 +483,54 @@ const VERBLESS_ATTRIBUTION = /\d{1,2}[:.]\d{2}.*<[^<>\s@]+@[^<>\s]+>[ \u00a0]*[:
  * above the quote (`beforeQuote`, as in "Bob wrote:").
  */
 export function isAttribution(line: string, beforeQuote: boolean): boolean {
-  const text = line.trim();
-  if (text.length === 0 || text.length > MAX_ATTRIBUTION || !ENDS_WITH_COLON.test(text)) return false;
-  if (WROTE.test(text)) return beforeQuote || LEAD.test(text) || /\d/.test(text);
-  return beforeQuote && VERBLESS_ATTRIBUTION.test(text);
+  const text = attributionText(line);
+  if (text === undefined) return false;
+  // An address names the author as surely as a date does ("bob@example.com wrote:" above an
+  // unprefixed quote, as mobile clients write it).
+  if (WROTE.test(text)) return beforeQuote || LEAD.test(text) || /[\d@]/.test(text);
+  return VERBLESS_ATTRIBUTION.test(text);
+}
+
+/**
+ * The text of a line that may be an attribution: one that ends with a colon, or one written
+ * between dashes as Zoho does (`---- On Mon, … wrote ----`), its dashes dropped; else undefined.
+ */
+export function attributionText(line: string): string | undefined {
+  let text = line.trim();
+  if (text.length === 0 || text.length > MAX_ATTRIBUTION) return undefined;
+  if (text.startsWith('--') && text.endsWith('--')) {
+    let start = 0;
+    let end = text.length;
+    while (text[start] === '-') start++;
+    while (end > start && text[end - 1] === '-') end--;
+    text = text.slice(start, end).trim();
+    return text && WROTE.test(text) ? text : undefined;
+  }
+  if (ENDS_WITH_COLON.test(text)) return text;
+  // Some clients drop the colon: "On Wed, 14 Nov 2018 08:14 John <john@doe.com> wrote". Only a
+  // line that opens like an attribution, names an address and ends with the verb counts.
+  return LEAD.test(text) && text.includes('@') && ENDS_WITH_WROTE.test(text) ? text : undefined;
 }
 
 /** Whether a line can be the first half of a wrapped attribution: a lead word or a date. */
 export function opensAttribution(line: string): boolean {
   const text = line.trim();
   return LEAD.test(text) || /\d/.test(text);
+}
+
+/**
+ * Whether a line reads like an attribution that lost its colon because a header block follows
+ * ("Am 20.06.24 um 16:20 schrieb Name" above "Von: …"): a lead word, a date and the verb.
+ */
+export function introducesHeaderBlock(line: string): boolean {
+  const text = line.trim();
+  return text.length <= MAX_ATTRIBUTION && LEAD.test(text) && /\d/.test(text) && WROTE.test(text);
+}
+
+/** Whether a line starts the way an attribution does: with a lead word or with a date. */
+export function startsAttribution(line: string): boolean {
+  const text = line.trim();
+  return LEAD.test(text) || /^\d/.test(text);
 }
 
 /** Language tags in the table, for documentation and tests. */

@@ -135,7 +135,7 @@ function quoteStart(leaf: Leaf): string | undefined {
 function leafMime(leaf: Leaf): string {
   // 7bit cannot carry 8-bit bytes, us-ascii cannot carry accents: keep the generated part valid.
   const ascii = leaf.charset === 'us-ascii';
-  const words = ascii ? leaf.words.map((w) => w.replace(/[^\x00-\x7f]/g, 'x')) : leaf.words;
+  const words = ascii ? leaf.words.map((w) => w.replace(/[^\x20-\x7e]/g, 'x')) : leaf.words;
   const lines: string[] = [];
   for (let i = 0; i < words.length; i += 6) lines.push(words.slice(i, i + 6).join(' '));
   let text = lines.join('\n');

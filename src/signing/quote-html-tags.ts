@@ -1,0 +1,179 @@
+/**
+ * A linear HTML tag scanner for quote detection. Quoted threads are attacker text: a pattern such
+ * as `<div\b[^>]*\bclass=…` retried at every `<` of `<div class=x <div class=x …` (no `>`) costs
+ * cubic time. Here every character is visited a bounded number of times: a tag is read once, from
+ * its `<` to its `>` (quotes respected, as browsers do), and scanning resumes after it; a tag or
+ * comment that never closes ends the scan, because nothing after it can be markup.
+ *
+ * Written by hand rather than with htmlparser2's Tokenizer: placement needs exact source offsets
+ * of each tag and nothing else, and a stop at any tag, which a push tokenizer cannot give.
+ */
+
+/** One start or end tag as it stands in the source. */
+export interface HtmlTag {
+  /** Offset of `<`. */
+  start: number;
+  /** Offset just after `>`. */
+  end: number;
+  /** Lower-cased tag name; `!` for a comment or doctype, `#raw` for a script's or style's content. */
+  name: string;
+  closing: boolean;
+  /** Attributes, lower-cased names, first occurrence wins (as in browsers); empty for end tags. */
+  attributes: ReadonlyMap<string, string>;
+}
+
+const NO_ATTRIBUTES: ReadonlyMap<string, string> = new Map();
+
+/** Elements whose content is text up to their end tag, never markup. */
+const RAW_TEXT = new Set(['script', 'style', 'title', 'textarea', 'xmp']);
+
+/**
+ * Characters visited by the scanner since the process started: the linear-time tests read it to
+ * count work instead of timing it.
+ */
+let visited = 0;
+export function scannerWork(): number {
+  return visited;
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+function isTagSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d;
+}
+
+/** Reads the tag whose `<` is at `start`; undefined when it never closes. */
+function readTag(html: string, start: number, closing: boolean): HtmlTag | undefined {
+  let i = start + (closing ? 2 : 1);
+  const nameStart = i;
+  while (i < html.length) {
+    const code = html.charCodeAt(i);
+    if (isTagSpace(code) || code === 0x2f || code === 0x3e) break;
+    i++;
+  }
+  const name = html.slice(nameStart, i).toLowerCase();
+  const attributes = new Map<string, string>();
+  while (i < html.length) {
+    const code = html.charCodeAt(i);
+    if (code === 0x3e) {
+      visited += i + 1 - start;
+      return { start, end: i + 1, name, closing, attributes };
+    }
+    if (isTagSpace(code) || code === 0x2f) {
+      i++;
+      continue;
+    }
+    const attrStart = i;
+    i++;
+    while (i < html.length) {
+      const c = html.charCodeAt(i);
+      if (isTagSpace(c) || c === 0x2f || c === 0x3e || c === 0x3d) break;
+      i++;
+    }
+    const attrName = html.slice(attrStart, i).toLowerCase();
+    let j = i;
+    while (j < html.length && isTagSpace(html.charCodeAt(j))) j++;
+    let value = '';
+    if (html.charCodeAt(j) === 0x3d) {
+      j++;
+      while (j < html.length && isTagSpace(html.charCodeAt(j))) j++;
+      const quote = html[j];
+      if (quote === '"' || quote === "'") {
+        const close = html.indexOf(quote, j + 1);
+        if (close < 0) break;
+        value = html.slice(j + 1, close);
+        i = close + 1;
+      } else {
+        const valueStart = j;
+        while (j < html.length) {
+          const c = html.charCodeAt(j);
+          if (isTagSpace(c) || c === 0x3e) break;
+          j++;
+        }
+        value = html.slice(valueStart, j);
+        i = j;
+      }
+    }
+    if (!closing && !attributes.has(attrName)) attributes.set(attrName, value);
+  }
+  visited += html.length - start;
+  return undefined;
+}
+
+/**
+ * The start and end tags of `html` from `from` (an offset outside any tag) up to `to`, in order.
+ * Comments, doctypes and the content of raw-text elements (script, style…) are skipped.
+ */
+export function* htmlTags(html: string, from = 0, to = html.length): Generator<HtmlTag> {
+  let i = from;
+  while (i < to) {
+    const lt = html.indexOf('<', i);
+    visited += (lt < 0 ? to : Math.min(lt, to)) - i;
+    if (lt < 0 || lt >= to) return;
+    const next = html.charCodeAt(lt + 1);
+    if (next === 0x21 || next === 0x3f) {
+      // <!-- comment -->, <!DOCTYPE …>, <?…>: skipped whole.
+      const comment = html.startsWith('<!--', lt);
+      const close = comment ? html.indexOf('-->', lt + 4) : html.indexOf('>', lt + 2);
+      if (close < 0) return;
+      const end = close + (comment ? 3 : 1);
+      visited += end - lt;
+      yield { start: lt, end, name: '!', closing: false, attributes: NO_ATTRIBUTES };
+      i = end;
+      continue;
+    }
+    const closing = next === 0x2f;
+    if (!isAsciiLetter(closing ? html.charCodeAt(lt + 2) : next)) {
+      i = lt + 1;
+      continue;
+    }
+    const tag = readTag(html, lt, closing);
+    if (!tag) return;
+    if (tag.end > to) return;
+    yield tag;
+    i = tag.end;
+    if (!closing && RAW_TEXT.has(tag.name)) {
+      const endTag = new RegExp(`</${tag.name}`, 'gi');
+      endTag.lastIndex = i;
+      const found = endTag.exec(html);
+      if (!found) return;
+      visited += found.index - i;
+      yield { start: i, end: found.index, name: '#raw', closing: false, attributes: NO_ATTRIBUTES };
+      i = found.index;
+    }
+  }
+}
+
+/** Whether `value` holds `word` as a whole word (not inside a longer name: `_`, letters, digits). */
+export function hasWord(value: string, word: string): boolean {
+  const lower = value.toLowerCase();
+  for (let at = lower.indexOf(word); at >= 0; at = lower.indexOf(word, at + 1)) {
+    const before = lower.charCodeAt(at - 1);
+    const after = lower.charCodeAt(at + word.length);
+    if (!isWordCode(before) && !isWordCode(after)) return true;
+  }
+  return false;
+}
+
+function isWordCode(code: number): boolean {
+  return (
+    (code >= 0x30 && code <= 0x39) ||
+    (code >= 0x61 && code <= 0x7a) ||
+    (code >= 0x41 && code <= 0x5a) ||
+    code === 0x5f
+  );
+}
+
+/** The text of `html` between `from` and `to` without its tags (entities left as written). */
+export function withoutTags(html: string, from = 0, to = html.length): string {
+  const parts: string[] = [];
+  let at = from;
+  for (const tag of htmlTags(html, from, to)) {
+    parts.push(html.slice(at, tag.start));
+    at = tag.end;
+  }
+  parts.push(html.slice(at, to));
+  return parts.join('');
+}

@@ -1,0 +1,22 @@
+/**
+ * Bodies that made the old quote patterns backtrack super-linearly (issue 19), each built to
+ * about `size` characters. Shared by the linear-time unit test, the ReDoS security test and
+ * the engine benchmark.
+ */
+export const HOSTILE: Record<string, (size: number) => string> = {
+  'unclosed div class': (size) => '<div class=x '.repeat(Math.ceil(size / 13)),
+  'unclosed blockquote type': (size) => '<blockquote type=cite '.repeat(Math.ceil(size / 22)),
+  'less-than signs': (size) => '<'.repeat(size),
+  'greater-than signs': (size) => '>'.repeat(size),
+  colons: (size) => ':'.repeat(size),
+  'label colons': (size) => 'From:'.repeat(Math.ceil(size / 5)),
+  'long attribute value': (size) => `<div title="${'a'.repeat(size)}`,
+  'deep quote lines': (size) => `${'>'.repeat(60)} x\n`.repeat(Math.ceil(size / 63)),
+  'empty tags': (size) => '<a>'.repeat(Math.ceil(size / 3)),
+  'plain blockquotes': (size) => '<blockquote>'.repeat(Math.ceil(size / 12)),
+  dashes: (size) => '-'.repeat(size),
+  'unclosed comments': (size) => '<!--'.repeat(Math.ceil(size / 4)),
+  'unclosed style': (size) => '<style>'.repeat(Math.ceil(size / 7)),
+  entities: (size) => '&#99999999999'.repeat(Math.ceil(size / 13)),
+  'header lines': (size) => 'From: x\nSent: y\n'.repeat(Math.ceil(size / 16)),
+};

@@ -1,0 +1,242 @@
+/**
+ * The real-world placement suite: signs every labelled file of the replies directory with the
+ * engine exactly as `sigrelay sign --config config/contoso` does, finds the contoso signature in
+ * the signed text and HTML bodies and checks it stands between the label's anchors. Prints a score
+ * per client family and language and every misplaced file with where its signature landed.
+ *
+ * Usage: node dist/test/placement/run-placement.js <replies dir>
+ *          [--baseline test/placement/known-failures.txt] [--write-baseline]
+ *
+ * Exit 1 when a non-ambiguous label is misplaced and not in the baseline, or when a file in the
+ * baseline now passes (remove it: the list can only shrink). Exit 2 when the run cannot start.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { loadContent } from '../../src/content/index.js';
+import { envelopeFromHeaders, signMessage, type ResolveSignature } from '../../src/signing/index.js';
+import { htmlToLines } from './detector.js';
+import { bodiesOf, readLabels, sourceDir, type Anchors, type Label } from './labels.js';
+
+const repoRoot = path.resolve(sourceDir, '..', '..');
+const configDir = path.join(repoRoot, 'config', 'contoso');
+
+/** Every variant of the contoso signature opens with the sender's display name from the directory. */
+function signatureStartOf(sender: string): RegExp {
+  const users = JSON.parse(fs.readFileSync(path.join(configDir, 'users.json'), 'utf8')) as {
+    mail: string;
+    displayName: string;
+  }[];
+  const user = users.find((u) => u.mail.toLowerCase() === sender.toLowerCase());
+  if (!user) throw new Error(`${sender} is not a user of ${configDir}`);
+  return new RegExp(`^\\s*${user.displayName.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')}\\b`, 'u');
+}
+
+// Zero-width and direction marks show nothing: a line of them is blank.
+const isBlank = (line: string | undefined) =>
+  (line ?? '').replace(/[\s\u200b-\u200f\u2060\ufeff]/gu, '') === '';
+
+async function sign(raw: Buffer, resolve: ResolveSignature) {
+  const defaults = envelopeFromHeaders(raw);
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const decision = await signMessage(Readable.from([raw]), sink, resolve, {
+    sender: defaults.sender ?? '',
+    recipients: defaults.recipients,
+  });
+  return { decision, output: Buffer.concat(chunks) };
+}
+
+/**
+ * How many lines of the original body stand above the signature: the signed body up to the
+ * signature's first line (and the `-- ` delimiter above it), trailing blank lines dropped. The
+ * engine only inserts, so those lines are the original's first lines.
+ */
+function linesAboveSignature(lines: string[], start: RegExp): number | null {
+  const first = lines.findIndex((line) => start.test(line));
+  if (first < 0) return null;
+  let end = first;
+  if (end > 0 && (lines[end - 1] ?? '').trim() === '--') end--;
+  while (end > 0 && isBlank(lines[end - 1])) end--;
+  return end;
+}
+
+function lastTextLine(lines: string[]): number {
+  for (let i = lines.length - 1; i >= 0; i--) if (!isBlank(lines[i])) return i + 1;
+  return 0;
+}
+
+interface PartResult {
+  part: 'text' | 'html';
+  ok: boolean;
+  landed: string;
+}
+
+function judge(
+  part: 'text' | 'html',
+  original: string[],
+  signed: string[],
+  anchors: Anchors,
+  start: RegExp,
+): PartResult {
+  const above = linesAboveSignature(signed, start);
+  if (above === null) return { part, ok: false, landed: 'no signature found' };
+  const where =
+    above === 0 ? 'at the top' : `after line ${above}: "${(original[above - 1] ?? '').trim().slice(0, 60)}"`;
+  const floor =
+    anchors.belowLine === null ? Math.max(anchors.aboveLine, lastTextLine(original)) : anchors.aboveLine;
+  const ok = above >= floor && (anchors.belowLine === null || above < anchors.belowLine);
+  return { part, ok, landed: where };
+}
+
+const textLines = (body: string) => body.split(/\r?\n/u);
+
+interface Outcome {
+  label: Label;
+  ok: boolean;
+  detail: string;
+}
+
+async function check(dir: string, label: Label, resolve: ResolveSignature): Promise<Outcome> {
+  const raw = fs.readFileSync(path.join(dir, label.file));
+  const { decision, output } = await sign(raw, resolve);
+  if (label.leftAlone !== undefined || decision.action !== 'signed') {
+    const ok = decision.action === 'skipped' && decision.reason === label.leftAlone;
+    const want = label.leftAlone === undefined ? 'want it signed' : `want skipped: ${label.leftAlone}`;
+    return { label, ok, detail: `${decision.action}: ${decision.reason}; ${want}` };
+  }
+  const before = await bodiesOf(raw);
+  const after = await bodiesOf(output);
+  const start = signatureStartOf(envelopeFromHeaders(raw).sender ?? '');
+  const results: PartResult[] = [];
+  if (label.text && before.text !== undefined)
+    results.push(judge('text', textLines(before.text), textLines(after.text ?? ''), label.text, start));
+  if (label.html && before.html !== undefined)
+    results.push(
+      judge(
+        'html',
+        textLines(htmlToLines(before.html)),
+        textLines(htmlToLines(after.html ?? '')),
+        label.html,
+        start,
+      ),
+    );
+  const bad = results.filter((r) => !r.ok);
+  const expected = (a: Anchors | undefined) =>
+    a
+      ? `want after ${a.aboveLine} "${a.above ?? ''}" and ${a.belowLine === null ? 'at the end' : `before ${a.belowLine} "${a.below ?? ''}"`}`
+      : '';
+  return {
+    label,
+    ok: results.length > 0 && bad.length === 0,
+    detail: bad.map((r) => `${r.part} ${r.landed}; ${expected(label[r.part])}`).join(' | ') || 'no body',
+  };
+}
+
+interface Score {
+  right: number;
+  total: number;
+  ambiguous: number;
+}
+
+function tally(scores: Map<string, Score>, key: string, outcome: Outcome) {
+  const score = scores.get(key) ?? { right: 0, total: 0, ambiguous: 0 };
+  if (outcome.label.ambiguous) score.ambiguous++;
+  else {
+    score.total++;
+    if (outcome.ok) score.right++;
+  }
+  scores.set(key, score);
+}
+
+function printScores(title: string, scores: Map<string, Score>) {
+  console.log(
+    `\n${title.padEnd(18)} ${'right'.padStart(5)} ${'of'.padStart(4)} ${'score'.padStart(6)} ${'ambig.'.padStart(6)}`,
+  );
+  for (const [key, s] of [...scores].sort(([a], [b]) => a.localeCompare(b))) {
+    const pct = s.total ? `${((100 * s.right) / s.total).toFixed(0)} %` : '-';
+    console.log(
+      `${key.padEnd(18)} ${String(s.right).padStart(5)} ${String(s.total).padStart(4)} ${pct.padStart(6)} ${String(s.ambiguous).padStart(6)}`,
+    );
+  }
+}
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+async function main(): Promise<number> {
+  const dir = path.resolve(process.argv[2] ?? path.join(repoRoot, '..', 'shared', 'replies'));
+  const baselinePath = option('--baseline');
+  const baseline = new Set(
+    baselinePath && fs.existsSync(baselinePath)
+      ? fs
+          .readFileSync(baselinePath, 'utf8')
+          .split('\n')
+          .map((line) => line.replace(/#.*/u, '').trim())
+          .filter(Boolean)
+      : [],
+  );
+  const resolve = (await loadContent(configDir)).resolve;
+  const outcomes: Outcome[] = [];
+  for (const label of readLabels()) {
+    if (!fs.existsSync(path.join(dir, label.file))) {
+      console.log(`MISSING ${label.file}`);
+      continue;
+    }
+    outcomes.push(await check(dir, label, resolve));
+  }
+  const byFamily = new Map<string, Score>();
+  const byLanguage = new Map<string, Score>();
+  const byKind = new Map<string, Score>();
+  for (const outcome of outcomes) {
+    tally(byFamily, outcome.label.client, outcome);
+    tally(byLanguage, outcome.label.language, outcome);
+    tally(byKind, outcome.label.kind, outcome);
+  }
+  printScores('client family', byFamily);
+  printScores('language', byLanguage);
+  printScores('kind', byKind);
+
+  const judged = outcomes.filter((o) => !o.label.ambiguous);
+  const right = judged.filter((o) => o.ok).length;
+  console.log(
+    `\n${right} of ${judged.length} placed right (${((100 * right) / Math.max(judged.length, 1)).toFixed(1)} %), ${outcomes.length - judged.length} ambiguous\n`,
+  );
+
+  let failures = 0;
+  for (const o of outcomes.filter((x) => !x.ok)) {
+    const tag = o.label.ambiguous ? 'AMBIGUOUS' : baseline.has(o.label.file) ? 'KNOWN' : 'MISPLACED';
+    if (tag === 'MISPLACED') failures++;
+    console.log(
+      `${tag.padEnd(9)} ${o.label.file} [${o.label.client}/${o.label.language}/${o.label.kind}] ${o.detail}`,
+    );
+  }
+  const rewriting = process.argv.includes('--write-baseline');
+  for (const o of outcomes.filter((x) => !rewriting && x.ok && baseline.has(x.label.file))) {
+    failures++;
+    console.log(`FIXED     ${o.label.file} now passes: remove it from ${baselinePath ?? 'the baseline'}`);
+  }
+  if (process.argv.includes('--write-baseline') && baselinePath) {
+    const failing = outcomes.filter((o) => !o.ok && !o.label.ambiguous).map((o) => o.label.file);
+    fs.writeFileSync(
+      baselinePath,
+      `# Files the current engine places wrong (npm run test:placement). Only ever remove lines.\n${failing.join('\n')}\n`,
+    );
+    console.log(`wrote ${failing.length} files to ${baselinePath}`);
+    return 0;
+  }
+  return failures ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 2;
+  },
+);
