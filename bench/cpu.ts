@@ -51,3 +51,23 @@ export function cpuTimes(
   }
   return out;
 }
+
+/**
+ * Non-idle clock ticks of the whole machine from /proc/stat's `cpu` line: user, nice, system, irq,
+ * softirq and steal (guest time is already inside user). Idle and iowait are what no process used.
+ */
+export function busyTicksOf(procStat: string): number {
+  const line = procStat.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('/proc/stat has no "cpu" line');
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return user + nice + system + irq + softirq + steal;
+}
+
+/** CPU time in ms the whole machine has spent busy so far (every process, the load generator too). */
+export function machineBusyMs(ticksPerSecond: number): number {
+  return (busyTicksOf(fs.readFileSync('/proc/stat', 'utf8')) * 1000) / ticksPerSecond;
+}

@@ -254,14 +254,14 @@ resource adminConfig 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (
   }
 }
 
-// `npx sigrelay trace <id>` run by the operator reads the trace table only.
-resource adminTrace 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (tableName, i) in tableNames: if (!empty(adminPrincipalId) && tableName == 'sigrelaytrace') {
-    scope: tables[i]
-    name: guid(tables[i].id, adminPrincipalId, roles.storageTableDataReader)
-    properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
-      principalId: adminPrincipalId
-    }
+// `npx sigrelay trace <id>` run by the operator reads the trace. The trace keeps a table per day
+// (src/trace/layout.ts), created at run time, so no table-scoped assignment can cover it: the
+// reader role is on the account (it also lets the operator read the state, limits and audit tables).
+resource adminTrace 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(adminPrincipalId)) {
+  scope: account
+  name: guid(account.id, adminPrincipalId, roles.storageTableDataReader)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
+    principalId: adminPrincipalId
   }
-]
+}

@@ -39,7 +39,8 @@ var otherContainers = [
   deploymentContainerName
 ]
 var tableNames = [
-  'sigrelaytrace'
+  // The message trace is not here: it keeps a table per day, created by the functions at run time
+  // (src/trace/layout.ts); the single `sigrelaytrace` table of earlier deployments is read until it ages out.
   'sigrelaystate'
   // Per-sender message counters shared by every SMTP front replica (rate limits).
   'sigrelaylimits'

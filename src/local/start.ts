@@ -20,6 +20,10 @@ async function main(): Promise<void> {
     azuritePorts: azuritePortsFrom(process.env.SIGRELAY_AZURITE_PORTS) ?? defaultAzuritePorts,
     functionsRuntime: process.env.SIGRELAY_FUNCTIONS_RUNTIME === 'local' ? 'local' : undefined,
     delivery,
+    // Azurite (LokiJS) rewrites its whole table file on every autosave, every 5 s: a day of trace kept
+    // instead of a week keeps a long-running `npm start` from slowing as its file grows. The sweeper
+    // drops a day's table once its last hour is a day old, so today and yesterday stay readable.
+    env: { SIGRELAY_TRACE_RETENTION_DAYS: process.env.SIGRELAY_TRACE_RETENTION_DAYS ?? '1' },
   });
   // Says which runtime the stack and its children run on: the pinned one (package.json's `node`
   // dev dependency) when started through npm, whatever Node is on the machine's PATH.

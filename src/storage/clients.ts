@@ -6,7 +6,10 @@ import type { Settings } from '../config/index.js';
 import { expandDevelopmentStorage } from './dev-storage.js';
 import { storageRestFor, type StorageRest } from './rest-client.js';
 
-/** Names of every storage resource the product uses (Bicep creates the same ones). */
+/**
+ * Names of every storage resource the product uses (Bicep creates the same ones). The message trace's
+ * tables are not here: it creates a table per day itself (src/trace/layout.ts).
+ */
 export const names = {
   inboundContainer: 'inbound',
   envelopeContainer: 'envelopes',
@@ -22,7 +25,6 @@ export const names = {
   inboundQueue: 'inbound',
   /** Sent Items replacement jobs (SentItemsJob JSON). */
   sentItemsQueue: 'sentitems',
-  traceTable: 'sigrelaytrace',
   stateTable: 'sigrelaystate',
   limitsTable: 'sigrelaylimits',
   /** Every write made through the admin console: who, what, when, before/after hashes. */
@@ -42,7 +44,8 @@ export interface StorageClients {
   configVersions: ContainerClient;
   inboundQueue: QueueClient;
   sentItemsQueue: QueueClient;
-  table(name: string): TableClient;
+  /** A property, not a method: the trace takes it on its own to open its day tables. */
+  table: (name: string) => TableClient;
   /**
    * The lean client for the message path's blob and queue calls (see rest-client.ts); absent when
    * `SIGRELAY_STORAGE_REST=off` or the connection cannot be read by it, and the SDK is used instead.
@@ -119,7 +122,6 @@ export async function ensureStorage(clients: StorageClients): Promise<void> {
     clients.configVersions.createIfNotExists(),
     clients.inboundQueue.createIfNotExists(),
     clients.sentItemsQueue.createIfNotExists(),
-    clients.table(names.traceTable).createTable(),
     clients.table(names.stateTable).createTable(),
     clients.table(names.limitsTable).createTable(),
     clients.table(names.auditTable).createTable(),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalStack } from '../../src/local/stack.js';
-import { createStorageClients, names } from '../../src/storage/index.js';
+import { createStorageClients } from '../../src/storage/index.js';
 import { MessageTrace } from '../../src/trace/index.js';
 import { eventually, inboundBlobCount } from './loop.js';
 
@@ -30,7 +30,7 @@ export async function assertDeliveredOnce(stack: LocalStack, id: string, timeout
   );
   const storage = createStorageClients({ connectionString: stack.azurite.connectionString });
   await eventually('inbound to be empty', async () => (await inboundBlobCount(storage)) === 0, timeoutMs);
-  const trace = new MessageTrace(storage.table(names.traceTable));
+  const trace = new MessageTrace(storage.table);
   await eventually(
     `the trace of ${id} to be complete`,
     async () => (await trace.forMessage(id)).some((e) => e.event === 'deleted'),
@@ -45,5 +45,5 @@ export async function assertDeliveredOnce(stack: LocalStack, id: string, timeout
 
 export async function traceEvents(stack: LocalStack, id: string) {
   const storage = createStorageClients({ connectionString: stack.azurite.connectionString });
-  return new MessageTrace(storage.table(names.traceTable)).forMessage(id);
+  return new MessageTrace(storage.table).forMessage(id);
 }

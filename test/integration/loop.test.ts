@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { Readable } from 'node:stream';
 import { newMessageId } from '../../src/contracts/index.js';
-import { MessageStore, names } from '../../src/storage/index.js';
+import { MessageStore } from '../../src/storage/index.js';
 import { MessageTrace } from '../../src/trace/index.js';
 import { eventually, inboundBlobCount, queueLength, startLoop } from '../helpers/loop.js';
 
@@ -61,7 +61,7 @@ describe('the whole loop on one machine', { timeout: 120_000 }, () => {
     const storage = loop.storage();
     await eventually('inbound to be empty', async () => (await inboundBlobCount(storage)) === 0);
     await eventually('the queue to be empty', async () => (await queueLength(storage)) === 0);
-    const trace = new MessageTrace(storage.table(names.traceTable));
+    const trace = new MessageTrace(storage.table);
     await eventually('the trace to be complete', async () =>
       (await trace.forMessage(id)).some((e) => e.event === 'deleted'),
     );

@@ -97,7 +97,7 @@ void describe('two tenants in one deployment, through the loop', { timeout: 240_
         SIGRELAY_SENTITEMS_RETRY_SECONDS: '1',
       },
     });
-    trace = new MessageTrace(loop.storage().table(names.traceTable), silentLogger);
+    trace = new MessageTrace(loop.storage().table, silentLogger);
   });
   after(async () => {
     await loop?.dispose();

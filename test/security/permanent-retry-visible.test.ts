@@ -71,7 +71,7 @@ describe('a message retried after a permanent reply is visible', { timeout: 60_0
       {
         storage,
         state,
-        trace: new MessageTrace(storage.table(names.traceTable)),
+        trace: new MessageTrace(storage.table),
         deadLetters: new DeadLetters(storage, new MessageStore(storage), state),
       },
       () => Promise.resolve({ versionInService: 'test', loadedAt: new Date().toISOString() }),

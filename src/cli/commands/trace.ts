@@ -1,6 +1,6 @@
 import { loadSettings } from '../../config/index.js';
 import { explainTraceEvent, explanationLine } from '../../exchange/index.js';
-import { createStorageClients, names } from '../../storage/index.js';
+import { createStorageClients } from '../../storage/index.js';
 import { MessageTrace, type TraceRecord } from '../../trace/index.js';
 import { UsageError, type TraceOptions } from '../program.js';
 
@@ -9,7 +9,7 @@ export async function run(id: string | undefined, values: TraceOptions): Promise
   if (!id && !values.sender)
     throw new UsageError('sigrelay trace', 'name a message id, or pass --sender <address>');
   const settings = loadSettings();
-  const trace = new MessageTrace(createStorageClients(cliStorage(settings.storage)).table(names.traceTable));
+  const trace = new MessageTrace(createStorageClients(cliStorage(settings.storage)).table);
   if (id) {
     const events = await trace.forMessage(id);
     if (values.json) console.log(JSON.stringify({ id, events: events.map(withExplanation) }, null, 2));

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TableServiceClient, type TableClient } from '@azure/data-tables';
+import { newMessageId } from '../../src/contracts/index.js';
+import type { StorageClients } from '../../src/storage/index.js';
+import { legacyTable, MessageTrace, shardCount, shardOf, tableOf } from '../../src/trace/index.js';
+import { countingTable } from '../helpers/counting-table.js';
+import { startStorage } from '../helpers/front-harness.js';
+
+const hour = 3600_000;
+const day = 24 * hour;
+
+/** An id received at `at`, with a counter instead of random bytes so the shard spread is repeatable. */
+function idAt(at: Date, n: number): string {
+  return `${newMessageId(at).slice(0, 14)}-${n.toString(16).padStart(16, '0')}`;
+}
+
+/** The day-table trace against a real Azurite: shards, fan-out queries, retention by table, old layout. */
+describe('message trace layout', () => {
+  let env: Awaited<ReturnType<typeof startStorage>>;
+  let storage: StorageClients;
+  let service: TableServiceClient;
+
+  before(async () => {
+    env = await startStorage();
+    storage = env.storage;
+    service = TableServiceClient.fromConnectionString(env.connectionString, {
+      allowInsecureConnection: true,
+    });
+  });
+  after(() => env.dispose());
+
+  const tableNames = async () => {
+    const out: string[] = [];
+    for await (const t of service.listTables()) if (t.name) out.push(t.name);
+    return out;
+  };
+  const rowsOf = async (table: TableClient) => {
+    const out: { partitionKey: string; messageId: string }[] = [];
+    for await (const e of table.listEntities<{ messageId: string }>())
+      out.push({ partitionKey: e.partitionKey ?? '', messageId: e.messageId });
+    return out;
+  };
+
+  it('spreads one hour of messages over the shards of the day table; a lookup is one query', async () => {
+    const at = new Date(Date.now() - 2 * day);
+    const ids = Array.from({ length: 200 }, (_, i) => idAt(at, i));
+    const trace = new MessageTrace(storage.table, undefined, { lingerMs: 5 });
+    await Promise.all(
+      ids.map((id) =>
+        trace.record(id, [
+          { event: 'signed', reason: 'rule' },
+          { event: 'delivered', response: '250', recipients: 1 },
+        ]),
+      ),
+    );
+    const rows = await rowsOf(storage.table(tableOf(ids[0] ?? '')));
+    assert.equal(rows.length, ids.length * 2);
+    for (const r of rows) assert.equal(r.partitionKey, shardOf(r.messageId));
+    const shards = new Set(rows.map((r) => r.partitionKey));
+    assert.ok(shards.size >= shardCount * 0.75, `200 messages use ${shards.size} of ${shardCount} shards`);
+
+    const counted = countingTable(env.connectionString, tableOf(ids[7] ?? ''));
+    const lookup = new MessageTrace((name) =>
+      name === counted.table.tableName ? counted.table : storage.table(name),
+    );
+    const events = await lookup.forMessage(ids[7] ?? '');
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['signed', 'delivered'],
+    );
+    assert.equal(counted.requests.length, 1, 'one range query in one shard of one day table');
+  });
+
+  it('fans sender, time-range and last-hour queries out over every shard and day', async () => {
+    const now = Date.now();
+    const sender = 'Fan.Out@contoso.com';
+    const recent = Array.from({ length: 40 }, (_, i) =>
+      idAt(new Date(now - (i % 2 ? 0 : 25 * hour)), 1000 + i),
+    );
+    const old = idAt(new Date(now - 5 * day), 2000);
+    const other = idAt(new Date(now), 3000);
+    const trace = new MessageTrace(storage.table);
+    const received = {
+      event: 'received',
+      size: 1,
+      sender,
+      recipients: 1,
+      tenantId: 't',
+      client: 'c',
+    } as const;
+    for (const id of [...recent, old]) await trace.record(id, [received, { event: 'deleted' }], sender);
+    await trace.record(other, [{ ...received, sender: 'someone@contoso.com' }], 'someone@contoso.com');
+    const tablesUsed = new Set(recent.map(tableOf));
+    assert.ok(tablesUsed.size >= 2, 'the messages span two day tables');
+
+    const bySender = await trace.forSender(sender.toUpperCase(), new Date(now - 2 * day));
+    assert.deepEqual([...bySender.keys()].sort(), [...recent].sort());
+    for (const events of bySender.values())
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['received', 'deleted'],
+      );
+
+    const lastHour = await trace.receivedBetween(new Date(now - hour / 2), new Date(now + hour), 500);
+    const expected = [...recent.filter((_, i) => i % 2 === 1), other].sort();
+    assert.deepEqual(lastHour.map((r) => r.id).sort(), expected);
+    assert.deepEqual(
+      (await trace.receivedBetween(new Date(now - hour / 2), new Date(now + hour), 3)).length,
+      3,
+    );
+
+    const counts = await trace.eventsSince(new Date(now - 30 * hour), ['deleted']);
+    assert.deepEqual(counts.map((r) => r.id).sort(), [...recent].sort());
+  });
+
+  it('drops whole day tables past the retention and keeps the days inside it', async () => {
+    const now = Date.now();
+    const expired = [idAt(new Date(now - 20 * day), 1), idAt(new Date(now - 9 * day), 2)];
+    const kept = idAt(new Date(now - 3 * day), 3);
+    const undatedOld = 'hand-made-id';
+    const trace = new MessageTrace(storage.table);
+    for (const id of [...expired, kept]) await trace.record(id, [{ event: 'deleted' }]);
+    for (const id of expired) assert.ok((await tableNames()).includes(tableOf(id)));
+
+    await trace.record(undatedOld, [{ event: 'deleted' }]);
+    assert.equal(await trace.purgeBefore(new Date(now - 7 * day)), 0, 'day tables go whole, not row by row');
+    const names = await tableNames();
+    for (const id of expired) assert.ok(!names.includes(tableOf(id)), `${tableOf(id)} is dropped`);
+    assert.ok(names.includes(tableOf(kept)), 'a day inside the retention stays');
+    assert.deepEqual(
+      (await trace.forMessage(kept)).map((e) => e.event),
+      ['deleted'],
+    );
+    assert.deepEqual(await trace.forMessage(expired[0] ?? ''), []);
+    assert.deepEqual(
+      (await trace.forMessage(undatedOld)).map((e) => e.event),
+      ['deleted'],
+    );
+
+    assert.equal(await trace.purgeBefore(new Date(now + hour)), 1, 'the undated row is trimmed row by row');
+    assert.ok(!(await tableNames()).includes(tableOf(kept)), 'a later sweep drops the next expired day');
+    assert.deepEqual(await trace.forMessage(undatedOld), []);
+  });
+
+  it('reads the old single-table layout after an upgrade and drops it once it has aged out', async () => {
+    const now = Date.now();
+    const legacy = storage.table(legacyTable);
+    await legacy.createTable();
+    const sender = 'old.layout@contoso.com';
+    const upgraded = idAt(new Date(now), 4000);
+    const aged = idAt(new Date(now - 10 * day), 4001);
+    for (const [id, event] of [
+      [upgraded, 'received'],
+      [aged, 'received'],
+    ] as const) {
+      const at = new Date(now - hour).toISOString();
+      await legacy.upsertEntity({
+        partitionKey: id.slice(0, 10),
+        rowKey: `${id}|${at}|000|${event}`,
+        messageId: id,
+        at,
+        event,
+        sender,
+        details: JSON.stringify({ size: 1 }),
+      });
+    }
+    const trace = new MessageTrace(storage.table);
+    await trace.record(upgraded, [{ event: 'deleted' }], sender);
+    assert.deepEqual(
+      (await trace.forMessage(upgraded)).map((e) => e.event),
+      ['received', 'deleted'],
+    );
+    assert.deepEqual([...(await trace.forSender(sender, new Date(now - hour))).keys()], [upgraded]);
+
+    assert.equal(await trace.purgeBefore(new Date(now - 7 * day)), 1, 'the aged old-layout row is deleted');
+    assert.ok((await tableNames()).includes(legacyTable), 'young old-layout rows keep the table');
+    assert.equal(await trace.purgeBefore(new Date(now + 2 * hour)), 1);
+    assert.ok(!(await tableNames()).includes(legacyTable), 'an aged-out old layout is dropped');
+    assert.deepEqual(
+      (await trace.forMessage(upgraded)).map((e) => e.event),
+      ['deleted'],
+    );
+  });
+});
