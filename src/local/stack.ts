@@ -221,6 +221,7 @@ export class LocalStack implements Supervisable {
       SIGRELAY_OUTBOX: this.outbox,
     });
     await this.serves('standin', child, this.ports.standin);
+    await waitForPort(this.ports.standinControl);
   }
 
   async startFront(): Promise<void> {
@@ -258,11 +259,19 @@ export class LocalStack implements Supervisable {
 
   /** Changes how the stand-in answers (fault tests). */
   async setStandinBehaviour(behaviour: object): Promise<void> {
-    const res = await fetch(`http://127.0.0.1:${this.ports.standinControl}/behaviour`, {
-      method: 'PUT',
-      body: JSON.stringify(behaviour),
-    });
-    if (res.status !== 204) throw new Error(`stand-in control answered ${res.status}`);
+    const url = `http://127.0.0.1:${this.ports.standinControl}/behaviour`;
+    // The PUT is idempotent, so a kept-alive socket the control server closed while idle (its
+    // keep-alive timeout racing the pooled client's reuse on a loaded machine) is simply tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(url, { method: 'PUT', body: JSON.stringify(behaviour) });
+        if (res.status !== 204) throw new Error(`stand-in control answered ${res.status}`);
+        return;
+      } catch (err) {
+        if (!(err instanceof TypeError) || attempt === 3) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   /** Kills one process (SIGKILL = crash, SIGTERM = graceful). */
