@@ -28,7 +28,13 @@ export interface DoctorOptions {
   sender?: (tenant: Tenant) => string;
   recipient?: (tenant: Tenant) => string;
   now?: Date;
+  /** Each SMTP probe's bound on a connection, a TLS handshake and each reply (default 30 s). */
+  probeTimeoutMs?: number;
+  /** Each SMTP probe's bound on its whole session (default: none beyond the per-step bound). */
+  sessionTimeoutMs?: number;
 }
+
+const defaultProbeTimeoutMs = 30_000;
 
 async function readOrCheck(scope: string, name: string, file: string): Promise<Buffer | Check> {
   try {
@@ -68,7 +74,8 @@ async function frontSession(o: DoctorOptions, front: { host: string; port: numbe
     rcptTo: '',
     tls: 'required',
     ca,
-    timeoutMs: 30_000,
+    timeoutMs: o.probeTimeoutMs ?? defaultProbeTimeoutMs,
+    sessionTimeoutMs: o.sessionTimeoutMs,
     tlsOnly: true,
   });
   const where = `${front.host}:${front.port}`;
@@ -176,7 +183,8 @@ async function tenantChecks(o: DoctorOptions, tenant: Tenant, extra: X509Certifi
     clientCert: target.clientCert,
     clientKey: target.clientKey,
     ca: target.ca,
-    timeoutMs: Math.min(target.timeoutMs, 30_000),
+    timeoutMs: Math.min(target.timeoutMs, o.probeTimeoutMs ?? defaultProbeTimeoutMs),
+    sessionTimeoutMs: o.sessionTimeoutMs,
     mailFrom: o.sender?.(tenant) ?? `postmaster@${domain}`,
     rcptTo: o.recipient?.(tenant) ?? `postmaster@${domain}`,
   });
@@ -184,10 +192,22 @@ async function tenantChecks(o: DoctorOptions, tenant: Tenant, extra: X509Certifi
   return checks;
 }
 
+/** Tenants checked at once: an MSP's fifty tenants finish in a fraction of the time, without fifty sessions at once. */
+const tenantsAtOnce = 4;
+
 /** Every check, front first, then each tenant in order. */
 export async function runDoctor(o: DoctorOptions): Promise<Check[]> {
   const extra = await anchors(o.settings);
-  const checks = await frontChecks(o, extra);
-  for (const tenant of o.tenants) checks.push(...(await tenantChecks(o, tenant, extra)));
-  return checks;
+  const [front, perTenant] = await Promise.all([
+    frontChecks(o, extra),
+    inBatches(o.tenants, tenantsAtOnce, (tenant) => tenantChecks(o, tenant, extra)),
+  ]);
+  return [...front, ...perTenant.flat()];
+}
+
+async function inBatches<T, R>(items: readonly T[], size: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size)
+    results.push(...(await Promise.all(items.slice(i, i + size).map(f))));
+  return results;
 }
