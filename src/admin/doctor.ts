@@ -17,6 +17,8 @@ export interface DoctorViewOptions {
   tenants: () => Promise<readonly Tenant[]>;
   /** Our smart host (SIGRELAY_PUBLIC_FQDN), which the front certificate must name. */
   smartHost?: string;
+  /** The tenant's verified domains from Graph, where the directory sync reads Graph. */
+  tenantDomains?: DoctorOptions['tenantDomains'];
 }
 
 /**
@@ -55,6 +57,7 @@ export class DoctorView {
           : undefined,
       probeTimeoutMs: consoleProbeTimeoutMs,
       sessionTimeoutMs: consoleSessionTimeoutMs,
+      tenantDomains: this.o.tenantDomains,
     };
     const checks: DoctorCheck[] = await runDoctor(options);
     return { at: new Date().toISOString(), exitCode: exitCodeOf(checks), checks };

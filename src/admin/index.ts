@@ -7,6 +7,7 @@ import path from 'node:path';
 import { projectRoot } from '../config/index.js';
 import { BlobFiles, DirectoryFiles, localPhotoFolder } from '../content/index.js';
 import type { Runtime } from '../processing/index.js';
+import { graphDomainsReader } from '../doctor/index.js';
 import { names } from '../storage/index.js';
 import { AuditLog } from './audit.js';
 import { authSettingsFromEnv, ConsoleAuth } from './auth.js';
@@ -55,6 +56,7 @@ export function createAdminConsole(
     settings: rt.settings,
     tenants: async () => (await rt.content()).tenants.tenants,
     smartHost: env.SIGRELAY_PUBLIC_FQDN || undefined,
+    tenantDomains: graphDomainsReader(env),
   });
   const api = new AdminApi({
     auth: new ConsoleAuth(authSettingsFromEnv(env)),

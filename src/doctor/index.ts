@@ -7,12 +7,19 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { targetFor } from '../delivery/index.js';
 import type { Settings, Tenant } from '../config/index.js';
+import type { TenantDomains } from './accepted-domains.js';
 import { checkCertificate, parsePemChain } from './certificates.js';
 import type { Check } from './check.js';
 import { checkLoopHeader, checkTenantConfiguration } from './configuration.js';
 import { checkReturnLeg } from './return-leg.js';
 import { probe } from './smtp-probe.js';
 
+export {
+  checkAcceptedDomains,
+  graphDomainsReader,
+  verifiedDomains,
+  type TenantDomains,
+} from './accepted-domains.js';
 export { exitCodeOf, formatChecks, type Check, type CheckStatus } from './check.js';
 export { certificateCovers, expiryFailDays, expiryWarnDays, namesOf } from './certificates.js';
 export { probe, type ProbeResult, type ProbeStep } from './smtp-probe.js';
@@ -32,6 +39,8 @@ export interface DoctorOptions {
   probeTimeoutMs?: number;
   /** Each SMTP probe's bound on its whole session (default: none beyond the per-step bound). */
   sessionTimeoutMs?: number;
+  /** The tenant's verified domains from Graph (graphDomainsReader); absent: not compared. */
+  tenantDomains?: (tenant: Tenant) => Promise<TenantDomains | undefined>;
 }
 
 const defaultProbeTimeoutMs = 30_000;
@@ -130,7 +139,7 @@ async function frontChecks(o: DoctorOptions, extra: X509Certificate[]): Promise<
 
 async function tenantChecks(o: DoctorOptions, tenant: Tenant, extra: X509Certificate[]): Promise<Check[]> {
   const scope = tenant.id;
-  const checks = checkTenantConfiguration(tenant, o.settings);
+  const checks = checkTenantConfiguration(tenant, o.settings, await o.tenantDomains?.(tenant));
   const certFile = tenant.certificate?.certFile ?? o.settings.delivery.clientCertFile;
   if (!certFile) {
     checks.push({
