@@ -14,6 +14,7 @@ import {
   type DeadLetterInfo,
   type DevSignInRequest,
   type DirectoryUserHit,
+  type DoctorReport,
   type Health,
   type InlineCssResponse,
   type Me,
@@ -169,6 +170,7 @@ export const api = {
     }),
 
   health: () => call<Health>('/health'),
+  doctor: (tenant?: string) => call<DoctorReport>('/doctor', { query: { tenant } }),
 };
 
 /** A precondition from a known ETag: a file read earlier, or none yet (then it must still not exist). */

@@ -544,6 +544,38 @@ export interface Health {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Doctor
+
+/** One finding of the connection doctor (src/doctor/check.ts), as `sigrelay doctor --json` prints it. */
+export interface DoctorCheck {
+  /** `front`, or the tenant's id. */
+  scope: string;
+  /** Short stable name (`return-leg.session`, `certificate.client.expiry`). */
+  name: string;
+  status: 'ok' | 'warn' | 'fail' | 'skip';
+  /** What was found: names, dates, the endpoint's reply. Never message content. */
+  detail: string;
+  /** What the admin does; absent when there is nothing to do. */
+  remedy?: string;
+  /** The Exchange reply catalogue's explanation of the endpoint's answer, when there is one. */
+  explanation?: string;
+  /** The Microsoft page the explanation comes from. */
+  source?: string;
+}
+
+/**
+ * GET /api/admin/doctor[?tenant=<tenant id>] → 200 DoctorReport: the checks of `sigrelay doctor`
+ * (the same shape as its `--json`), run when asked — a real SMTP session to each tenant's endpoint
+ * that sends nothing, each bounded in time. 404 `not-found` for an unknown tenant.
+ */
+export interface DoctorReport {
+  at: string;
+  /** 0 all well, 1 warnings, 2 failures (the command's exit code). */
+  exitCode: number;
+  checks: DoctorCheck[];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Audit
 
 export interface AuditEntry {
@@ -701,6 +733,12 @@ export const routes = {
     path: '/api/admin/health',
     write: false,
     summary: 'queue, retries, config status',
+  },
+  doctor: {
+    method: 'GET',
+    path: '/api/admin/doctor',
+    write: false,
+    summary: '?tenant= the connection doctor, on demand',
   },
   audit: { method: 'GET', path: '/api/admin/audit', write: false, summary: 'who changed what' },
 } as const satisfies Record<string, RouteSpec>;

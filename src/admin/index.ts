@@ -7,11 +7,13 @@ import path from 'node:path';
 import { projectRoot } from '../config/index.js';
 import { BlobFiles, DirectoryFiles, localPhotoFolder } from '../content/index.js';
 import type { Runtime } from '../processing/index.js';
+import { graphDomainsReader } from '../doctor/index.js';
 import { names } from '../storage/index.js';
 import { AuditLog } from './audit.js';
 import { authSettingsFromEnv, ConsoleAuth } from './auth.js';
 import { ConfigEditor } from './config-editor.js';
 import { BlobStore, DirectoryStore } from './config-store.js';
+import { DoctorView } from './doctor.js';
 import { collectHealth } from './health.js';
 import type { ApiAnswer, ApiRequest } from './http.js';
 import { MessagesView } from './messages.js';
@@ -50,6 +52,12 @@ export function createAdminConsole(
       ? new BlobFiles(rt.storage.photos)
       : new DirectoryFiles(path.join(rt.settings.configDir, localPhotoFolder)),
   });
+  const doctor = new DoctorView({
+    settings: rt.settings,
+    tenants: async () => (await rt.content()).tenants.tenants,
+    smartHost: env.SIGRELAY_PUBLIC_FQDN || undefined,
+    tenantDomains: graphDomainsReader(env),
+  });
   const api = new AdminApi({
     auth: new ConsoleAuth(authSettingsFromEnv(env)),
     editor,
@@ -58,6 +66,7 @@ export function createAdminConsole(
     messages: new MessagesView(rt, audit),
     audit,
     health: () => collectHealth(rt, () => editor.status()),
+    doctor: (tenantId) => doctor.run(tenantId),
     logger: rt.logger.child({ fn: 'adminConsole' }),
     imageBaseUrl: env.SIGRELAY_IMAGE_BASE_URL || undefined,
   });

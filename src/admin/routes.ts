@@ -4,7 +4,7 @@ import type { AuditLog } from './audit.js';
 import type { ConsoleAuth } from './auth.js';
 import { compatReport, inlineCss } from './compat.js';
 import type { ConfigEditor, Precondition } from './config-editor.js';
-import type { Health, Me, SaveImageResult, SaveResult } from './contract.js';
+import type { DoctorReport, Health, Me, SaveImageResult, SaveResult } from './contract.js';
 import { ApiFailure, fail, objectBody, ok, stringField, type ApiAnswer, type ApiRequest } from './http.js';
 import type { MessagesView } from './messages.js';
 import type { PreviewService } from './preview.js';
@@ -18,6 +18,8 @@ export interface ConsoleParts {
   messages: MessagesView;
   audit: AuditLog;
   health: () => Promise<Health>;
+  /** The connection doctor, run on demand (never on the health page's auto-refresh). */
+  doctor: (tenantId?: string) => Promise<DoctorReport>;
   logger: Logger;
   /** Base URL under which images/ are served publicly (SIGRELAY_IMAGE_BASE_URL), for "hosted" images. */
   imageBaseUrl?: string;
@@ -162,6 +164,7 @@ export class AdminApi {
         return ok(await p.messages.replay(param(c, 0), body.confirm, c.me), 202);
       }),
       r('GET', /^health$/, async () => ok(await p.health())),
+      r('GET', /^doctor$/, async (c) => ok(await p.doctor(c.request.query.get('tenant') || undefined))),
       r('GET', /^audit$/, async (c) => {
         const limit = Number(c.request.query.get('limit') ?? 100);
         return ok(

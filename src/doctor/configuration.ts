@@ -1,4 +1,5 @@
 import type { Settings, Tenant } from '../config/index.js';
+import { checkAcceptedDomains, type TenantDomains } from './accepted-domains.js';
 import type { Check } from './check.js';
 
 const headerName = /^[!-9;-~]+$/;
@@ -29,9 +30,14 @@ export function checkLoopHeader(settings: Settings): Check[] {
 
 /**
  * The tenant's own configuration: the certificate name Exchange attributes by must sit under an
- * approved (accepted) domain, and the endpoint must be the tenant's own.
+ * approved (accepted) domain, the endpoint must be the tenant's own, and the approved domains the
+ * tenant's verified ones where Graph listed them.
  */
-export function checkTenantConfiguration(tenant: Tenant, settings: Settings): Check[] {
+export function checkTenantConfiguration(
+  tenant: Tenant,
+  settings: Settings,
+  domains?: TenantDomains,
+): Check[] {
   const scope = tenant.id;
   const checks: Check[] = [];
   const name = tenant.certificate?.name.toLowerCase();
@@ -87,12 +93,6 @@ export function checkTenantConfiguration(tenant: Tenant, settings: Settings): Ch
       status: 'ok',
       detail: `${tenant.delivery.host}:${tenant.delivery.port}`,
     });
-  checks.push({
-    scope,
-    name: 'config.accepted-domains',
-    status: 'skip',
-    detail: `approved domains ${tenant.domains.join(', ')}; the directory sync does not read the tenant's accepted domains, so they are not compared here`,
-    remedy: 'The generated Exchange script stops when one of them is not an accepted domain.',
-  });
+  checks.push(checkAcceptedDomains(tenant, domains));
   return checks;
 }

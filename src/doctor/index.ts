@@ -7,12 +7,19 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { targetFor } from '../delivery/index.js';
 import type { Settings, Tenant } from '../config/index.js';
+import type { TenantDomains } from './accepted-domains.js';
 import { checkCertificate, parsePemChain } from './certificates.js';
 import type { Check } from './check.js';
 import { checkLoopHeader, checkTenantConfiguration } from './configuration.js';
 import { checkReturnLeg } from './return-leg.js';
 import { probe } from './smtp-probe.js';
 
+export {
+  checkAcceptedDomains,
+  graphDomainsReader,
+  verifiedDomains,
+  type TenantDomains,
+} from './accepted-domains.js';
 export { exitCodeOf, formatChecks, type Check, type CheckStatus } from './check.js';
 export { certificateCovers, expiryFailDays, expiryWarnDays, namesOf } from './certificates.js';
 export { probe, type ProbeResult, type ProbeStep } from './smtp-probe.js';
@@ -28,7 +35,15 @@ export interface DoctorOptions {
   sender?: (tenant: Tenant) => string;
   recipient?: (tenant: Tenant) => string;
   now?: Date;
+  /** Each SMTP probe's bound on a connection, a TLS handshake and each reply (default 30 s). */
+  probeTimeoutMs?: number;
+  /** Each SMTP probe's bound on its whole session (default: none beyond the per-step bound). */
+  sessionTimeoutMs?: number;
+  /** The tenant's verified domains from Graph (graphDomainsReader); absent: not compared. */
+  tenantDomains?: (tenant: Tenant) => Promise<TenantDomains | undefined>;
 }
+
+const defaultProbeTimeoutMs = 30_000;
 
 async function readOrCheck(scope: string, name: string, file: string): Promise<Buffer | Check> {
   try {
@@ -68,7 +83,8 @@ async function frontSession(o: DoctorOptions, front: { host: string; port: numbe
     rcptTo: '',
     tls: 'required',
     ca,
-    timeoutMs: 30_000,
+    timeoutMs: o.probeTimeoutMs ?? defaultProbeTimeoutMs,
+    sessionTimeoutMs: o.sessionTimeoutMs,
     tlsOnly: true,
   });
   const where = `${front.host}:${front.port}`;
@@ -123,7 +139,7 @@ async function frontChecks(o: DoctorOptions, extra: X509Certificate[]): Promise<
 
 async function tenantChecks(o: DoctorOptions, tenant: Tenant, extra: X509Certificate[]): Promise<Check[]> {
   const scope = tenant.id;
-  const checks = checkTenantConfiguration(tenant, o.settings);
+  const checks = checkTenantConfiguration(tenant, o.settings, await o.tenantDomains?.(tenant));
   const certFile = tenant.certificate?.certFile ?? o.settings.delivery.clientCertFile;
   if (!certFile) {
     checks.push({
@@ -176,7 +192,8 @@ async function tenantChecks(o: DoctorOptions, tenant: Tenant, extra: X509Certifi
     clientCert: target.clientCert,
     clientKey: target.clientKey,
     ca: target.ca,
-    timeoutMs: Math.min(target.timeoutMs, 30_000),
+    timeoutMs: Math.min(target.timeoutMs, o.probeTimeoutMs ?? defaultProbeTimeoutMs),
+    sessionTimeoutMs: o.sessionTimeoutMs,
     mailFrom: o.sender?.(tenant) ?? `postmaster@${domain}`,
     rcptTo: o.recipient?.(tenant) ?? `postmaster@${domain}`,
   });
@@ -184,10 +201,22 @@ async function tenantChecks(o: DoctorOptions, tenant: Tenant, extra: X509Certifi
   return checks;
 }
 
+/** Tenants checked at once: an MSP's fifty tenants finish in a fraction of the time, without fifty sessions at once. */
+const tenantsAtOnce = 4;
+
 /** Every check, front first, then each tenant in order. */
 export async function runDoctor(o: DoctorOptions): Promise<Check[]> {
   const extra = await anchors(o.settings);
-  const checks = await frontChecks(o, extra);
-  for (const tenant of o.tenants) checks.push(...(await tenantChecks(o, tenant, extra)));
-  return checks;
+  const [front, perTenant] = await Promise.all([
+    frontChecks(o, extra),
+    inBatches(o.tenants, tenantsAtOnce, (tenant) => tenantChecks(o, tenant, extra)),
+  ]);
+  return [...front, ...perTenant.flat()];
+}
+
+async function inBatches<T, R>(items: readonly T[], size: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size)
+    results.push(...(await Promise.all(items.slice(i, i + size).map(f))));
+  return results;
 }

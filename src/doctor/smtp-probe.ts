@@ -22,6 +22,8 @@ export interface ProbeOptions {
   servername?: string;
   /** Stop after STARTTLS and the second EHLO: checking a server's certificate, not a route. */
   tlsOnly?: boolean;
+  /** A bound on the whole session, however slowly the endpoint drips its replies. */
+  sessionTimeoutMs?: number;
 }
 
 export interface ProbeStep {
@@ -128,6 +130,22 @@ function message(err: unknown): string {
 }
 
 export async function probe(o: ProbeOptions): Promise<ProbeResult> {
+  if (!o.sessionTimeoutMs) return session(o, () => undefined);
+  const limit = o.sessionTimeoutMs;
+  let current: net.Socket | undefined;
+  const timer = setTimeout(
+    () => current?.destroy(new Error(`the session took longer than ${limit} ms`)),
+    limit,
+  );
+  try {
+    return await session(o, (s) => (current = s));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `track` learns each socket the session speaks on (plain, then TLS), so a deadline can end it. */
+async function session(o: ProbeOptions, track: (s: net.Socket) => void): Promise<ProbeResult> {
   const steps: ProbeStep[] = [];
   const reader = new ReplyReader(o.timeoutMs);
   let socket: net.Socket;
@@ -135,6 +153,7 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
   try {
     socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect({ host: o.host, port: o.port });
+      track(s);
       s.setTimeout(o.timeoutMs, () => s.destroy(new Error(`no connection within ${o.timeoutMs} ms`)));
       s.once('connect', () => resolve(s)).once('error', reject);
     });
@@ -184,7 +203,17 @@ export async function probe(o: ProbeOptions): Promise<ProbeResult> {
           minVersion: 'TLSv1.2',
           rejectUnauthorized: true,
         });
-        secure.once('secureConnect', () => resolve(secure)).once('error', reject);
+        track(secure);
+        // The raw socket's idle timeout was handed over with it; an endpoint that stalls mid-handshake
+        // must not hold the doctor (or the console request running it) forever.
+        const stalled = () => secure.destroy(new Error(`no TLS handshake within ${o.timeoutMs} ms`));
+        secure.setTimeout(o.timeoutMs, stalled);
+        secure
+          .once('secureConnect', () => {
+            secure.off('timeout', stalled);
+            resolve(secure);
+          })
+          .once('error', reject);
       });
     } catch (err) {
       steps.push({ step: 'TLS handshake', error: message(err) });

@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { csrfHeader } from '../../src/admin/contract.js';
+import { csrfHeader, type DoctorReport, type MessageTimeline } from '../../src/admin/contract.js';
+import { loadTenants } from '../../src/config/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import {
   openPage,
@@ -117,6 +118,47 @@ describe('messages, dead letters and health in Chromium', { timeout: 300_000 }, 
     await context.close();
   });
 
+  it('the health page runs the connection doctor on request and shows one line per check with its remedy', async () => {
+    const { context, page } = await signedInPage(browser, loop.consoleUrl);
+    await openPage(page, loop.consoleUrl, 'health');
+    const doctor = page
+      .locator('section')
+      .filter({ has: page.getByRole('heading', { name: 'Connection doctor' }) });
+    await page.locator('.tile').first().waitFor();
+    assert.equal(await doctor.locator('.check').count(), 0, 'the doctor does not run by itself');
+    await loop.stack.setStandinBehaviour({
+      rcptReplies: { 'postmaster@contoso.com': { code: 550, text: 'Recipient address rejected' } },
+    });
+    let report: DoctorReport;
+    try {
+      const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/admin/doctor');
+      await doctor.getByRole('button', { name: 'Run the checks' }).click();
+      report = (await (await answered).json()) as DoctorReport;
+      await doctor.locator('.doctor-summary').waitFor();
+    } finally {
+      await loop.stack.setStandinBehaviour({});
+    }
+    const lines = doctor.locator('.check');
+    assert.equal(await lines.count(), report.checks.length, 'one line per check');
+    const session = lines.filter({ hasText: 'return-leg.session' });
+    assert.match(await session.locator('.check-status').innerText(), /Failure/);
+    const tenant = (await loadTenants(loop.configDir)).tenants[0];
+    assert.equal(await session.locator('.check-scope').innerText(), tenant?.name, 'the tenant by its name');
+    assert.match(
+      await session.locator('.check-detail').innerText(),
+      /RCPT TO:<postmaster@contoso\.com>: 550/,
+    );
+    assert.match(await session.locator('.check-remedy').innerText(), /^What to do: ./);
+    const failures = report.checks.filter((c) => c.status === 'fail').length;
+    assert.equal(report.exitCode, 2);
+    assert.match(
+      await doctor.locator('.doctor-summary').innerText(),
+      new RegExp(`^Failures: .*, ${failures} failures?,`),
+    );
+    await screenshot(page, 'health-doctor');
+    await context.close();
+  });
+
   it('a configuration file broken outside the console is refused, reported, and the last good one stays in service', async () => {
     const { context, page } = await signedInPage(browser, loop.consoleUrl);
     await openPage(page, loop.consoleUrl, 'health');
@@ -142,5 +184,48 @@ describe('messages, dead letters and health in Chromium', { timeout: 300_000 }, 
       await fs.writeFile(file, good);
     }
     await context.close();
+  });
+
+  it("a refused delivery's timeline shows Exchange's reply and, beside it, what it means and what to do", async () => {
+    await loop.stack.setStandinBehaviour({
+      rcptReplies: { 'left@fabrikam.example': { code: 550, text: 'Mailbox unavailable' } },
+    });
+    try {
+      const id = idFromReply(
+        await loop.send(outlookReply({ from: 'alice@contoso.com', to: 'left@fabrikam.example' }), {
+          from: 'alice@contoso.com',
+          to: ['left@fabrikam.example'],
+        }),
+      );
+      const { context, page } = await signedInPage(browser, loop.consoleUrl);
+      // A hash route opened again does not reload the page: wait on the API, then open the timeline once.
+      await waitUntil(
+        'the message to be dead-lettered',
+        async () => {
+          const res = await page.request.get(new URL(`/api/admin/messages/${id}`, page.url()).href);
+          return res.ok() ? ((await res.json()) as MessageTimeline).state : res.status();
+        },
+        (state) => state === 'dead-lettered',
+        60_000,
+      );
+      await openPage(page, loop.consoleUrl, 'messages', id);
+      const attempt = page.locator('.timeline .event.delivery-attempt');
+      await attempt.first().waitFor();
+      const first = attempt.first();
+      assert.match(await first.locator('.event-summary').innerText(), /550 5\.1\.1 Mailbox unavailable/);
+      const explanation = first.getByRole('note');
+      assert.match(
+        await explanation.innerText(),
+        /^Recipient address rejected \(permanent\): Exchange refuses/,
+      );
+      assert.match(await explanation.innerText(), /What to do: /);
+      assert.match(
+        (await explanation.getByRole('link', { name: 'Source' }).getAttribute('href')) ?? '',
+        /^https:\/\/learn\.microsoft\.com\//,
+      );
+      await context.close();
+    } finally {
+      await loop.stack.setStandinBehaviour({});
+    }
   });
 });

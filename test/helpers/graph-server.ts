@@ -33,6 +33,8 @@ export interface StoredItem {
 export class TenantGraph {
   users: GraphUser[] = [];
   groups: Record<string, { id: string; members: string[] }> = {};
+  /** The tenant's domains (`GET /domains`), as Graph lists them. */
+  domains: { id: string; isVerified: boolean }[] = [];
   photos = new Map<string, Buffer>();
   /** Sent Items per mailbox (lower-case address). */
   sentItems = new Map<string, StoredItem[]>();
@@ -70,7 +72,7 @@ const extendedFilter = /^singleValueExtendedProperties\/Any\(ep: ep\/id eq '(.+)
 
 /**
  * A Microsoft Graph shaped server on 127.0.0.1 for several tenants at once (each known by its
- * token): users and delta, groups and transitive members, photos (`/users/{id}/photos/{size}/$value`),
+ * token): users and delta, groups and transitive members, domains, photos (`/users/{id}/photos/{size}/$value`),
  * and Sent Items (lookup by internetMessageId or extended property, create with extended properties,
  * attachments incl. upload sessions, PATCH, DELETE). Faults per tenant: 401/403, 429, hanging.
  */
@@ -169,6 +171,7 @@ export class GraphServer {
     const json = () => JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
 
     if (route === '/users') return send(200, { value: tenant.users.map((u) => select(u, url)) });
+    if (route === '/domains') return send(200, { value: tenant.domains });
     if (route === '/users/delta') {
       return send(200, { value: [], '@odata.deltaLink': `${this.base}/users/delta?$deltatoken=t1` });
     }

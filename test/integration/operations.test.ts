@@ -106,6 +106,18 @@ describe(
       assert.equal(traced.status, 0, traced.stderr);
       assert.match(traced.stdout, /dead-lettered/);
       assert.match(traced.stdout, /\n +why +Recipient address rejected \(permanent\): .* See https:\/\//);
+      const tracedJson = spawnSync(process.execPath, [cli, 'trace', id, '--json'], { env, encoding: 'utf8' });
+      assert.equal(tracedJson.status, 0, tracedJson.stderr);
+      const refused = (
+        JSON.parse(tracedJson.stdout) as {
+          events: { event: string; details: { response?: string }; explanation?: { id: string } }[];
+        }
+      ).events.find((e) => e.event === 'delivery-attempt' && /^550 /.test(e.details.response ?? ''));
+      assert.equal(
+        refused?.explanation?.id,
+        'recipient-rejected',
+        'the JSON carries the explanation beside the reply',
+      );
       const bySender = spawnSync(
         process.execPath,
         [cli, 'trace', '--sender', 'alice@contoso.com', '--since', '1h'],

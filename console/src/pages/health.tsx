@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ApiError, Health } from '../../../src/admin/contract';
 import type { PageProps } from '../app';
 import { api } from '../api';
+import { DoctorPanel } from '../components/doctor-panel';
 import { ErrorNotice, Notice } from '../components/notice';
 import { apiErrorOf, describeApiError } from '../errors';
 import { formatDuration, formatTime } from '../format';
@@ -35,7 +36,7 @@ function Tile({
 }
 
 /** The service at a glance: the queue, what is stuck or retrying, the last hour, the configuration in service. */
-export function HealthPage(_: PageProps) {
+export function HealthPage({ overview, scope }: PageProps) {
   const [health, setHealth] = useState<Health>();
   const [error, setError] = useState<ApiError>();
 
@@ -142,6 +143,10 @@ export function HealthPage(_: PageProps) {
           </section>
         </>
       )}
+      <DoctorPanel
+        tenantId={scope.tenants.length === 1 ? scope.tenants[0]?.id : undefined}
+        tenantNames={new Map(overview.scopes.flatMap((s) => s.tenants.map((t) => [t.id, t.name] as const)))}
+      />
     </>
   );
 }

@@ -1,5 +1,5 @@
 import { loadSettings, loadTenants } from '../../config/index.js';
-import { exitCodeOf, formatChecks, runDoctor } from '../../doctor/index.js';
+import { exitCodeOf, formatChecks, graphDomainsReader, runDoctor } from '../../doctor/index.js';
 import { UsageError, type DoctorOptions } from '../program.js';
 
 /** `sigrelay doctor [--tenant <id>] [--json]`: exit 0 ok, 1 warnings, 2 failures. */
@@ -25,6 +25,7 @@ export async function run(options: DoctorOptions): Promise<number> {
     smartHost,
     sender: options.sender ? () => options.sender ?? '' : undefined,
     recipient: options.recipient ? () => options.recipient ?? '' : undefined,
+    tenantDomains: graphDomainsReader(process.env),
   });
   const code = exitCodeOf(checks);
   if (options.json) console.log(JSON.stringify({ exitCode: code, checks }, null, 2));
