@@ -170,7 +170,7 @@ export const api = {
     }),
 
   health: () => call<Health>('/health'),
-  doctor: (tenant?: string) => call<DoctorReport>('/doctor', { query: { tenant } }),
+  doctor: (tenant?: string) => call<DoctorReport>('/doctor', { method: 'POST', query: { tenant } }),
 };
 
 /** A precondition from a known ETag: a file read earlier, or none yet (then it must still not exist). */

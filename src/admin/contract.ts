@@ -564,7 +564,7 @@ export interface DoctorCheck {
 }
 
 /**
- * GET /api/admin/doctor[?tenant=<tenant id>] → 200 DoctorReport: the checks of `sigrelay doctor`
+ * POST /api/admin/doctor[?tenant=<tenant id>] (with the CSRF header) → 200 DoctorReport: the checks of `sigrelay doctor`
  * (the same shape as its `--json`), run when asked — a real SMTP session to each tenant's endpoint
  * that sends nothing, each bounded in time. 404 `not-found` for an unknown tenant.
  */
@@ -735,7 +735,7 @@ export const routes = {
     summary: 'queue, retries, config status',
   },
   doctor: {
-    method: 'GET',
+    method: 'POST',
     path: '/api/admin/doctor',
     write: false,
     summary: '?tenant= the connection doctor, on demand',

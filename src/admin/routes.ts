@@ -164,7 +164,8 @@ export class AdminApi {
         return ok(await p.messages.replay(param(c, 0), body.confirm, c.me), 202);
       }),
       r('GET', /^health$/, async () => ok(await p.health())),
-      r('GET', /^doctor$/, async (c) => ok(await p.doctor(c.request.query.get('tenant') || undefined))),
+      // A POST, with the CSRF header of every write: the run opens SMTP sessions to each endpoint.
+      r('POST', /^doctor$/, async (c) => ok(await p.doctor(c.request.query.get('tenant') || undefined))),
       r('GET', /^audit$/, async (c) => {
         const limit = Number(c.request.query.get('limit') ?? 100);
         return ok(

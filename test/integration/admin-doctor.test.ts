@@ -1,5 +1,5 @@
 /**
- * `GET /api/admin/doctor`: the checks of `sigrelay doctor` run by the console's API in the functions
+ * `POST /api/admin/doctor`: the checks of `sigrelay doctor` run by the console's API in the functions
  * host of the local loop, against the Exchange stand-in (real SMTP and TLS on loopback).
  */
 import assert from 'node:assert/strict';
@@ -20,8 +20,11 @@ describe('the connection doctor in the admin API', { timeout: 300_000 }, () => {
   let contoso = '';
 
   const base = () => `http://127.0.0.1:${loop.stack.ports.functions}`;
-  async function get<T>(route: string, cookie = adminCookie): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${base()}${route}`, { headers: cookie ? { cookie } : {} });
+  async function run<T>(route: string, cookie = adminCookie): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${base()}${route}`, {
+      method: 'POST',
+      headers: { [csrfHeader]: '1', ...(cookie ? { cookie } : {}) },
+    });
     return { status: res.status, body: (await res.json()) as T };
   }
   async function signIn(name: string, admin: boolean): Promise<string> {
@@ -57,7 +60,7 @@ describe('the connection doctor in the admin API', { timeout: 300_000 }, () => {
 
   it('runs the same checks as the command, with a real session to the endpoint that sends nothing', async () => {
     const before = await standinConnections();
-    const res = await get<DoctorReport>('/api/admin/doctor');
+    const res = await run<DoctorReport>('/api/admin/doctor');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const report = res.body;
     assert.ok(!Number.isNaN(Date.parse(report.at)));
@@ -83,7 +86,7 @@ describe('the connection doctor in the admin API', { timeout: 300_000 }, () => {
       rcptReplies: { 'postmaster@contoso.com': { code: 550, text: 'Recipient address rejected' } },
     });
     try {
-      const res = await get<DoctorReport>(`/api/admin/doctor?tenant=${contoso}`);
+      const res = await run<DoctorReport>(`/api/admin/doctor?tenant=${contoso}`);
       assert.equal(res.status, 200);
       const session = find(res.body, 'return-leg.session');
       assert.equal(session.status, 'fail');
@@ -97,17 +100,18 @@ describe('the connection doctor in the admin API', { timeout: 300_000 }, () => {
 
   it('is not run by the health read the page refreshes every 15 s', async () => {
     const before = await standinConnections();
-    assert.equal((await get('/api/admin/health')).status, 200);
+    const health = await fetch(`${base()}/api/admin/health`, { headers: { cookie: adminCookie } });
+    assert.equal(health.status, 200);
     assert.equal(await standinConnections(), before);
   });
 
   it('answers 404 for an unknown tenant and 403 to a non-admin, opening no session', async () => {
     const before = await standinConnections();
-    const unknown = await get<ApiError>('/api/admin/doctor?tenant=nobody');
+    const unknown = await run<ApiError>('/api/admin/doctor?tenant=nobody');
     assert.equal(unknown.status, 404);
     assert.match(unknown.body.error, new RegExp(`unknown tenant nobody \\(known: ${contoso}`));
     const viewer = await signIn('Victor Viewer', false);
-    const forbidden = await get<ApiError>('/api/admin/doctor', viewer);
+    const forbidden = await run<ApiError>('/api/admin/doctor', viewer);
     assert.equal(forbidden.status, 403);
     assert.equal(forbidden.body.code, 'forbidden');
     assert.equal(await standinConnections(), before);
