@@ -56,7 +56,7 @@ export async function replay(id: string): Promise<number> {
     console.error(`no dead letter ${id}`);
     return 1;
   }
-  await new MessageTrace(storage.table).record(id, [{ event: 'replayed', by: 'cli' }]);
+  await new MessageTrace(storage.traceTable).record(id, [{ event: 'replayed', by: 'cli' }]);
   console.log(`${id} is back in the loop (inbound + queue); follow it with: npx sigrelay trace ${id}`);
   return 0;
 }

@@ -1,6 +1,12 @@
 import { loadSettings } from '../../config/index.js';
 import { explainTraceEvent, explanationLine } from '../../exchange/index.js';
-import { createStorageClients } from '../../storage/index.js';
+import {
+  azuriteConnectionString,
+  createStorageClients,
+  defaultAzuritePorts,
+  localTraceTablePort,
+  type StorageConnection,
+} from '../../storage/index.js';
 import { MessageTrace, type TraceRecord } from '../../trace/index.js';
 import { UsageError, type TraceOptions } from '../program.js';
 
@@ -9,7 +15,7 @@ export async function run(id: string | undefined, values: TraceOptions): Promise
   if (!id && !values.sender)
     throw new UsageError('sigrelay trace', 'name a message id, or pass --sender <address>');
   const settings = loadSettings();
-  const trace = new MessageTrace(createStorageClients(cliStorage(settings.storage)).table);
+  const trace = new MessageTrace(createStorageClients(cliStorage(settings.storage)).traceTable);
   if (id) {
     const events = await trace.forMessage(id);
     if (values.json) console.log(JSON.stringify({ id, events: events.map(withExplanation) }, null, 2));
@@ -37,11 +43,18 @@ export async function run(id: string | undefined, values: TraceOptions): Promise
   return 0;
 }
 
-/** The local stack's Azurite when nothing is configured (what `npm start` runs). */
-export function cliStorage(storage: { connectionString?: string; accountName?: string }) {
-  return storage.connectionString || storage.accountName
-    ? storage
-    : { connectionString: 'UseDevelopmentStorage=true' };
+/**
+ * The local stack's Azurite when nothing is configured (what `npm start` runs), with the trace in
+ * its in-memory table service unless SIGRELAY_TRACE_STORAGE_CONNECTION says otherwise.
+ */
+export function cliStorage(storage: StorageConnection): StorageConnection {
+  if (storage.connectionString || storage.accountName) return storage;
+  return {
+    connectionString: 'UseDevelopmentStorage=true',
+    traceConnectionString:
+      storage.traceConnectionString ??
+      azuriteConnectionString({ ...defaultAzuritePorts, table: localTraceTablePort }),
+  };
 }
 
 function parseSince(value: string | undefined): Date | undefined {
