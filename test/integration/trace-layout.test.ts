@@ -133,7 +133,7 @@ describe('message trace layout', () => {
   });
 
   it('serves the last hour of a page refreshed by several viewers from one fan-out per interval', async () => {
-    const id = idAt(new Date(), 4000);
+    const id = idAt(new Date(), 4500);
     await new MessageTrace(storage.table).record(id, [
       { event: 'delivered', response: '250', recipients: 1 },
     ]);
