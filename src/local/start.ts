@@ -19,8 +19,11 @@ async function main(): Promise<void> {
     functionsPort: Number(process.env.SIGRELAY_FUNCTIONS_PORT ?? 7071),
     // Azurite's standard ports, so `npx sigrelay trace …` and Storage Explorer find it without setup.
     azuritePorts: azuritePortsFrom(process.env.SIGRELAY_AZURITE_PORTS) ?? defaultAzuritePorts,
-    // The trace in memory, on a fixed port the CLI knows (docs/operations.md: what that costs a user).
-    traceTablePort: Number(process.env.SIGRELAY_TRACE_TABLE_PORT ?? localTraceTablePort),
+    // The trace in memory, on a fixed port the CLI knows (docs/operations.md: what that costs a user),
+    // unless the user named a store for it (e.g. UseDevelopmentStorage=true to keep it across restarts).
+    traceTablePort: process.env.SIGRELAY_TRACE_STORAGE_CONNECTION
+      ? undefined
+      : Number(process.env.SIGRELAY_TRACE_TABLE_PORT ?? localTraceTablePort),
     functionsRuntime: process.env.SIGRELAY_FUNCTIONS_RUNTIME === 'local' ? 'local' : undefined,
     delivery,
     // The in-memory trace store holds what retention keeps: a day instead of a week bounds its memory.
