@@ -6,7 +6,11 @@
  * from /proc/<pid>/stat. Azurite's LokiJS store finds an entity by PartitionKey first and then scans
  * that partition's rows for the RowKey, so a growing partition makes every upsert dearer.
  *
- * Options: --rounds N (5) --messages N (1000, per round) --layout hour|day|both (both)
+ * `--store memory` runs Azurite's table service alone with `--inMemoryPersistence`, as `npm start`
+ * keeps the trace: LokiJS then never autosaves, so the run shows what the autosave of a growing table
+ * file costs (compare with `--store disk`, a workspace on disk as before).
+ *
+ * Options: --rounds N (5) --messages N (1000, per round) --layout hour|day|both (both) --store disk|memory (disk)
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -24,11 +28,13 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     messages: { type: 'string', default: '1000' },
     layout: { type: 'string', default: 'both' },
+    store: { type: 'string', default: 'disk' },
   },
 });
 const rounds = Number(values.rounds);
 const perRound = Number(values.messages);
 const sender = 'alice@contoso.com';
+const inMemoryTables = values.store === 'memory';
 const events: TraceEvent[][] = [
   [{ event: 'received', size: 20_000, sender, recipients: 1, tenantId: 't', client: '127.0.0.1' }],
   [
@@ -75,7 +81,7 @@ function hourPartitionWriter(table: ReturnType<ReturnType<typeof createStorageCl
 
 async function run(layout: 'hour partition' | 'day table, 64 shards'): Promise<number[]> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sigrelay-trace-bench-'));
-  const azurite = new Azurite({ location: dir });
+  const azurite = new Azurite({ location: dir, inMemoryTables });
   await azurite.start();
   try {
     const storage = createStorageClients({ connectionString: azurite.connectionString });
@@ -104,7 +110,7 @@ async function run(layout: 'hour partition' | 'day table, 64 shards'): Promise<n
       );
       out.push((azuriteMs() - before) / perRound);
       console.log(
-        `${layout}, round ${round + 1}: Azurite ${(out[round] ?? NaN).toFixed(2)} CPU ms / message`,
+        `${layout}${inMemoryTables ? ' (in memory)' : ''}, round ${round + 1}: Azurite ${(out[round] ?? NaN).toFixed(2)} CPU ms / message`,
       );
     }
     return out;

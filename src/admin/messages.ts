@@ -44,10 +44,8 @@ export class MessagesView {
         .sort((a, b) => (b.receivedAt ?? '').localeCompare(a.receivedAt ?? ''))
         .slice(0, limit);
     }
-    const received = await this.rt.trace.receivedBetween(from, to, limit);
-    const out: MessageSummary[] = [];
-    for (const r of received) out.push(summaryOf(r.id, await this.rt.trace.forMessage(r.id)));
-    return out;
+    const messages = await this.rt.trace.messagesBetween(from, to, limit);
+    return [...messages.entries()].map(([id, events]) => summaryOf(id, events));
   }
 
   async timeline(id: string): Promise<MessageTimeline> {

@@ -8,6 +8,8 @@ import { logTail } from './supervisor.js';
 
 const require = createRequire(import.meta.url);
 const azuriteMain = require.resolve('azurite/dist/src/azurite.js');
+/** Azurite's table service alone (`azurite-table`): the local profile's in-memory trace store. */
+const azuriteTableMain = require.resolve('azurite/dist/src/table/main.js');
 /** Stops the child when its parent is gone (see exit-with-parent.ts). */
 export const exitWithParent = new URL('./exit-with-parent.js', import.meta.url).href;
 
@@ -17,8 +19,17 @@ export type { AzuritePorts } from '../storage/index.js';
 import type { AzuritePorts } from '../storage/index.js';
 
 export interface AzuriteOptions {
-  /** Workspace directory (data survives restarts of the process). */
+  /**
+   * Workspace directory (data survives restarts of the process). With `inMemory` it is only the
+   * process's working directory: Azurite refuses `--location` beside `--inMemoryPersistence`.
+   */
   location: string;
+  /**
+   * Only the table service (blob and queue ports stay 0), kept in memory (`--inMemoryPersistence`,
+   * Azurite ≥ 3.28): LokiJS then never autosaves, so its cost does not grow with what it holds, and
+   * everything in it is gone when the process stops. The local profile keeps the trace here.
+   */
+  inMemoryTables?: boolean;
   /** Fixed ports; free ports are picked when absent. */
   ports?: Partial<AzuritePorts>;
   host?: string;
@@ -51,6 +62,7 @@ export class Azurite {
   private readonly debugLog: string | undefined;
   readonly logFile: string | undefined;
   private readonly forceStopAfterMs: number;
+  readonly inMemoryTables: boolean;
   /** Children asked to stop: their exit is no crash. */
   private readonly stopping = new WeakSet<ChildProcess>();
   /** Told when Azurite exits without `stop` having been called (a crash, or killed from outside). */
@@ -63,6 +75,7 @@ export class Azurite {
     this.debugLog = options.debugLog;
     this.logFile = options.logFile;
     this.forceStopAfterMs = options.forceStopAfterMs ?? 60_000;
+    this.inMemoryTables = options.inMemoryTables ?? false;
   }
 
   /** The running process's id (CPU accounting in benchmarks). */
@@ -82,25 +95,32 @@ export class Azurite {
   async start(): Promise<void> {
     if (this.running) return;
     await fs.mkdir(this.location, { recursive: true });
-    if (!this.ports.blob) {
-      this.ports = {
-        blob: this.requested.blob ?? (await freePort(this.host)),
-        queue: this.requested.queue ?? (await freePort(this.host)),
-        table: this.requested.table ?? (await freePort(this.host)),
-      };
+    if (!this.ports.table) {
+      this.ports = this.inMemoryTables
+        ? { blob: 0, queue: 0, table: this.requested.table ?? (await freePort(this.host)) }
+        : {
+            blob: this.requested.blob ?? (await freePort(this.host)),
+            queue: this.requested.queue ?? (await freePort(this.host)),
+            table: this.requested.table ?? (await freePort(this.host)),
+          };
     }
+    const services = this.inMemoryTables
+      ? [azuriteTableMain, '--inMemoryPersistence']
+      : [
+          azuriteMain,
+          '--location',
+          this.location,
+          '--blobHost',
+          this.host,
+          '--blobPort',
+          String(this.ports.blob),
+          '--queueHost',
+          this.host,
+          '--queuePort',
+          String(this.ports.queue),
+        ];
     const args = [
-      azuriteMain,
-      '--location',
-      this.location,
-      '--blobHost',
-      this.host,
-      '--blobPort',
-      String(this.ports.blob),
-      '--queueHost',
-      this.host,
-      '--queuePort',
-      String(this.ports.queue),
+      ...services,
       '--tableHost',
       this.host,
       '--tablePort',
@@ -117,6 +137,7 @@ export class Azurite {
     const child = spawn(process.execPath, [...extra, '--import', exitWithParent, ...args], {
       stdio: ['ignore', out, this.logFile ? out : 'pipe', 'ipc'],
       detached: true,
+      cwd: this.location,
     });
     if (typeof out === 'number') fsSync.closeSync(out);
     this.child = child;
@@ -134,7 +155,9 @@ export class Azurite {
     exited.catch(() => undefined);
     await Promise.race([
       Promise.all(
-        [this.ports.blob, this.ports.queue, this.ports.table].map((p) => waitForPort(p, 30_000, this.host)),
+        [this.ports.blob, this.ports.queue, this.ports.table]
+          .filter((p) => p > 0)
+          .map((p) => waitForPort(p, 30_000, this.host)),
       ),
       exited,
     ]);

@@ -39,6 +39,8 @@ export function deliveryFromEnv(env: Record<string, string | undefined>): Delive
 /** Everything `stackEnvironment` derives the environment from. */
 export interface StackEnvironmentParts {
   storageConnection: string;
+  /** The in-memory trace store's connection, when the stack runs one. */
+  traceStorageConnection?: string;
   configDir: string;
   dataDir: string;
   ports: { smtp: number; standin: number; functions: number };
@@ -58,6 +60,9 @@ export function stackEnvironment(parts: StackEnvironmentParts): Record<string, s
   return {
     SIGRELAY_PROFILE: 'local',
     AzureWebJobsStorage: parts.storageConnection,
+    ...(parts.traceStorageConnection
+      ? { SIGRELAY_TRACE_STORAGE_CONNECTION: parts.traceStorageConnection }
+      : {}),
     SIGRELAY_CONFIG: parts.configDir,
     SIGRELAY_DATA_DIR: parts.dataDir,
     SIGRELAY_SMTP_HOST: '127.0.0.1',
@@ -95,6 +100,14 @@ export interface StackOptions {
   debugLog?: string;
   /** Deliver here instead of the stand-in (`npm start` with SIGRELAY_DELIVERY_HOST set). */
   delivery?: DeliveryTarget;
+  /**
+   * Keep the message trace in a second Azurite, table service only, in memory, on this port (0: a
+   * free one). LokiJS rewrites a persisted table file whole on every autosave (every 5 s), so a
+   * trace kept beside the delivery records makes the emulator dearer the more mail it has carried;
+   * in memory it never autosaves. The price: the trace starts empty whenever Azurite restarts.
+   * Absent: the trace stays in the main Azurite (tests, benchmarks that count its requests).
+   */
+  traceTablePort?: number;
 }
 
 const dist = path.join(projectRoot, 'dist');
@@ -116,6 +129,8 @@ export function coreToolsAvailable(): boolean {
 export class LocalStack implements Supervisable {
   readonly options: StackOptions;
   readonly azurite: Azurite;
+  /** The in-memory trace store (`traceTablePort`), when the stack runs one. */
+  readonly traceStore: Azurite | undefined;
   pki!: DevPkiFiles;
   ports = { smtp: 0, standin: 0, standinControl: 0, functions: 0 };
   readonly outbox: string;
@@ -139,12 +154,24 @@ export class LocalStack implements Supervisable {
       logFile: this.logFile('azurite'),
     });
     this.azurite.onUnexpectedExit = (exit) => this.exited('azurite', exit);
+    this.traceStore =
+      options.traceTablePort === undefined
+        ? undefined
+        : new Azurite({
+            location: path.join(options.dataDir, 'azurite-trace'),
+            inMemoryTables: true,
+            ports: options.traceTablePort ? { table: options.traceTablePort } : {},
+            logFile: this.logFile('azurite'),
+          });
+    // Supervised as part of `azurite`: restarting that part starts whichever of the two is down.
+    if (this.traceStore) this.traceStore.onUnexpectedExit = (exit) => this.exited('azurite', exit);
   }
 
   /** Environment shared by the front and the functions (what local.settings.json holds in a func setup). */
   env(): Record<string, string> {
     return stackEnvironment({
       storageConnection: this.azurite.connectionString,
+      ...(this.traceStore ? { traceStorageConnection: this.traceStore.connectionString } : {}),
       configDir: this.options.configDir ?? sampleConfigDir,
       dataDir: this.options.dataDir,
       ports: this.ports,
@@ -171,7 +198,7 @@ export class LocalStack implements Supervisable {
 
   /** Starts one part again (the supervisor's restart); resolves once it serves. */
   async startPart(part: StackPart): Promise<void> {
-    if (part === 'azurite') return this.azurite.start();
+    if (part === 'azurite') return this.startAzurite();
     if (part === 'standin') return this.startStandin();
     if (part === 'front') return this.startFront();
     return this.startFunctions();
@@ -199,7 +226,7 @@ export class LocalStack implements Supervisable {
       functions: this.options.functionsPort ?? (await freePort()),
     };
     try {
-      await this.azurite.start();
+      await this.startAzurite();
       await this.startStandin();
       await this.startFront();
       await this.startFunctions();
@@ -208,6 +235,12 @@ export class LocalStack implements Supervisable {
       await this.stop().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Both Azurites (each start does nothing when it already runs). */
+  private async startAzurite(): Promise<void> {
+    await this.azurite.start();
+    await this.traceStore?.start();
   }
 
   /** Starts the stand-in; `tls` replaces its certificate files (e.g. one from a CA we do not trust). */
@@ -298,6 +331,7 @@ export class LocalStack implements Supervisable {
       await this.kill(name, 'SIGTERM');
       report?.(name);
     }
+    await this.traceStore?.stop('SIGTERM');
     await this.azurite.stop('SIGTERM');
     report?.('azurite');
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError, loadSettings, projectRoot } from '../config/index.js';
+import { localTraceTablePort } from '../storage/index.js';
 import { defaultAzuritePorts, type AzuritePorts } from './azurite.js';
 import { deliveryFromEnv, LocalStack } from './stack.js';
 import { Supervisor } from './supervisor.js';
@@ -18,11 +19,15 @@ async function main(): Promise<void> {
     functionsPort: Number(process.env.SIGRELAY_FUNCTIONS_PORT ?? 7071),
     // Azurite's standard ports, so `npx sigrelay trace …` and Storage Explorer find it without setup.
     azuritePorts: azuritePortsFrom(process.env.SIGRELAY_AZURITE_PORTS) ?? defaultAzuritePorts,
+    // The trace in memory, on a fixed port the CLI knows (docs/operations.md: what that costs a user),
+    // unless the user named a store for it (e.g. UseDevelopmentStorage=true to keep it across restarts).
+    traceTablePort: process.env.SIGRELAY_TRACE_STORAGE_CONNECTION
+      ? undefined
+      : Number(process.env.SIGRELAY_TRACE_TABLE_PORT ?? localTraceTablePort),
     functionsRuntime: process.env.SIGRELAY_FUNCTIONS_RUNTIME === 'local' ? 'local' : undefined,
     delivery,
-    // Azurite (LokiJS) rewrites its whole table file on every autosave, every 5 s: a day of trace kept
-    // instead of a week keeps a long-running `npm start` from slowing as its file grows. The sweeper
-    // drops a day's table once its last hour is a day old, so today and yesterday stay readable.
+    // The in-memory trace store holds what retention keeps: a day instead of a week bounds its memory.
+    // The sweeper drops a day's table once its last hour is a day old, so today and yesterday stay.
     env: { SIGRELAY_TRACE_RETENTION_DAYS: process.env.SIGRELAY_TRACE_RETENTION_DAYS ?? '1' },
   });
   // Says which runtime the stack and its children run on: the pinned one (package.json's `node`
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
   Delivers to           ${deliversTo}
   Exchange stand-in     smtp://127.0.0.1:${ports.standin}  → ${stack.outbox}
   Azurite               blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table} (data in ${azurite.location})
+  Message trace         table ${stack.traceStore?.ports.table ?? azurite.ports.table}, in memory: it starts empty when the stack restarts
   Dev certificates      ${stack.pki.dir}
   Logs                  ${stack.logDir}
   Config                ${env.SIGRELAY_CONFIG}

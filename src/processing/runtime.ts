@@ -49,7 +49,7 @@ export function createRuntime(settings: Settings, parts: RuntimeParts = {}): Run
       firstLookDelaySeconds: settings.sentItems.firstLookSeconds,
       timeoutMs: settings.sentItems.stageTimeoutMs,
     }),
-    trace: new MessageTrace(storage.table, logger, {
+    trace: new MessageTrace(storage.traceTable, logger, {
       lingerMs: settings.processing.traceLingerMs,
     }),
     logger,

@@ -44,8 +44,12 @@ export interface StorageClients {
   configVersions: ContainerClient;
   inboundQueue: QueueClient;
   sentItemsQueue: QueueClient;
-  /** A property, not a method: the trace takes it on its own to open its day tables. */
   table: (name: string) => TableClient;
+  /**
+   * The message trace's tables (a property, not a method: the trace takes it on its own to open its
+   * day tables): `table` unless `traceConnectionString` names another store.
+   */
+  traceTable: (name: string) => TableClient;
   /**
    * The lean client for the message path's blob and queue calls (see rest-client.ts); absent when
    * `SIGRELAY_STORAGE_REST=off` or the connection cannot be read by it, and the SDK is used instead.
@@ -62,7 +66,8 @@ const pipeline = {
   keepAliveOptions: { enable: true },
 };
 
-export type StorageConnection = Pick<Settings['storage'], 'connectionString' | 'accountName'>;
+export type StorageConnection = Pick<Settings['storage'], 'connectionString' | 'accountName'> &
+  Partial<Pick<Settings['storage'], 'traceConnectionString'>>;
 
 /** Clients from a connection string (Azurite, keys) or, in Azure, the account name + managed identity. */
 export function createStorageClients(connection: StorageConnection): StorageClients {
@@ -74,8 +79,7 @@ export function createStorageClients(connection: StorageConnection): StorageClie
     const cs = expandDevelopmentStorage(connection.connectionString);
     blobs = BlobServiceClient.fromConnectionString(cs, pipeline);
     queues = QueueServiceClient.fromConnectionString(cs, pipeline);
-    table = (name) =>
-      TableClient.fromConnectionString(cs, name, { allowInsecureConnection: cs.includes('http://') });
+    table = tablesAt(cs);
     rest = storageRestFor({ connectionString: cs });
   } else if (connection.accountName) {
     const account = connection.accountName;
@@ -105,8 +109,18 @@ export function createStorageClients(connection: StorageConnection): StorageClie
     inboundQueue: queues.getQueueClient(names.inboundQueue),
     sentItemsQueue: queues.getQueueClient(names.sentItemsQueue),
     table,
+    traceTable: connection.traceConnectionString
+      ? tablesAt(expandDevelopmentStorage(connection.traceConnectionString))
+      : table,
     ...(rest ? { rest } : {}),
   };
+}
+
+function tablesAt(connectionString: string): (name: string) => TableClient {
+  return (name) =>
+    TableClient.fromConnectionString(connectionString, name, {
+      allowInsecureConnection: connectionString.includes('http://'),
+    });
 }
 
 /** Creates every container, queue and table if missing (local runs and tests; Bicep does it in Azure). */

@@ -11,6 +11,9 @@ export interface AzuritePorts {
 /** Azurite's standard ports: what `npm start` uses and what `UseDevelopmentStorage=true` means. */
 export const defaultAzuritePorts: AzuritePorts = { blob: 10000, queue: 10001, table: 10002 };
 
+/** Where `npm start`'s in-memory table service keeps the message trace (src/local/stack.ts). */
+export const localTraceTablePort = 10012;
+
 export function azuriteConnectionString(
   ports: AzuritePorts = defaultAzuritePorts,
   host = '127.0.0.1',

@@ -12,5 +12,10 @@ export {
   type MessageMeta,
   type MessageMetaInput,
 } from './message-store.js';
-export { azuriteConnectionString, defaultAzuritePorts, type AzuritePorts } from './dev-storage.js';
+export {
+  azuriteConnectionString,
+  defaultAzuritePorts,
+  localTraceTablePort,
+  type AzuritePorts,
+} from './dev-storage.js';
 export { MessageIntake, type IntakeOptions } from './message-intake.js';

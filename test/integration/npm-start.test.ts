@@ -4,9 +4,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TableServiceClient } from '@azure/data-tables';
 import { SMTPServer } from 'smtp-server';
 import { projectRoot } from '../../src/config/index.js';
-import { freePort } from '../../src/local/azurite.js';
+import { azuriteConnectionString, freePort } from '../../src/local/azurite.js';
+import { createStorageClients } from '../../src/storage/index.js';
+import { legacyTable, MessageTrace } from '../../src/trace/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { eventually } from '../helpers/loop.js';
 import { sendLikeAnMta } from '../helpers/retrying-sender.js';
@@ -45,10 +48,11 @@ describe('npm start', { timeout: 180_000 }, () => {
     await fs.rm(dataDir, { recursive: true, force: true });
   });
 
-  it('delivers where SIGRELAY_DELIVERY_HOST says, says so, and stops in order on SIGTERM', async () => {
-    const [smtp, standin, functions, blob, queue, table] = await Promise.all(
-      Array.from({ length: 6 }, () => freePort()),
+  it('delivers where SIGRELAY_DELIVERY_HOST says, keeps the trace in memory, and stops in order on SIGTERM', async () => {
+    const [smtp, standin, functions, blob, queue, table, traceTable] = await Promise.all(
+      Array.from({ length: 7 }, () => freePort()),
     );
+    const startedAt = new Date();
     const child = spawn(process.execPath, [start], {
       env: {
         ...process.env,
@@ -58,6 +62,7 @@ describe('npm start', { timeout: 180_000 }, () => {
         SIGRELAY_STANDIN_PORT: String(standin),
         SIGRELAY_FUNCTIONS_PORT: String(functions),
         SIGRELAY_AZURITE_PORTS: `${blob},${queue},${table}`,
+        SIGRELAY_TRACE_TABLE_PORT: String(traceTable),
         SIGRELAY_DELIVERY_HOST: `127.0.0.1:${endpointPort}`,
         SIGRELAY_DELIVERY_TLS: 'none',
       },
@@ -100,6 +105,30 @@ describe('npm start', { timeout: 180_000 }, () => {
         outbox.filter((f) => f.endsWith('.eml')),
         [],
         'nothing went to the stand-in',
+      );
+
+      // The trace is in the in-memory table service; the persisted Azurite holds no trace table.
+      const ports = { blob: blob as number, queue: queue as number };
+      const trace = new MessageTrace(
+        createStorageClients({
+          connectionString: azuriteConnectionString({ ...ports, table: table as number }),
+          traceConnectionString: azuriteConnectionString({ ...ports, table: traceTable as number }),
+        }).traceTable,
+      );
+      await eventually(
+        'the received event in the trace store',
+        async () => (await trace.receivedBetween(startedAt, new Date(Date.now() + 60_000))).length === 1,
+        30_000,
+      );
+      const persisted: string[] = [];
+      const service = TableServiceClient.fromConnectionString(
+        azuriteConnectionString({ ...ports, table: table as number }),
+        { allowInsecureConnection: true },
+      );
+      for await (const t of service.listTables()) if (t.name) persisted.push(t.name);
+      assert.deepEqual(
+        persisted.filter((name) => name.startsWith(legacyTable)),
+        [],
       );
     } finally {
       child.kill('SIGTERM');

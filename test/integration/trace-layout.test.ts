@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { TableServiceClient, type TableClient } from '@azure/data-tables';
 import { newMessageId } from '../../src/contracts/index.js';
 import type { StorageClients } from '../../src/storage/index.js';
-import { legacyTable, MessageTrace, shardCount, shardOf, tableOf } from '../../src/trace/index.js';
+import { legacyTable, MessageTrace, shardCount, tableOf } from '../../src/trace/index.js';
 import { countingTable } from '../helpers/counting-table.js';
 import { startStorage } from '../helpers/front-harness.js';
 
@@ -42,10 +42,15 @@ describe('message trace layout', () => {
     return out;
   };
 
-  it('spreads one hour of messages over the shards of the day table; a lookup is one query', async () => {
+  it('joins messages finishing together into full transactions, each to the next shard', async () => {
     const at = new Date(Date.now() - 2 * day);
     const ids = Array.from({ length: 200 }, (_, i) => idAt(at, i));
-    const trace = new MessageTrace(storage.table, undefined, { lingerMs: 5 });
+    const writes = countingTable(env.connectionString, tableOf(ids[0] ?? ''));
+    const trace = new MessageTrace(
+      (name) => (name === writes.table.tableName ? writes.table : storage.table(name)),
+      undefined,
+      { lingerMs: 5 },
+    );
     await Promise.all(
       ids.map((id) =>
         trace.record(id, [
@@ -56,9 +61,11 @@ describe('message trace layout', () => {
     );
     const rows = await rowsOf(storage.table(tableOf(ids[0] ?? '')));
     assert.equal(rows.length, ids.length * 2);
-    for (const r of rows) assert.equal(r.partitionKey, shardOf(r.messageId));
-    const shards = new Set(rows.map((r) => r.partitionKey));
-    assert.ok(shards.size >= shardCount * 0.75, `200 messages use ${shards.size} of ${shardCount} shards`);
+    // 400 events, at most 100 to a transaction: four writes, not one per message or per shard.
+    assert.equal(writes.requests.filter((r) => r.endsWith('/$batch')).length, 4);
+    const perShard = new Map<string, number>();
+    for (const r of rows) perShard.set(r.partitionKey, (perShard.get(r.partitionKey) ?? 0) + 1);
+    assert.deepEqual([...perShard.values()], [100, 100, 100, 100], 'each write went to a shard of its own');
 
     const counted = countingTable(env.connectionString, tableOf(ids[7] ?? ''));
     const lookup = new MessageTrace((name) =>
@@ -69,7 +76,18 @@ describe('message trace layout', () => {
       events.map((e) => e.event),
       ['signed', 'delivered'],
     );
-    assert.equal(counted.requests.length, 1, 'one range query in one shard of one day table');
+    assert.equal(counted.requests.length, shardCount, 'one range query per shard of one day table');
+  });
+
+  it('sends writes one after another to every shard in turn', async () => {
+    const at = new Date(Date.now() - 3 * day);
+    const trace = new MessageTrace(storage.table);
+    const ids = Array.from({ length: shardCount }, (_, i) => idAt(at, 500 + i));
+    for (const id of ids) await trace.record(id, [{ event: 'deleted' }]);
+    const rows = (await rowsOf(storage.table(tableOf(ids[0] ?? '')))).filter((r) =>
+      ids.includes(r.messageId),
+    );
+    assert.equal(new Set(rows.map((r) => r.partitionKey)).size, shardCount);
   });
 
   it('fans sender, time-range and last-hour queries out over every shard and day', async () => {
@@ -112,6 +130,28 @@ describe('message trace layout', () => {
 
     const counts = await trace.eventsSince(new Date(now - 30 * hour), ['deleted']);
     assert.deepEqual(counts.map((r) => r.id).sort(), [...recent].sort());
+  });
+
+  it('serves the last hour of a page refreshed by several viewers from one fan-out per interval', async () => {
+    const id = idAt(new Date(), 4500);
+    await new MessageTrace(storage.table).record(id, [
+      { event: 'delivered', response: '250', recipients: 1 },
+    ]);
+    const counted = countingTable(env.connectionString, tableOf(id));
+    const trace = new MessageTrace((name) =>
+      name === counted.table.tableName ? counted.table : storage.table(name),
+    );
+    const hourAgo = () => new Date(Date.now() - hour);
+    const viewers = await Promise.all(
+      [1, 2, 3].map(() => trace.eventsSince(hourAgo(), ['delivered'], { reuseForMs: 15_000 })),
+    );
+    for (const seen of viewers) assert.ok(seen.some((r) => r.id === id));
+    const afterFirst = counted.requests.length;
+    assert.equal(afterFirst, shardCount, 'three viewers, one query per shard of today');
+    await trace.eventsSince(hourAgo(), ['delivered'], { reuseForMs: 15_000 });
+    assert.equal(counted.requests.length, afterFirst, 'a refresh within the interval queries nothing');
+    await trace.eventsSince(hourAgo(), ['delivered']);
+    assert.equal(counted.requests.length, 2 * shardCount, 'without reuse every call fans out');
   });
 
   it('drops whole day tables past the retention and keeps the days inside it', async () => {

@@ -6,8 +6,8 @@ import { createStorageClients, MessageStore, names, type StorageClients } from '
 import { MessageTrace } from '../../trace/index.js';
 import { cliStorage } from './trace.js';
 
-function open(): { storage: StorageClients; deadLetters: DeadLetters } {
-  const storage = createStorageClients(cliStorage(loadSettings().storage));
+async function open(): Promise<{ storage: StorageClients; deadLetters: DeadLetters }> {
+  const storage = createStorageClients(await cliStorage(loadSettings().storage));
   const deadLetters = new DeadLetters(
     storage,
     new MessageStore(storage),
@@ -18,7 +18,7 @@ function open(): { storage: StorageClients; deadLetters: DeadLetters } {
 
 /** `sigrelay deadletter list` */
 export async function list(): Promise<number> {
-  const entries = await open().deadLetters.list();
+  const entries = await (await open()).deadLetters.list();
   for (const d of entries) {
     console.log(
       `${d.id}  ${d.deadAt}  ${d.sender} → ${d.recipients} recipient(s)  ${d.size} bytes\n    ${d.reason}`,
@@ -33,7 +33,7 @@ export async function list(): Promise<number> {
 
 /** `sigrelay deadletter show <id>` */
 export async function show(id: string): Promise<number> {
-  const history = await open().deadLetters.history(id);
+  const history = await (await open()).deadLetters.history(id);
   if (history === undefined) {
     console.error(`no dead letter ${id}`);
     return 1;
@@ -51,12 +51,12 @@ export async function show(id: string): Promise<number> {
 
 /** `sigrelay deadletter replay <id>` */
 export async function replay(id: string): Promise<number> {
-  const { storage, deadLetters } = open();
+  const { storage, deadLetters } = await open();
   if (!(await deadLetters.replay(id))) {
     console.error(`no dead letter ${id}`);
     return 1;
   }
-  await new MessageTrace(storage.table).record(id, [{ event: 'replayed', by: 'cli' }]);
+  await new MessageTrace(storage.traceTable).record(id, [{ event: 'replayed', by: 'cli' }]);
   console.log(`${id} is back in the loop (inbound + queue); follow it with: npx sigrelay trace ${id}`);
   return 0;
 }

@@ -1,6 +1,13 @@
+import net from 'node:net';
 import { loadSettings } from '../../config/index.js';
 import { explainTraceEvent, explanationLine } from '../../exchange/index.js';
-import { createStorageClients } from '../../storage/index.js';
+import {
+  azuriteConnectionString,
+  createStorageClients,
+  defaultAzuritePorts,
+  localTraceTablePort,
+  type StorageConnection,
+} from '../../storage/index.js';
 import { MessageTrace, type TraceRecord } from '../../trace/index.js';
 import { UsageError, type TraceOptions } from '../program.js';
 
@@ -9,7 +16,7 @@ export async function run(id: string | undefined, values: TraceOptions): Promise
   if (!id && !values.sender)
     throw new UsageError('sigrelay trace', 'name a message id, or pass --sender <address>');
   const settings = loadSettings();
-  const trace = new MessageTrace(createStorageClients(cliStorage(settings.storage)).table);
+  const trace = new MessageTrace(createStorageClients(await cliStorage(settings.storage)).traceTable);
   if (id) {
     const events = await trace.forMessage(id);
     if (values.json) console.log(JSON.stringify({ id, events: events.map(withExplanation) }, null, 2));
@@ -37,11 +44,33 @@ export async function run(id: string | undefined, values: TraceOptions): Promise
   return 0;
 }
 
-/** The local stack's Azurite when nothing is configured (what `npm start` runs). */
-export function cliStorage(storage: { connectionString?: string; accountName?: string }) {
-  return storage.connectionString || storage.accountName
-    ? storage
-    : { connectionString: 'UseDevelopmentStorage=true' };
+/**
+ * The local stack's Azurite when nothing is configured (what `npm start` runs), with the trace in
+ * its in-memory table service when one listens on its port (an Azurite of your own under `func
+ * start` has none: the trace is then beside everything else), unless SIGRELAY_TRACE_STORAGE_CONNECTION
+ * says where it is.
+ */
+export async function cliStorage(storage: StorageConnection): Promise<StorageConnection> {
+  if (storage.connectionString || storage.accountName) return storage;
+  const local = { connectionString: 'UseDevelopmentStorage=true' };
+  if (storage.traceConnectionString)
+    return { ...local, traceConnectionString: storage.traceConnectionString };
+  if (!(await listens(localTraceTablePort))) return local;
+  return {
+    ...local,
+    traceConnectionString: azuriteConnectionString({ ...defaultAzuritePorts, table: localTraceTablePort }),
+  };
+}
+
+function listens(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function parseSince(value: string | undefined): Date | undefined {
