@@ -105,8 +105,10 @@ void describe('signing pool', () => {
     // A budget far below what a large ordinary message costs, whatever the engine's speed; a small
     // message stays well within it even on a cold worker.
     const small = pool(200, 512, 1);
-    const { message, chunks } = withAttachment(40 * 1024 * 1024);
-    const sink = new PassThrough();
+    const { message, chunks } = withAttachment(120 * 1024 * 1024);
+    // Drained as storage would be: a sink nobody reads stops the worker on backpressure, and time
+    // spent waiting is not on the budget, so the budget would never run out.
+    const sink = new PassThrough().resume();
     const decision = await small.sign(chunks(), sink, resolveWith(TEST_SIGNATURE), {
       ...options,
       size: message.length,
