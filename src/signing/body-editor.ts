@@ -1,10 +1,11 @@
 /**
  * The object-mode stream between mailsplit's Splitter and Joiner. Untouched nodes and bytes pass
- * as they came; a body part is held until it ends, then re-emitted as raw bytes with the
- * signature inserted. The first node (the root) triggers the one call to the content resolver.
+ * as they came; a body part is held until it ends (as the chunks it came in, never joined), then
+ * re-emitted as raw bytes with the signature inserted. The first node (the root) triggers the one call to the content resolver.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
+import iconv from 'iconv-lite';
 import libmime from 'libmime';
 import { BodyPartLocator } from './body-parts.js';
 import { inlinePgp, nodeLeaveAloneReason, rootLeaveAloneReason } from './leave-alone.js';
@@ -21,11 +22,14 @@ import {
 } from './mime-bytes.js';
 import {
   LeaveAloneError,
+  byteOffset,
   decodePart,
+  encodeBytes,
   encodePart,
   outputCharset,
   retargetMetaCharset,
   type DecodedPart,
+  type EncodedPart,
 } from './part-codec.js';
 import {
   findHtmlQuote,
@@ -64,7 +68,8 @@ interface PendingBody {
 /** A body part decoded and located, ready to be signed or written back as it was. */
 interface PreparedBody {
   node: MimeNode;
-  raw: Buffer;
+  /** The part as it came; for identity encodings the decoded bytes stand in for it. */
+  raw: Buffer[];
   html: boolean;
   decoded: DecodedPart & { bytes: Buffer };
   quote: QuoteLocation;
@@ -87,6 +92,35 @@ interface HeldFragment {
  * it, the held fragment is signed: memory stays bounded whatever the message.
  */
 export const MAX_HELD_FRAGMENT_BYTES = 8 * 1024 * 1024;
+
+function isIdentity(decoded: DecodedPart): boolean {
+  return ['', '7bit', '8bit', 'binary'].includes(decoded.transferEncoding);
+}
+
+/**
+ * The HTML signature put into the part's own bytes: the bytes before and after the insertion point
+ * are slices of the decoded part, so no second copy of the document (as a string or as bytes) is
+ * made. For a part that keeps its charset (see outputCharset: its text encodes back to its bytes),
+ * so those slices are what encoding the signed text would give; undefined where `at` would split
+ * a character, and the caller encodes the signed text.
+ */
+function insertIntoBytes(
+  decoded: DecodedPart & { bytes: Buffer },
+  at: number,
+  added: string,
+  eol: Eol,
+): EncodedPart | undefined {
+  const offset = byteOffset(decoded.text, at, decoded.charset);
+  if (offset === undefined) return undefined;
+  const { bytes } = decoded;
+  const middle = iconv.encode(added, decoded.charset);
+  return encodeBytes(
+    decoded,
+    [bytes.subarray(0, offset), middle, bytes.subarray(offset)],
+    decoded.charset,
+    eol,
+  );
+}
 
 function textFormat(node: MimeNode): TextFormat {
   const value = node.headers ? node.headers.getFirst('content-type') : '';
@@ -267,7 +301,7 @@ export class BodyEditor extends Transform {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const raw = Buffer.concat(pending.chunks);
+    const raw = pending.chunks;
     const { node } = pending;
     const content = this.content;
     if (this.leaveAlone || !content) return this.emitUnchanged(node, raw);
@@ -298,12 +332,15 @@ export class BodyEditor extends Transform {
   /** Decodes and locates a body part; throws LeaveAloneError for what must not be touched. */
   private prepare(
     node: MimeNode,
-    raw: Buffer,
+    raw: Buffer[],
     content: SignatureContent,
     delimiterFollows: boolean,
   ): PreparedBody {
     const html = node.contentType === 'text/html';
     const decoded = decodePart(raw, { transferEncoding: node.encoding || '', charset: node.charset, html });
+    // Identity-encoded: the decoded bytes are the chunks joined; the list keeps only that copy (in
+    // place, as the caller writes the same list back if the part is left alone).
+    if (isIdentity(decoded)) raw.splice(0, raw.length, decoded.bytes);
     if (inlinePgp(decoded.text)) throw new LeaveAloneError('pgp');
     const quote = html ? findHtmlQuote(decoded.text) : findTextQuote(decoded.text);
     const signed = html
@@ -316,13 +353,14 @@ export class BodyEditor extends Transform {
   private signPart(body: PreparedBody, content: SignatureContent): void {
     const { node, raw, html, decoded, quote } = body;
     const { text } = decoded;
-    let signed: string;
+    let signed: string | undefined;
     let added: string;
+    let at = 0;
+    const eol = nodeEol(node);
     if (html) {
       if (!content.html.trim()) return this.emitUnchanged(node, raw);
       added = wrapHtmlSignature(content.html);
-      const at = htmlInsertionPoint(text, quote, content.placement);
-      signed = text.slice(0, at) + added + text.slice(at);
+      at = htmlInsertionPoint(text, quote, content.placement);
     } else {
       if (!content.text.trim()) return this.emitUnchanged(node, raw);
       added = content.text;
@@ -336,9 +374,12 @@ export class BodyEditor extends Transform {
       );
     }
     const charset = outputCharset(decoded, added);
-    if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
-    const eol = nodeEol(node);
-    const encoded = encodePart(decoded, signed, charset, eol);
+    let encoded = html && charset === decoded.charset ? insertIntoBytes(decoded, at, added, eol) : undefined;
+    if (!encoded) {
+      signed ??= text.slice(0, at) + added + text.slice(at);
+      if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
+      encoded = encodePart(decoded, signed, charset, eol);
+    }
     if (encoded.charset) node.setCharset(encoded.charset);
     if (encoded.transferEncoding && node.headers) {
       node.headers.update('Content-Transfer-Encoding', encoded.transferEncoding);
@@ -355,10 +396,10 @@ export class BodyEditor extends Transform {
     const images = html ? content.images : [];
     if (images.length === 0) {
       this.pushHeaders(node, this.currentHeaders(node, eol));
-      this.out(encoded.body);
+      this.outAll(encoded.body);
     } else if (this.locator.isRelatedRoot(node) && node.parentNode && node.parentNode._boundary) {
       this.pushHeaders(node, this.currentHeaders(node, eol));
-      this.out(encoded.body);
+      this.outAll(encoded.body);
       this.out(imageParts(images, node.parentNode._boundary.toString('latin1'), eol));
     } else {
       this.pushWrappedInRelated(node, encoded.body, content, eol);
@@ -368,9 +409,13 @@ export class BodyEditor extends Transform {
     if (body.delimiterFollows) this.out(Buffer.from(eol, 'latin1'));
   }
 
-  private emitUnchanged(node: MimeNode, raw: Buffer): void {
+  private emitUnchanged(node: MimeNode, raw: Buffer[]): void {
     this.pushHeaders(node, node.getHeaders());
-    this.out(raw);
+    this.outAll(raw);
+  }
+
+  private outAll(pieces: Buffer[]): void {
+    for (const piece of pieces) this.out(piece);
   }
 
   /** Original bytes when nothing changed, else the edited header block in the node's line ending. */
@@ -384,7 +429,7 @@ export class BodyEditor extends Transform {
    * Turns the HTML leaf into multipart/related(html, images...). The leaf's content headers move to
    * the inner part; on the root every other header stays where it is.
    */
-  private pushWrappedInRelated(node: MimeNode, body: Buffer, content: SignatureContent, eol: Eol): void {
+  private pushWrappedInRelated(node: MimeNode, body: Buffer[], content: SignatureContent, eol: Eol): void {
     const boundary = newBoundary();
     const lines = headerLines(node);
     const inner = node.root ? lines.filter((l) => isContentHeader(l.key)) : lines;
@@ -393,7 +438,7 @@ export class BodyEditor extends Transform {
     this.pushHeaders(node, headerBlock(outer, eol, mboxLine(node, eol)));
     this.out(Buffer.from(`--${boundary}${eol}`, 'latin1'));
     this.out(headerBlock(inner, eol));
-    this.out(body);
+    this.outAll(body);
     this.out(imageParts(content.images, boundary, eol));
     this.out(Buffer.from(`${eol}--${boundary}--${node.root ? eol : ''}`, 'latin1'));
   }
