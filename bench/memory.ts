@@ -41,9 +41,8 @@ const HEAD = [
 ].join('\r\n');
 
 /** A reply whose quoted thread fills the body: placement has to look through all of it. */
-function htmlLines(): (i: number) => string {
-  return (i) =>
-    `<p class="MsoNormal">Earlier message line ${i}: quarterly figures, action items and notes.</p>\r\n`;
+function htmlLine(i: number): string {
+  return `<p class="MsoNormal">Earlier message line ${i}: quarterly figures, action items and notes.</p>\r\n`;
 }
 
 const REPLY_TOP =
@@ -61,10 +60,13 @@ async function writeFile(
   tail: string,
 ): Promise<void> {
   const out = createWriteStream(file);
+  let failed: unknown;
+  out.once('error', (err) => (failed = err));
   const write = (b: Buffer | string) =>
     new Promise<void>((resolve, reject) => {
-      if (out.write(b)) resolve();
-      else out.once('drain', resolve).once('error', reject);
+      if (failed) reject(failed);
+      else if (out.write(b)) resolve();
+      else out.once('drain', resolve);
     });
   await write(head);
   let written = 0;
@@ -77,7 +79,8 @@ async function writeFile(
   }
   await write(Buffer.concat(batch));
   await write(tail);
-  await new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject));
+  await new Promise<void>((resolve) => out.end(() => resolve()));
+  if (failed) throw failed as Error;
 }
 
 /** Base64 lines of `source`'s bytes, generated block by block (57 bytes → one 76-char line). */
@@ -105,22 +108,20 @@ const CASES: Case[] = [
         file,
         `${HEAD}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${REPLY_TOP}`,
         bytes,
-        (i) => Buffer.from(htmlLines()(i)),
+        (i) => Buffer.from(htmlLine(i)),
         REPLY_END,
       ),
   },
   {
     name: 'HTML body (base64)',
-    write: (file, bytes) => {
-      const html = htmlLines();
-      return writeFile(
+    write: (file, bytes) =>
+      writeFile(
         file,
         `${HEAD}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`,
         bytes,
-        base64Source((i) => (i === 0 ? REPLY_TOP : html(i))),
+        base64Source((i) => (i === 0 ? REPLY_TOP : htmlLine(i))),
         `${Buffer.from(REPLY_END).toString('base64')}\r\n`,
-      );
-    },
+      ),
   },
   {
     name: 'text body (quoted-printable)',
