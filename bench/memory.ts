@@ -60,7 +60,7 @@ async function writeFile(
   tail: string,
 ): Promise<void> {
   const out = createWriteStream(file);
-  let failed: unknown;
+  let failed: Error | undefined;
   out.once('error', (err) => (failed = err));
   const write = (b: Buffer | string) =>
     new Promise<void>((resolve, reject) => {
@@ -80,7 +80,7 @@ async function writeFile(
   await write(Buffer.concat(batch));
   await write(tail);
   await new Promise<void>((resolve) => out.end(() => resolve()));
-  if (failed) throw failed as Error;
+  if (failed) throw failed;
 }
 
 /** Base64 lines of `source`'s bytes, generated block by block (57 bytes → one 76-char line). */

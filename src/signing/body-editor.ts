@@ -98,28 +98,44 @@ function isIdentity(decoded: DecodedPart): boolean {
 }
 
 /**
- * The HTML signature put into the part's own bytes: the bytes before and after the insertion point
- * are slices of the decoded part, so no second copy of the document (as a string or as bytes) is
- * made. For a part that keeps its charset (see outputCharset: its text encodes back to its bytes),
- * so those slices are what encoding the signed text would give; undefined where `at` would split
- * a character, and the caller encodes the signed text.
+ * The part's own bytes with text[start, end) replaced by `middle`: the bytes around it are slices
+ * of the decoded part, so no second copy of the document is encoded. Only for a part that keeps its
+ * charset (see outputCharset: its text encodes back to its bytes, a character at a time), so
+ * those slices are what encoding the whole signed text would give; undefined where a cut would
+ * split a character, and the caller encodes the signed text.
  */
-function insertIntoBytes(
+function spliceBytes(
   decoded: DecodedPart & { bytes: Buffer },
-  at: number,
-  added: string,
+  start: number,
+  end: number,
+  middle: string,
   eol: Eol,
 ): EncodedPart | undefined {
-  const offset = byteOffset(decoded.text, at, decoded.charset);
-  if (offset === undefined) return undefined;
+  const from = byteOffset(decoded.text, start, decoded.charset);
+  const to = end === start ? from : byteOffset(decoded.text, end, decoded.charset);
+  if (from === undefined || to === undefined) return undefined;
   const { bytes } = decoded;
-  const middle = iconv.encode(added, decoded.charset);
-  return encodeBytes(
-    decoded,
-    [bytes.subarray(0, offset), middle, bytes.subarray(offset)],
-    decoded.charset,
-    eol,
-  );
+  const pieces = [bytes.subarray(0, from), iconv.encode(middle, decoded.charset), bytes.subarray(to)];
+  return encodeBytes(decoded, pieces, decoded.charset, eol);
+}
+
+/** spliceBytes for a signed text placement built whole: the stretch between what both share. */
+function spliceChanged(
+  decoded: DecodedPart & { bytes: Buffer },
+  signed: string,
+  eol: Eol,
+): EncodedPart | undefined {
+  const { text } = decoded;
+  const shortest = Math.min(text.length, signed.length);
+  let head = 0;
+  while (head < shortest && text.charCodeAt(head) === signed.charCodeAt(head)) head++;
+  let tail = 0;
+  while (
+    tail < shortest - head &&
+    text.charCodeAt(text.length - 1 - tail) === signed.charCodeAt(signed.length - 1 - tail)
+  )
+    tail++;
+  return spliceBytes(decoded, head, text.length - tail, signed.slice(head, signed.length - tail), eol);
 }
 
 function textFormat(node: MimeNode): TextFormat {
@@ -374,7 +390,11 @@ export class BodyEditor extends Transform {
       );
     }
     const charset = outputCharset(decoded, added);
-    let encoded = html && charset === decoded.charset ? insertIntoBytes(decoded, at, added, eol) : undefined;
+    let encoded: EncodedPart | undefined;
+    if (charset === decoded.charset) {
+      encoded =
+        signed === undefined ? spliceBytes(decoded, at, at, added, eol) : spliceChanged(decoded, signed, eol);
+    }
     if (!encoded) {
       signed ??= text.slice(0, at) + added + text.slice(at);
       if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);

@@ -114,21 +114,25 @@ const BLOCK_BYTES = 1024 * 1024;
 function* lineBlocks(pieces: Buffer[]): Generator<Buffer> {
   let carry: Buffer[] = [];
   let held = 0;
-  for (const piece of pieces) {
-    carry.push(piece);
-    held += piece.length;
-    if (held < BLOCK_BYTES) continue;
-    const joined = Buffer.concat(carry);
-    const cut = joined.lastIndexOf(0x0a) + 1;
-    if (cut === 0) {
-      carry = [joined];
+  for (const piece of slices(pieces, BLOCK_BYTES)) {
+    const cut = piece.lastIndexOf(0x0a) + 1;
+    if (held + piece.length < BLOCK_BYTES || cut === 0) {
+      carry.push(piece);
+      held += piece.length;
       continue;
     }
-    yield joined.subarray(0, cut);
-    carry = cut < joined.length ? [joined.subarray(cut)] : [];
-    held = joined.length - cut;
+    carry.push(piece.subarray(0, cut));
+    yield concat(carry);
+    carry = cut < piece.length ? [piece.subarray(cut)] : [];
+    held = piece.length - cut;
   }
-  if (held > 0) yield Buffer.concat(carry);
+  if (held > 0) yield concat(carry);
+}
+
+/** The pieces as views of at most `size` bytes: a whole-part piece is never copied whole. */
+function* slices(pieces: Buffer[], size: number): Generator<Buffer> {
+  for (const piece of pieces)
+    for (let at = 0; at < piece.length; at += size) yield piece.subarray(at, at + size);
 }
 
 function quotedPrintableDecode(raw: Buffer[], size: number): Buffer {
@@ -345,11 +349,11 @@ function base64Lines(pieces: Buffer[], eol: string): Buffer[] {
   let held = 0;
   const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
   let done = 0;
-  for (const piece of pieces) {
+  for (const piece of slices(pieces, BASE64_BLOCK)) {
     carry.push(piece);
     held += piece.length;
     if (held < BASE64_BLOCK) continue;
-    const joined = Buffer.concat(carry);
+    const joined = concat(carry);
     const whole = joined.length - (joined.length % BASE64_BLOCK);
     for (let at = 0; at < whole; at += BASE64_BLOCK) {
       done += BASE64_BLOCK;
@@ -360,7 +364,7 @@ function base64Lines(pieces: Buffer[], eol: string): Buffer[] {
     carry = whole < joined.length ? [joined.subarray(whole)] : [];
     held = joined.length - whole;
   }
-  if (held > 0) out.push(Buffer.from(lines(Buffer.concat(carry)), 'latin1'));
+  if (held > 0) out.push(Buffer.from(lines(concat(carry)), 'latin1'));
   return out;
 }
 
