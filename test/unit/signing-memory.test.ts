@@ -111,6 +111,19 @@ describe('block-wise coders give the whole-part bytes', () => {
     );
   });
 
+  it('one line longer than a block (no line feed at all) encodes and decodes as a whole', () => {
+    const bytes = Buffer.from(mailBytes(2_600_000, 7).map((b) => (b === 0x0a ? 0x62 : b)));
+    const pieces = chunked(bytes, [300_000, 1_700_000]);
+    const qp = Buffer.concat(encodeBytes(part('quoted-printable'), pieces, 'utf-8', '\r\n').body);
+    assert.equal(qp.toString('latin1'), libqp.wrap(libqp.encode(bytes), 76));
+    const back = decodePart(chunked(qp, [900_000]), {
+      transferEncoding: 'quoted-printable',
+      charset: 'iso-8859-1',
+      html: false,
+    });
+    assert.ok(back.bytes.equals(libqp.decode(qp)));
+  });
+
   it('base64 with padding inside or stray characters decodes as libbase64 decodes it', () => {
     const odd = Buffer.from('QQ==QUI=\r\nQUJD*\r\nQUJDRA', 'latin1');
     const decoded = decodePart(chunked(odd, [3]), {
