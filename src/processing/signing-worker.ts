@@ -51,10 +51,17 @@ async function run(port: JobPort, job: StartJob): Promise<void> {
   };
   const output = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      if (batchBytes < outBatchBytes) callback();
-      else flush(() => callback());
+      // A signed body part may come as one slice of the whole part: batched in views of at most
+      // outBatchBytes, it is never joined or copied whole on its way to the main thread.
+      const step = (at: number): void => {
+        if (at >= chunk.length) return callback();
+        const piece = chunk.subarray(at, at + outBatchBytes);
+        batch.push(piece);
+        batchBytes += piece.length;
+        if (batchBytes < outBatchBytes) step(at + piece.length);
+        else flush(() => step(at + piece.length));
+      };
+      step(0);
     },
     final(callback) {
       flush(() => callback());

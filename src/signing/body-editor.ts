@@ -1,10 +1,11 @@
 /**
  * The object-mode stream between mailsplit's Splitter and Joiner. Untouched nodes and bytes pass
- * as they came; a body part is held until it ends, then re-emitted as raw bytes with the
- * signature inserted. The first node (the root) triggers the one call to the content resolver.
+ * as they came; a body part is held until it ends (as the chunks it came in, never joined), then
+ * re-emitted as raw bytes with the signature inserted. The first node (the root) triggers the one call to the content resolver.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
+import iconv from 'iconv-lite';
 import libmime from 'libmime';
 import { BodyPartLocator } from './body-parts.js';
 import { inlinePgp, nodeLeaveAloneReason, rootLeaveAloneReason } from './leave-alone.js';
@@ -21,11 +22,14 @@ import {
 } from './mime-bytes.js';
 import {
   LeaveAloneError,
+  byteOffset,
   decodePart,
+  encodeBytes,
   encodePart,
   outputCharset,
   retargetMetaCharset,
   type DecodedPart,
+  type EncodedPart,
 } from './part-codec.js';
 import {
   findHtmlQuote,
@@ -64,7 +68,8 @@ interface PendingBody {
 /** A body part decoded and located, ready to be signed or written back as it was. */
 interface PreparedBody {
   node: MimeNode;
-  raw: Buffer;
+  /** The part as it came; for identity encodings the decoded bytes stand in for it. */
+  raw: Buffer[];
   html: boolean;
   decoded: DecodedPart & { bytes: Buffer };
   quote: QuoteLocation;
@@ -87,6 +92,51 @@ interface HeldFragment {
  * it, the held fragment is signed: memory stays bounded whatever the message.
  */
 export const MAX_HELD_FRAGMENT_BYTES = 8 * 1024 * 1024;
+
+function isIdentity(decoded: DecodedPart): boolean {
+  return ['', '7bit', '8bit', 'binary'].includes(decoded.transferEncoding);
+}
+
+/**
+ * The part's own bytes with text[start, end) replaced by `middle`: the bytes around it are slices
+ * of the decoded part, so no second copy of the document is encoded. Only for a part that keeps its
+ * charset (see outputCharset: its text encodes back to its bytes, a character at a time), so
+ * those slices are what encoding the whole signed text would give; undefined where a cut would
+ * split a character, and the caller encodes the signed text.
+ */
+function spliceBytes(
+  decoded: DecodedPart & { bytes: Buffer },
+  start: number,
+  end: number,
+  middle: string,
+  eol: Eol,
+): EncodedPart | undefined {
+  const from = byteOffset(decoded.text, start, decoded.charset);
+  const to = end === start ? from : byteOffset(decoded.text, end, decoded.charset);
+  if (from === undefined || to === undefined) return undefined;
+  const { bytes } = decoded;
+  const pieces = [bytes.subarray(0, from), iconv.encode(middle, decoded.charset), bytes.subarray(to)];
+  return encodeBytes(decoded, pieces, decoded.charset, eol);
+}
+
+/** spliceBytes for a signed text placement built whole: the stretch between what both share. */
+function spliceChanged(
+  decoded: DecodedPart & { bytes: Buffer },
+  signed: string,
+  eol: Eol,
+): EncodedPart | undefined {
+  const { text } = decoded;
+  const shortest = Math.min(text.length, signed.length);
+  let head = 0;
+  while (head < shortest && text.charCodeAt(head) === signed.charCodeAt(head)) head++;
+  let tail = 0;
+  while (
+    tail < shortest - head &&
+    text.charCodeAt(text.length - 1 - tail) === signed.charCodeAt(signed.length - 1 - tail)
+  )
+    tail++;
+  return spliceBytes(decoded, head, text.length - tail, signed.slice(head, signed.length - tail), eol);
+}
 
 function textFormat(node: MimeNode): TextFormat {
   const value = node.headers ? node.headers.getFirst('content-type') : '';
@@ -267,7 +317,7 @@ export class BodyEditor extends Transform {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const raw = Buffer.concat(pending.chunks);
+    const raw = pending.chunks;
     const { node } = pending;
     const content = this.content;
     if (this.leaveAlone || !content) return this.emitUnchanged(node, raw);
@@ -298,12 +348,15 @@ export class BodyEditor extends Transform {
   /** Decodes and locates a body part; throws LeaveAloneError for what must not be touched. */
   private prepare(
     node: MimeNode,
-    raw: Buffer,
+    raw: Buffer[],
     content: SignatureContent,
     delimiterFollows: boolean,
   ): PreparedBody {
     const html = node.contentType === 'text/html';
     const decoded = decodePart(raw, { transferEncoding: node.encoding || '', charset: node.charset, html });
+    // Identity-encoded: the decoded bytes are the chunks joined; the list keeps only that copy (in
+    // place, as the caller writes the same list back if the part is left alone).
+    if (isIdentity(decoded)) raw.splice(0, raw.length, decoded.bytes);
     if (inlinePgp(decoded.text)) throw new LeaveAloneError('pgp');
     const quote = html ? findHtmlQuote(decoded.text) : findTextQuote(decoded.text);
     const signed = html
@@ -316,13 +369,14 @@ export class BodyEditor extends Transform {
   private signPart(body: PreparedBody, content: SignatureContent): void {
     const { node, raw, html, decoded, quote } = body;
     const { text } = decoded;
-    let signed: string;
+    let signed: string | undefined;
     let added: string;
+    let at = 0;
+    const eol = nodeEol(node);
     if (html) {
       if (!content.html.trim()) return this.emitUnchanged(node, raw);
       added = wrapHtmlSignature(content.html);
-      const at = htmlInsertionPoint(text, quote, content.placement);
-      signed = text.slice(0, at) + added + text.slice(at);
+      at = htmlInsertionPoint(text, quote, content.placement);
     } else {
       if (!content.text.trim()) return this.emitUnchanged(node, raw);
       added = content.text;
@@ -336,9 +390,16 @@ export class BodyEditor extends Transform {
       );
     }
     const charset = outputCharset(decoded, added);
-    if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
-    const eol = nodeEol(node);
-    const encoded = encodePart(decoded, signed, charset, eol);
+    let encoded: EncodedPart | undefined;
+    if (charset === decoded.charset) {
+      encoded =
+        signed === undefined ? spliceBytes(decoded, at, at, added, eol) : spliceChanged(decoded, signed, eol);
+    }
+    if (!encoded) {
+      signed ??= text.slice(0, at) + added + text.slice(at);
+      if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
+      encoded = encodePart(decoded, signed, charset, eol);
+    }
     if (encoded.charset) node.setCharset(encoded.charset);
     if (encoded.transferEncoding && node.headers) {
       node.headers.update('Content-Transfer-Encoding', encoded.transferEncoding);
@@ -355,10 +416,10 @@ export class BodyEditor extends Transform {
     const images = html ? content.images : [];
     if (images.length === 0) {
       this.pushHeaders(node, this.currentHeaders(node, eol));
-      this.out(encoded.body);
+      this.outAll(encoded.body);
     } else if (this.locator.isRelatedRoot(node) && node.parentNode && node.parentNode._boundary) {
       this.pushHeaders(node, this.currentHeaders(node, eol));
-      this.out(encoded.body);
+      this.outAll(encoded.body);
       this.out(imageParts(images, node.parentNode._boundary.toString('latin1'), eol));
     } else {
       this.pushWrappedInRelated(node, encoded.body, content, eol);
@@ -368,9 +429,13 @@ export class BodyEditor extends Transform {
     if (body.delimiterFollows) this.out(Buffer.from(eol, 'latin1'));
   }
 
-  private emitUnchanged(node: MimeNode, raw: Buffer): void {
+  private emitUnchanged(node: MimeNode, raw: Buffer[]): void {
     this.pushHeaders(node, node.getHeaders());
-    this.out(raw);
+    this.outAll(raw);
+  }
+
+  private outAll(pieces: Buffer[]): void {
+    for (const piece of pieces) this.out(piece);
   }
 
   /** Original bytes when nothing changed, else the edited header block in the node's line ending. */
@@ -384,7 +449,7 @@ export class BodyEditor extends Transform {
    * Turns the HTML leaf into multipart/related(html, images...). The leaf's content headers move to
    * the inner part; on the root every other header stays where it is.
    */
-  private pushWrappedInRelated(node: MimeNode, body: Buffer, content: SignatureContent, eol: Eol): void {
+  private pushWrappedInRelated(node: MimeNode, body: Buffer[], content: SignatureContent, eol: Eol): void {
     const boundary = newBoundary();
     const lines = headerLines(node);
     const inner = node.root ? lines.filter((l) => isContentHeader(l.key)) : lines;
@@ -393,7 +458,7 @@ export class BodyEditor extends Transform {
     this.pushHeaders(node, headerBlock(outer, eol, mboxLine(node, eol)));
     this.out(Buffer.from(`--${boundary}${eol}`, 'latin1'));
     this.out(headerBlock(inner, eol));
-    this.out(body);
+    this.outAll(body);
     this.out(imageParts(content.images, boundary, eol));
     this.out(Buffer.from(`${eol}--${boundary}--${node.root ? eol : ''}`, 'latin1'));
   }
