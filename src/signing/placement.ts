@@ -12,6 +12,8 @@ import {
   FORWARD_INTRO,
   HEADER_BLOCK,
   HEADER_LINES,
+  ONE_LINE_HEADER,
+  OUTLOOK_RULE,
   SEPARATOR_LINE,
   attributionText,
   introducesHeaderBlock,
@@ -261,6 +263,8 @@ function visibleText(html: string, start: number, end: number): VisibleText {
   return { text: parts.join(''), lines };
 }
 
+const LETTER = /^[\p{L}\p{M}]$/u;
+
 /** Whether the text before `at` ends with a letter (labels do; times and numbered lines do not). */
 function endsWithLetter(html: string, at: number, floor: number): boolean {
   let i = at - 1;
@@ -269,8 +273,8 @@ function endsWithLetter(html: string, at: number, floor: number): boolean {
     if (html[i] === ';' && html.endsWith('&nbsp', i)) i -= 5;
     i--;
   }
-  const char = html[i] ?? '';
-  return char.toLowerCase() !== char.toUpperCase() || char.charCodeAt(0) >= 0x3000;
+  // Scripts without case (Arabic, Hebrew, CJK) are letters too.
+  return LETTER.test(html[i] ?? '');
 }
 
 /** The most source text a header label takes before its colon (entities and spaces included). */
@@ -455,9 +459,10 @@ export function htmlInsertionPoint(
 const TEXT_THREAD_MARKERS: readonly RegExp[] = [
   SEPARATOR_LINE,
   FORWARD_INTRO,
-  /^_{20,}[ \t]*\r?$/m,
+  OUTLOOK_RULE,
   HEADER_BLOCK,
   HEADER_LINES,
+  ONE_LINE_HEADER,
 ];
 
 /** A time (`20:52`, `15.36`) as dates in attributions carry it. */
