@@ -289,30 +289,37 @@ const HINT_LEAD = 2000;
  * than building the visible text of every body.
  */
 function textMarkerHint(html: string, from: number, end: number): number {
-  const candidates = /[<>:：]|--|__/g;
-  candidates.lastIndex = from;
+  // A plain character loop: a pattern matching every `<` costs a regexp call per character on a
+  // body of `<<<<`, the most expensive hostile shape (issue 19).
   // Where the last tag opened and closed, carried forward: searching back from every colon
   // would be quadratic on a body of colons.
   let tagOpen = -1;
   let tagEnd = -1;
-  for (let match = candidates.exec(html); match && match.index < end; match = candidates.exec(html)) {
-    const at = match.index;
-    if (match[0] === '<') {
+  const stop = Math.min(end, html.length);
+  for (let at = from; at < stop; at++) {
+    const code = html.charCodeAt(at);
+    if (code === 0x3c) {
       tagOpen = at;
       continue;
     }
-    if (match[0] === '>') {
+    if (code === 0x3e) {
       tagEnd = at;
       continue;
     }
+    const colon = code === 0x3a || code === 0xff1a;
+    // "--" and "__" as the regexp read them: a pair, then the scan goes on after it.
+    const pair = (code === 0x2d || code === 0x5f) && html.charCodeAt(at + 1) === code;
+    if (!colon && !pair) continue;
+    if (pair) at++;
+    const start = pair ? at - 1 : at;
     if (tagOpen > tagEnd) continue;
     const nodeStart = Math.max(tagEnd + 1, from);
     // A label is a few words long; longer text before a colon is prose.
-    if (at - nodeStart > MAX_LABEL_SOURCE) continue;
-    if (!endsWithLetter(html, at, nodeStart)) continue;
-    const raw = html.slice(nodeStart, at);
+    if (start - nodeStart > MAX_LABEL_SOURCE) continue;
+    if (!endsWithLetter(html, start, nodeStart)) continue;
+    const raw = html.slice(nodeStart, start);
     const node = raw.includes('&') ? decodeEntities(raw) : raw;
-    if (match[0] === ':' || match[0] === '：' ? isHeaderLabel(node) : !node.trim()) return nodeStart;
+    if (colon ? isHeaderLabel(node) : !node.trim()) return nodeStart;
   }
   return -1;
 }
