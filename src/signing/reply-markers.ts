@@ -494,11 +494,12 @@ export const HEADER_BLOCK = new RegExp(`^${FROM}[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${
 export const HEADER_LINES = new RegExp(`^(?:${ANY_LABEL}[^\\n]*\\r?\\n){2}${ANY_LABEL}`, 'imu');
 
 /**
- * Outlook's rule of underscores, which opens its reply header: only with a header line right
- * below it (one blank line allowed). The same rule framing a personal signature ("Sent via
- * mobile device") is the sender's text.
+ * Outlook's rule of underscores, which opens its reply header (or a quote whose header a client
+ * stripped). Two such rules a few lines apart frame a block of the sender's own ("Dr. Thomas F /
+ * Sent via mobile device"): neither opens the thread.
  */
-export const OUTLOOK_RULE = new RegExp(`^_{20,}[ \\t]*\\r?\\n(?:[ \\t]*\\r?\\n)?${ANY_LABEL}`, 'imu');
+export const OUTLOOK_RULE =
+  /^(?<!^_{20,}[ \t]*\r?\n(?:[^\n]*\n){0,6})_{20,}[ \t]*\r?$(?!(?:\n[^\n]*){0,6}\n_{20,}[ \t]*\r?$)/m;
 
 /**
  * A whole header block run onto one line, as Polish webmail writes it ("Temat: RE: … 13:46Nadawca:
