@@ -5,13 +5,12 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
-    // Attacker text reaches the signing engine's patterns: one that can backtrack super-linearly
-    // is a denial of service (issue 19). Elsewhere the same rules warn until each owner fixes
-    // what they find.
+    // A pattern that can backtrack super-linearly is a denial of service wherever text from
+    // outside reaches it (issue 19): an error everywhere, so none comes back.
     plugins: { regexp },
     rules: {
-      'regexp/no-super-linear-backtracking': 'warn',
-      'regexp/no-super-linear-move': 'warn',
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': 'error',
     },
   },
   {

@@ -32,7 +32,7 @@ export interface StorageRequest {
   batchTables?: string[];
 }
 
-const LINE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (\S*)\s*\w+: (.*)$/;
+const LINE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (?:(\S+)\s+)?\w+: (.*)$/;
 const START = /^(Blob|Queue|Table)StorageContextMiddleware: RequestMethod=(\w+) RequestURL=(\S+)/;
 const OPERATION = /^DispatchMiddleware: Operation=(\w+)/;
 const END = /^EndMiddleware: End response\..*?StatusCode=(\d+)/;
@@ -116,7 +116,10 @@ function resourceOf(url: string): string {
     return '';
   }
   const segment = pathname.split('/').filter(Boolean)[1] ?? '';
-  return decodeURIComponent(segment).replace(/\(.*$/, '');
+  // The table name ends where its key predicate `(…)` starts.
+  const name = decodeURIComponent(segment);
+  const paren = name.indexOf('(');
+  return paren < 0 ? name : name.slice(0, paren);
 }
 
 /**

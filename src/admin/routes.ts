@@ -195,7 +195,7 @@ export class AdminApi {
   }
 
   private async route(request: ApiRequest): Promise<ApiAnswer> {
-    const path = request.path.replace(/^\/+|\/+$/g, '');
+    const path = request.path.replace(/^\/+|(?<!\/)\/+$/g, '');
     const candidates = this.routes.filter((r) => r.pattern.test(path));
     if (candidates.length === 0) throw fail(404, 'not-found', `no route /api/admin/${path}`);
     const route = candidates.find((r) => r.method === request.method);
@@ -260,7 +260,7 @@ export class AdminApi {
 
   private imageUse(name: string): SaveImageResult['use'] {
     const file = name.slice(name.lastIndexOf('/') + 1);
-    const base = this.parts.imageBaseUrl?.replace(/\/+$/, '');
+    const base = this.parts.imageBaseUrl?.replace(/(?<!\/)\/+$/, '');
     return { embedded: `cid:${file}`, ...(base ? { hosted: `${base}/${name}` } : {}) };
   }
 }
@@ -278,7 +278,7 @@ function query(request: ApiRequest, name: string): string {
 }
 
 function scope(request: ApiRequest): string {
-  return (request.query.get('scope') ?? '').replace(/^\/+|\/+$/g, '');
+  return (request.query.get('scope') ?? '').replace(/^\/+|(?<!\/)\/+$/g, '');
 }
 
 function precondition(request: ApiRequest): Precondition {

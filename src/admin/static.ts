@@ -51,7 +51,21 @@ const securityHeaders = {
 };
 
 /** Vite names built assets `<name>-<hash>.<ext>`: their content never changes under that name. */
-const hashed = /-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
+const HASH_CHAR = /^[A-Za-z0-9_-]$/;
+
+/**
+ * Whether a name ends `-<8+ hash chars>.<ext>`, as `/-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/` says, read
+ * once from the end: that pattern rescans from every dash of a long run of dashes.
+ */
+function isHashed(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  if (dot < 0 || !/^[a-z0-9]+$/.test(name.slice(dot + 1))) return false;
+  let start = dot;
+  while (start > 0 && HASH_CHAR.test(name[start - 1] ?? '')) start--;
+  // The first dash of the run leaves the most characters after it.
+  const dash = name.indexOf('-', start);
+  return dash >= 0 && dash < dot && dot - dash - 1 >= 8;
+}
 
 /**
  * The console's single-page app, as `npm run build` leaves it in `dist/console/`: files by path,
@@ -75,7 +89,7 @@ export class StaticFiles {
   private async file(file: string): Promise<ApiAnswer> {
     const name = path.basename(file);
     const cache =
-      name !== 'index.html' && hashed.test(name) ? 'public, max-age=31536000, immutable' : 'no-cache';
+      name !== 'index.html' && isHashed(name) ? 'public, max-age=31536000, immutable' : 'no-cache';
     return {
       status: 200,
       body: await fs.readFile(file),

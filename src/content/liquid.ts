@@ -208,7 +208,7 @@ function linesTag(separator: string, kind: 'html' | 'text') {
 function hasVisibleHtml(line: string): boolean {
   if (/<img\b/i.test(line)) return true;
   const visible = line
-    .replace(/<[^>]*>/g, '')
+    .replace(/<[^<>]*>/g, '')
     .replace(/&nbsp;|&#160;|&#xa0;/gi, '')
     .trim();
   return visible !== '';

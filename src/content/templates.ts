@@ -109,7 +109,7 @@ async function renderOrExplain(
 
 function templateError(err: unknown, file: string): ConfigError {
   const position = (err as { token?: { getPosition?: () => number[] } }).token?.getPosition?.();
-  const message = (err as Error).message.replace(/, line:\d+, col:\d+[\s\S]*$/, '');
+  const message = (err as Error).message.replace(/, line:\d+, col:\d[\s\S]*$/, '');
   return new ConfigError(file, position?.[0] ? `line ${position[0]}` : '', message);
 }
 
@@ -139,7 +139,7 @@ function htmlToText(html: string): string {
 }
 
 function tidyHtml(html: string): string {
-  return html.replace(/[ \t]+$/gm, '').trim();
+  return html.replace(/(?<![ \t])[ \t]+$/gm, '').trim();
 }
 
 /** Trailing spaces and runs of blank lines are what empty attributes leave behind in text. */
@@ -147,10 +147,11 @@ function tidyText(text: string): string {
   return (
     text
       .replace(/\r\n?/g, '\n')
-      .replace(/[ \t]+$/gm, '')
+      .replace(/(?<![ \t])[ \t]+$/gm, '')
       // Restore the standard "-- " signature delimiter the line above just trimmed.
       .replace(/^--$/gm, '-- ')
       .replace(/\n{3,}/g, '\n\n')
-      .replace(/^\n+|\s+$/g, '')
+      .replace(/^\n+/, '')
+      .replace(/(?<!\s)\s+$/, '')
   );
 }

@@ -74,8 +74,9 @@ function addressesOf(user: DirectoryUser): Set<string> {
   if (user.userPrincipalName?.includes('@')) out.add(user.userPrincipalName.toLowerCase());
   for (const proxy of user.proxyAddresses ?? []) {
     // Only SMTP proxies are mail addresses; X500:, SIP: and friends are not.
-    const match = /^smtp:(.+@.+)$/i.exec(proxy);
-    if (match?.[1]) out.add(match[1].toLowerCase());
+    const match = /^smtp:([^\n\r\u2028\u2029]+)$/i.exec(proxy);
+    // An @ with text on both sides, found without a pattern that backtracks on a run of @.
+    if (match?.[1]?.slice(1, -1).includes('@')) out.add(match[1].toLowerCase());
   }
   return out;
 }

@@ -52,7 +52,7 @@ export function buildDsn(request: DsnRequest, processedHeader: string): Buffer {
   const headers = request.originalHeaders
     .toString('latin1')
     .replace(/\r?\n/g, '\r\n')
-    .replace(/(\r\n)+$/, '');
+    .replace(/(?<!\r\n)(?:\r\n)+$/, '');
   const parts = [
     `${processedHeader}: true`,
     `From: Mail Delivery System <postmaster@${domain}>`,

@@ -12,6 +12,8 @@ import {
   FORWARD_INTRO,
   HEADER_BLOCK,
   HEADER_LINES,
+  ONE_LINE_HEADER,
+  OUTLOOK_RULE,
   SEPARATOR_LINE,
   attributionText,
   introducesHeaderBlock,
@@ -261,6 +263,8 @@ function visibleText(html: string, start: number, end: number): VisibleText {
   return { text: parts.join(''), lines };
 }
 
+const LETTER = /^[\p{L}\p{M}]$/u;
+
 /** Whether the text before `at` ends with a letter (labels do; times and numbered lines do not). */
 function endsWithLetter(html: string, at: number, floor: number): boolean {
   let i = at - 1;
@@ -269,8 +273,8 @@ function endsWithLetter(html: string, at: number, floor: number): boolean {
     if (html[i] === ';' && html.endsWith('&nbsp', i)) i -= 5;
     i--;
   }
-  const char = html[i] ?? '';
-  return char.toLowerCase() !== char.toUpperCase() || char.charCodeAt(0) >= 0x3000;
+  // Scripts without case (Arabic, Hebrew, CJK) are letters too.
+  return LETTER.test(html[i] ?? '');
 }
 
 /** The most source text a header label takes before its colon (entities and spaces included). */
@@ -285,30 +289,37 @@ const HINT_LEAD = 2000;
  * than building the visible text of every body.
  */
 function textMarkerHint(html: string, from: number, end: number): number {
-  const candidates = /[<>:：]|--|__/g;
-  candidates.lastIndex = from;
+  // A plain character loop: a pattern matching every `<` costs a regexp call per character on a
+  // body of `<<<<`, the most expensive hostile shape (issue 19).
   // Where the last tag opened and closed, carried forward: searching back from every colon
   // would be quadratic on a body of colons.
   let tagOpen = -1;
   let tagEnd = -1;
-  for (let match = candidates.exec(html); match && match.index < end; match = candidates.exec(html)) {
-    const at = match.index;
-    if (match[0] === '<') {
+  const stop = Math.min(end, html.length);
+  for (let at = from; at < stop; at++) {
+    const code = html.charCodeAt(at);
+    if (code === 0x3c) {
       tagOpen = at;
       continue;
     }
-    if (match[0] === '>') {
+    if (code === 0x3e) {
       tagEnd = at;
       continue;
     }
+    const colon = code === 0x3a || code === 0xff1a;
+    // "--" and "__" as the regexp read them: a pair, then the scan goes on after it.
+    const pair = (code === 0x2d || code === 0x5f) && html.charCodeAt(at + 1) === code;
+    if (!colon && !pair) continue;
+    if (pair) at++;
+    const start = pair ? at - 1 : at;
     if (tagOpen > tagEnd) continue;
     const nodeStart = Math.max(tagEnd + 1, from);
     // A label is a few words long; longer text before a colon is prose.
-    if (at - nodeStart > MAX_LABEL_SOURCE) continue;
-    if (!endsWithLetter(html, at, nodeStart)) continue;
-    const raw = html.slice(nodeStart, at);
+    if (start - nodeStart > MAX_LABEL_SOURCE) continue;
+    if (!endsWithLetter(html, start, nodeStart)) continue;
+    const raw = html.slice(nodeStart, start);
     const node = raw.includes('&') ? decodeEntities(raw) : raw;
-    if (match[0] === ':' || match[0] === '：' ? isHeaderLabel(node) : !node.trim()) return nodeStart;
+    if (colon ? isHeaderLabel(node) : !node.trim()) return nodeStart;
   }
   return -1;
 }
@@ -455,9 +466,10 @@ export function htmlInsertionPoint(
 const TEXT_THREAD_MARKERS: readonly RegExp[] = [
   SEPARATOR_LINE,
   FORWARD_INTRO,
-  /^_{20,}[ \t]*\r?$/m,
+  OUTLOOK_RULE,
   HEADER_BLOCK,
   HEADER_LINES,
+  ONE_LINE_HEADER,
 ];
 
 /** A time (`20:52`, `15.36`) as dates in attributions carry it. */

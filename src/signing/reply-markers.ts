@@ -160,10 +160,12 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     // [TB] pl: "W dniu #2 o #3, #1 pisze:", "Treść oryginalnej wiadomości", "Wiadomość
     // oryginalna"; [OL] "Wysłane:"; Apple "Wiadomość napisana przez … w dniu …:".
     lang: 'pl',
-    from: ['Od'],
+    // "Nadawca"/"Adresat": Polish webmail's one-line header ("Temat: … Nadawca: … Adresat:",
+    // edgetier email_reply_parser's Polish test mails).
+    from: ['Od', 'Nadawca'],
     sent: ['Wysłano', 'Wysłane'],
     date: ['Data'],
-    to: ['Do'],
+    to: ['Do', 'Adresat'],
     cc: ['DW', 'Kopia'],
     subject: ['Temat'],
     separators: ['Wiadomość oryginalna', 'Treść oryginalnej wiadomości', 'Treść przekazanej wiadomości'],
@@ -395,6 +397,40 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     attributionLeads: ['Στις'],
     wrote: ['έγραψε'],
   },
+  {
+    // [ERP] edgetier email_reply_parser's Romanian Gmail test mail: "mar., 7 mai 2024, 07:09
+    // Nume <adresă> a scris:"; [TB] ro: "La #2 #3, #1 a scris:", "Mesaj original", "Mesaj
+    // redirecționat", labels De la/Către/Subiect/Dată; [OL] "Trimis:" — no public test file found
+    // for the header block.
+    lang: 'ro',
+    from: ['De la'],
+    sent: ['Trimis'],
+    date: ['Dată', 'Data'],
+    to: ['Către', 'Catre'],
+    cc: ['Cc'],
+    subject: ['Subiect'],
+    separators: ['Mesaj original', 'Mesaj redirecționat'],
+    forwardIntros: [],
+    attributionLeads: ['La', 'Pe', 'În data de'],
+    wrote: ['a scris'],
+  },
+  {
+    // [ERP] edgetier email_reply_parser's Arabic test mails: Outlook "من: / تم الإرسال: / إلى: /
+    // الموضوع:" (each label may carry right-to-left marks), Apple "في <date> الساعة <time>، كتب/كتبت
+    // <name>:", Gmail "في <date> <name> <addr> كتب:"; [TB] ar: "الرسالة الأصلية", "نسخة"; [OL]
+    // "-----الرسالة الأصلية-----".
+    lang: 'ar',
+    from: ['من'],
+    sent: ['تم الإرسال'],
+    date: ['التاريخ'],
+    to: ['إلى'],
+    cc: ['نسخة'],
+    subject: ['الموضوع'],
+    separators: ['الرسالة الأصلية', 'رسالة محولة'],
+    forwardIntros: [],
+    attributionLeads: ['في'],
+    wrote: ['كتب', 'كتبت'],
+  },
 ];
 
 const escape = (word: string) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[ \\u00a0]');
@@ -405,11 +441,26 @@ const all = (pick: (entry: LanguageMarkers) => string[]) =>
     .join('|');
 
 /**
+ * Right-to-left and embedding marks (U+200E/F, U+202A–E) that Arabic and Hebrew clients put
+ * around labels and attribution lines: invisible, so they never decide what a line is.
+ */
+const BIDI = '[\\u200e\\u200f\\u202a-\\u202e]';
+const BIDI_MARKS = new RegExp(BIDI, 'gu');
+
+/** A line without its invisible direction marks. */
+export function withoutBidiMarks(text: string): string {
+  return text.includes('\u200e') || text.includes('\u200f') || /[\u202a-\u202e]/.test(text)
+    ? text.replace(BIDI_MARKS, '')
+    : text;
+}
+
+/**
  * A label and its colon: ASCII or full-width, a space or NBSP allowed before it (French), in bold
  * as plain text writes it (`*From:*`, `**Von:**`, `** De : … **`), indented as Yahoo's plain
  * text indents its header block.
  */
-const label = (words: string) => `[ \\t]{0,8}\\*{0,2}[ \\t]?(?:${words})\\*{0,2}[ \\u00a0]?\\*{0,2}[:：]`;
+const label = (words: string) =>
+  `[ \\t]{0,8}${BIDI}{0,4}\\*{0,2}[ \\t]?(?:${words})\\*{0,2}[ \\u00a0]?\\*{0,2}[:：]`;
 const FROM = label(all((e) => e.from));
 const SENT_OR_DATE = label(all((e) => [...e.sent, ...e.date]));
 const ANY_LABEL = label(all((e) => [...e.from, ...e.sent, ...e.date, ...e.to, ...e.cc, ...e.subject]));
@@ -430,7 +481,8 @@ const LABEL_WORDS = new Set(
  * Whether a line's text before its first colon is a header label or a forward introduction of
  * the table ("De", "Envoyé", "Begin forwarded message"): a cheap first test before the patterns.
  */
-export function isHeaderLabel(text: string): boolean {
+export function isHeaderLabel(line: string): boolean {
+  const text = withoutBidiMarks(line);
   const plain = /[\u00a0*]|\s\s/.test(text) ? text.replace(/[\s*]+/g, ' ') : text;
   return LABEL_WORDS.has(plain.trim().toLowerCase());
 }
@@ -440,6 +492,26 @@ export const HEADER_BLOCK = new RegExp(`^${FROM}[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${
 
 /** Three header lines in a row (Thunderbird's and Apple's forwarded headers, any order). */
 export const HEADER_LINES = new RegExp(`^(?:${ANY_LABEL}[^\\n]*\\r?\\n){2}${ANY_LABEL}`, 'imu');
+
+/**
+ * Outlook's rule of underscores, which opens its reply header (or a quote whose header a client
+ * stripped). Two such rules a few lines apart frame a block of the sender's own ("Dr. Thomas F /
+ * Sent via mobile device"): neither opens the thread.
+ */
+export const OUTLOOK_RULE =
+  /^(?<!^_{20,}[ \t]*\r?\n(?:[^\n]*\n){0,6})_{20,}[ \t]*\r?$(?!(?:\n[^\n]*){0,6}\n_{20,}[ \t]*\r?$)/m;
+
+/**
+ * A whole header block run onto one line, as Polish webmail writes it ("Temat: RE: … 13:46Nadawca:
+ * "x" x@y Adresat:"): a line opening with a label that names the sender and a recipient with
+ * their labels further on. Three labels on one line is a header, not prose.
+ */
+export const ONE_LINE_HEADER = new RegExp(
+  // The lookahead and back-reference hold the first sender label (an atomic group): a line of
+  // many labels is then scanned once, never once per label.
+  `^${ANY_LABEL}(?=([^\\n]*?(?<!\\p{L})(?:${all((e) => e.from)})[:：]))\\1[^\\n]*?(?<!\\p{L})(?:${all((e) => e.to)})[:：]`,
+  'imu',
+);
 
 /**
  * "-----Original Message-----" and its translations (Outlook, Thunderbird, Gmail forwards), alone
@@ -496,7 +568,7 @@ export function isAttribution(line: string, beforeQuote: boolean): boolean {
  * between dashes as Zoho does (`---- On Mon, … wrote ----`), its dashes dropped; else undefined.
  */
 export function attributionText(line: string): string | undefined {
-  let text = line.trim();
+  let text = withoutBidiMarks(line).trim();
   if (text.length === 0 || text.length > MAX_ATTRIBUTION) return undefined;
   if (text.startsWith('--') && text.endsWith('--')) {
     let start = 0;

@@ -135,7 +135,7 @@ describe('sigrelay status against the local loop', { timeout: 240_000 }, () => {
       assert.equal(code, 1);
       assert.match(s.configuration.error ?? '', /rules\.json: \[0\]\.template/);
       assert.ok(s.attention.some((a) => a.startsWith('the configuration does not load')));
-      assert.match(status().stdout, /configuration +.*: DOES NOT LOAD/);
+      assert.match(status().stdout, /configuration .*: DOES NOT LOAD/);
     } finally {
       await fs.writeFile(rules, good);
     }

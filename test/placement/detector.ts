@@ -72,7 +72,25 @@ const FORWARD_INTRO =
   /^\s*(?:begin forwarded message|anfang der weitergeleiteten nachricht|début du message réexpédié)\s*:/iu;
 const RULE = /^\s*(?:_{20,}|-{20,}|—{10,})\s*$/u;
 const QUOTED = /^\s*>/u;
-const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/u;
+/**
+ * What `body.split(/(<[^>]*>)/u)` gives (text, tag, text…), without a pattern that rescans the rest
+ * of the body from every `<` that has no `>` after it.
+ */
+function tagsAndText(body: string): string[] {
+  const out: string[] = [];
+  for (let at = 0; ;) {
+    const open = body.indexOf('<', at);
+    const close = open < 0 ? -1 : body.indexOf('>', open);
+    if (close < 0) {
+      out.push(body.slice(at));
+      return out;
+    }
+    out.push(body.slice(at, open), body.slice(open, close + 1));
+    at = close + 1;
+  }
+}
+
+const EMAIL = /(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+/u;
 const DATEISH = /\d{1,4}[./:-]\d{1,2}|\d{4}|年|\b(?:mon|tue|wed|thu|fri|sat|sun)\b/iu;
 const ATTRIBUTION_LEAD =
   /^\s*(?:on|le|am|el|il|em|op|den|dne|w dniu|dnia|в|στις|en|the|at|date|----)\b|^\s*\d{1,4}[./-]|^\s*\d{4}年/iu;
@@ -91,7 +109,7 @@ function attributionSpan(lines: string[], i: number): number {
       break;
     const joined = part.join(' ');
     if (joined.length > 300) break;
-    if (!WROTE_END.test(joined) && !/\S\s*<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$/u.test(joined)) continue;
+    if (!WROTE_END.test(joined) && !/\S\s*<[^<>\s][^<>\s@]*@[^<>\s]+>\s*[:：]\s*$/u.test(joined)) continue;
     const lead = ATTRIBUTION_LEAD.test(part[0] ?? '');
     // A wrapped attribution starts where the attribution starts: with its lead word or its date,
     // never in the middle of a sentence of new text above it.
@@ -126,7 +144,7 @@ export function findMarker(lines: string[], from = 0): Marker | null {
     if (QUOTED.test(line)) return { line: i, kind: 'quote' };
     if (SEPARATOR.test(line)) return { line: i, kind: 'separator' };
     if (FORWARD_INTRO.test(line)) return { line: i, kind: 'forward' };
-    if (/^\s*-{2,}\s*(?:on|am|le)\b.*-{2,}\s*$/iu.test(line)) return { line: i, kind: 'attribution' };
+    if (/^\s*-{2,}\s*(?:on|am|le)\b.*--\s*$/iu.test(line)) return { line: i, kind: 'attribution' };
     if (RULE.test(line) || /^\s*-{4,}\s*$/u.test(line)) {
       // A rule opens a quote only when a header block follows it (blank lines allowed).
       let k = i + 1;
@@ -217,7 +235,7 @@ export function htmlToLines(html: string): string {
     current = '';
   };
   const body = html.replace(/<(script|style|head)\b[\s\S]*?<\/\1>/giu, '');
-  for (const token of body.split(/(<[^>]*>)/u)) {
+  for (const token of tagsAndText(body)) {
     if (token.startsWith('<')) {
       const tag = /^<\/?\s*([a-z0-9]+)/iu.exec(token)?.[1]?.toLowerCase() ?? '';
       if (tag === 'blockquote') {

@@ -29,11 +29,18 @@ function anchors(body: string, b: Boundary): Anchors {
   };
 }
 
+/** What `/^on .*\d{4}.*(?:at )?\d{1,2}:\d{2}/iu` matched: a year, then a time, on the first line. */
+function yearThenTime(marker: string): boolean {
+  const line = /^on [^\n\r\u2028\u2029]*/iu.exec(marker)?.[0] ?? '';
+  const year = /\d{4}/u.exec(line);
+  return !!year && /\d:\d{2}/u.test(line.slice(year.index + 4));
+}
+
 /** The client whose shape the quote has; the fixture's source repository says nothing about it. */
 export function guessClient(body: string, b: Boundary): string {
   const m = b.marker ?? '';
   if (b.kind === 'new') return /sent from my (?:iphone|ipad)/iu.test(body) ? 'apple-mail' : 'new-message';
-  if (/^-{2,}\s*on\b.*-{2,}$/iu.test(m)) return 'zoho';
+  if (/^-{2,}\s*on\b.*--$/iu.test(m)) return 'zoho';
   if (/^-{20,}$/u.test(m) && /^\*\S[^*]*\*\s*:?/mu.test(body)) return 'outlook-mobile';
   if (/^\*(?:from|van|von|de|da|fra|från|od)\*?:/iu.test(m)) return 'outlook-mobile';
   if (/original message|oprindelig|ursprüngliche|message d'origine|mensaje original|_{20,}/iu.test(m))
@@ -41,7 +48,7 @@ export function guessClient(body: string, b: Boundary): string {
   if (/^(?:from|de|von|van|da|fra|från|od|от)\s*:/iu.test(m)) return 'outlook-desktop';
   if (/^on .*, at .*wrote:?$/iu.test(m) || /sent from my (?:iphone|ipad)/iu.test(body)) return 'apple-mail';
   if (/^on (?:mon|tue|wed|thu|fri|sat|sun)\w*, \w+ \d+, \d{4},? (?:at )?\d/iu.test(m)) return 'gmail';
-  if (/^on .*\d{4}.*(?:at )?\d{1,2}:\d{2}/iu.test(m) && /</u.test(body)) return 'gmail';
+  if (yearThenTime(m) && /</u.test(body)) return 'gmail';
   if (/^(?:am|le|el|il|em|op|den)\b/iu.test(m) || /^\d{4}[-年]/u.test(m)) return 'gmail';
   if (/^on\b/iu.test(m)) return 'thunderbird';
   if (/^>/u.test(m)) return 'generic-quote';

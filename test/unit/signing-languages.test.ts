@@ -487,6 +487,48 @@ const CASES: [string, string, string, string, string][] = [
     '-----Αρχικό μήνυμα-----',
     '<div>-------- Αρχικό μήνυμα --------',
   ],
+  [
+    'ro-attribution.eml',
+    'attribution (Gmail; HTML apple)',
+    'Prânzul îmi convine.',
+    'lun., 3 iun. 2024, 10:00 Bob Martin <bob@example.org> a scris:',
+    '<div>lun., 3 iun. 2024, 10:00 Bob Martin &lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt; a scris:',
+  ],
+  [
+    'ro-outlook-header.eml',
+    'Outlook header block',
+    'Prânzul îmi convine.',
+    'De la: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>De la',
+  ],
+  [
+    'ro-separator.eml',
+    'original-message separator',
+    'Prânzul îmi convine.',
+    '-----Mesaj original-----',
+    '<div>-------- Mesaj original --------',
+  ],
+  [
+    'ar-attribution.eml',
+    'attribution (Apple, with direction marks; HTML apple)',
+    'الظهر يناسبني.',
+    '\u202bفي ٠٣\u200f/٠٦\u200f/٢٠٢٤ الساعة ١٠:٠٠ ص، كتب/كتبت \u200fBob Martin \u200f<bob@example.org>:\u202c',
+    '<div dir="rtl">في ٠٣/٠٦/٢٠٢٤ الساعة ١٠:٠٠ ص، كتب/كتبت Bob Martin &lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt;:',
+  ],
+  [
+    'ar-outlook-header.eml',
+    'Outlook header block (labels with direction marks)',
+    'الظهر يناسبني.',
+    'من: Bob Martin <bob@example.org>',
+    '<div><font face="Calibri"><b>من',
+  ],
+  [
+    'ar-separator.eml',
+    'original-message separator',
+    'الظهر يناسبني.',
+    '-----الرسالة الأصلية-----',
+    '<div>-------- الرسالة الأصلية --------',
+  ],
 ];
 
 /** The signature follows the new text and directly precedes the quote, exactly once. */

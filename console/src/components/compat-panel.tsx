@@ -51,7 +51,7 @@ function count(n: number, noun: string): string {
 
 /** caniemail's notes are Markdown: `code` and [text](url) become plain text here. */
 function plain(markdown: string): string {
-  return markdown.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/`/g, '');
+  return markdown.replace(/\[([^[\]]*)\]\([^)]*\)/g, '$1').replace(/`/g, '');
 }
 
 interface Feature {

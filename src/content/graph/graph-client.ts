@@ -70,7 +70,7 @@ export class GraphClient {
 
   constructor(options: GraphClientOptions) {
     this.credential = options.credential;
-    this.baseUrl = (options.baseUrl ?? graphBaseUrl).replace(/\/+$/, '');
+    this.baseUrl = (options.baseUrl ?? graphBaseUrl).replace(/(?<!\/)\/+$/, '');
     this.origin = new URL(this.baseUrl).origin;
     this.maxAttempts = options.maxAttempts ?? 6;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));

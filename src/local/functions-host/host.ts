@@ -142,7 +142,7 @@ export class LocalFunctionsHost {
     };
     // Like the Functions host: routes start with `api/` unless host.json says otherwise ("" = none).
     const prefix = hostJson.extensions?.http?.routePrefix;
-    const routePrefix = typeof prefix === 'string' ? prefix.replace(/^\/+|\/+$/g, '') : 'api';
+    const routePrefix = typeof prefix === 'string' ? prefix.replace(/^\/+|(?<!\/)\/+$/g, '') : 'api';
     return new LocalFunctionsHost(
       options,
       registeredFunctions(),
@@ -512,7 +512,7 @@ function boundedBody(req: http.IncomingMessage, limit: number) {
 export function routePattern(prefix: string, template: string): { pattern: RegExp; names: string[] } {
   const names: string[] = [];
   const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-  const full = [prefix, template.replace(/^\/+|\/+$/g, '')].filter(Boolean).join('/');
+  const full = [prefix, template.replace(/^\/+|(?<!\/)\/+$/g, '')].filter(Boolean).join('/');
   const source = full
     .split('/')
     .map((segment, i) => {
