@@ -18,14 +18,6 @@ type Session =
   | { state: 'signed-in'; me: Me }
   | { state: 'error'; error: ApiError };
 
-/** What every page gets: the configuration's scopes, the one chosen in the tenant selector, and a way to reload. */
-export interface PageProps {
-  overview: ConfigOverview;
-  scope: ScopeInfo;
-  reloadConfig: () => Promise<void>;
-  rest: string;
-}
-
 /** Scopes that belong to at least one tenant: the choices of the tenant selector. */
 function tenantScopes(overview: ConfigOverview): ScopeInfo[] {
   const used = overview.scopes.filter((s) => s.tenants.length > 0);

@@ -1,5 +1,5 @@
-import { retriedAfterPermanentReply } from '../orchestration/delivery-state.js';
 import type { Runtime } from '../processing/index.js';
+import { retriedAfterPermanentReply } from '../storage/index.js';
 import type { ConfigStatus, Health } from './contract.js';
 
 /** How many stored messages the health page looks at, at most (it counts, it does not page). */

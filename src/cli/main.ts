@@ -9,7 +9,8 @@
  */
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
-import { allCommands, buildProgram, UsageError } from './program.js';
+import { allCommands, buildProgram } from './program.js';
+import { UsageError } from './usage.js';
 
 const program = buildProgram((code) => {
   process.exitCode = code;

@@ -3,17 +3,15 @@
  * command module only when they run, so `--help` and a quick command never load the heavy ones.
  */
 import { Command, Option } from 'commander';
-
-/** A mistake in how a command was called: one line and the usage, exit 2 (main.ts prints it). */
-export class UsageError extends Error {
-  /** `command`: the words that call it, as in `sigrelay exchange-script`. */
-  constructor(
-    readonly command: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import type {
+  DoctorOptions,
+  ExchangeScriptOptions,
+  PreviewOptions,
+  SendOptions,
+  SignOptions,
+  StatusOptions,
+  TraceOptions,
+} from './usage.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -213,64 +211,6 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     );
 
   return program;
-}
-
-export interface DoctorOptions {
-  tenant?: string;
-  front?: string;
-  config?: string;
-  smartHost?: string;
-  sender?: string;
-  recipient?: string;
-  json?: boolean;
-}
-
-export interface ExchangeScriptOptions {
-  tenant: string;
-  pilot?: string;
-  enable: boolean;
-  remove: boolean;
-  smartHost?: string;
-  config?: string;
-  maxSizeMb: string;
-}
-
-export interface PreviewOptions {
-  config?: string;
-  sender: string;
-  recipient: string[];
-  reply?: boolean;
-  forward?: boolean;
-  out: string;
-}
-
-export interface SendOptions {
-  sample?: boolean;
-  from: string;
-  to: string[];
-  host?: string;
-  port?: string;
-  ca?: string;
-  count: string;
-}
-
-export interface SignOptions {
-  config: string;
-  sender?: string;
-  recipient: string[];
-  out?: string;
-}
-
-export interface StatusOptions {
-  accountName?: string;
-  config?: string;
-  json?: boolean;
-}
-
-export interface TraceOptions {
-  sender?: string;
-  since: string;
-  json?: boolean;
 }
 
 /** Every command under `root`, with the words that call it (`sigrelay deadletter show`). */

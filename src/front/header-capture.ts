@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { headerEnd } from '../mime/header-end.js';
 
 /** Most header blocks are a few KB; Exchange's can reach ~30 KB. Beyond this we stop looking. */
 const defaultLimit = 256 * 1024;
@@ -53,14 +54,6 @@ export class HeaderCapture extends Transform {
   headers(): Map<string, string[]> {
     return parseHeaderBlock(this.raw.toString('latin1'));
   }
-}
-
-/** Index just after the header block's last line (before the empty line), or -1 if not complete yet. */
-export function headerEnd(buf: Buffer): number {
-  const crlf = buf.indexOf('\r\n\r\n');
-  const lf = buf.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 2;
-  return lf >= 0 ? lf + 1 : -1;
 }
 
 /** Parses an RFC 5322 header block (folded lines joined); tolerant of LF-only input. */

@@ -8,7 +8,7 @@ export {
   type FrontLimits,
   type FrontOptions,
 } from './front-server.js';
-export { HeaderCapture, headerEnd, parseHeaderBlock } from './header-capture.js';
+export { HeaderCapture, parseHeaderBlock } from './header-capture.js';
 export {
   addressProblem,
   checkTenantHeaders,

@@ -10,7 +10,7 @@ import type {
   SignOutcome,
 } from '../contracts/index.js';
 import { buildDsn, deliver, targetFor } from '../delivery/index.js';
-import { headerEnd } from '../front/header-capture.js';
+import { headerEnd } from '../mime/header-end.js';
 import {
   attemptEvent,
   attemptLog,

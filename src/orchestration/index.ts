@@ -1,6 +1,4 @@
 export { createActivities, TemporaryDeliveryError, type Activities } from './activities.js';
-export { DeadLetters, type DeadLetter } from './dead-letters.js';
-export { DeliveryState } from './delivery-state.js';
 export { deliveryRetry, processMessageOrchestrator, retryOptions } from './orchestrator.js';
 export { startProcessing } from './start.js';
 export { purgeHistory, sweep, sweepOptionsFromEnv, type SweepOptions } from './sweeper.js';

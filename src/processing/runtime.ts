@@ -1,10 +1,15 @@
 import { openContent, type ContentStore } from '../content/index.js';
 import { loadSettings, type Settings } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
-import { DeadLetters } from '../orchestration/dead-letters.js';
-import { DeliveryState } from '../orchestration/delivery-state.js';
 import { SentItemsOutbox } from '../sentitems/index.js';
-import { createStorageClients, MessageStore, names, type StorageClients } from '../storage/index.js';
+import {
+  createStorageClients,
+  DeadLetters,
+  DeliveryState,
+  MessageStore,
+  names,
+  type StorageClients,
+} from '../storage/index.js';
 import { MessageTrace } from '../trace/index.js';
 import { SigningPool } from './signing-pool.js';
 

@@ -8,9 +8,15 @@ import { readSyncStatus } from '../content/graph/tenant-sync.js';
 import { orchestratorName } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
 import { explainReply } from '../exchange/replies.js';
-import { DeadLetters } from '../orchestration/dead-letters.js';
-import { DeliveryState, retriedAfterPermanentReply } from '../orchestration/delivery-state.js';
-import { isNotFound, MessageStore, names, type StorageClients } from '../storage/index.js';
+import {
+  DeadLetters,
+  DeliveryState,
+  isNotFound,
+  MessageStore,
+  names,
+  retriedAfterPermanentReply,
+  type StorageClients,
+} from '../storage/index.js';
 
 /** Where the status is read from: the storage account (or Azurite) and the configuration source. */
 export interface StatusSources {

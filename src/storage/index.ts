@@ -19,3 +19,5 @@ export {
   type AzuritePorts,
 } from './dev-storage.js';
 export { MessageIntake, type IntakeOptions } from './message-intake.js';
+export { DeadLetters, type DeadLetter } from './dead-letters.js';
+export { DeliveryState, retriedAfterPermanentReply, type DeliveryProgress } from './delivery-state.js';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { QueueClient } from '@azure/storage-queue';
-import { encodeClaimCheck } from '../contracts/index.js';
+import { encodeClaimCheck, type ClaimCheck } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { MessageMeta, MessageMetaInput, MessageStore } from './message-store.js';
@@ -18,7 +18,8 @@ export interface IntakeOptions {
  * Taking a message in: store it, queue its claim-check, and undo the store when the enqueue fails.
  * When `accept` resolves, both are durable and the front may answer 250; when it rejects, nothing
  * the functions would pick up is left behind (or, if even the undo failed, that is logged loudly).
- * The front's DATA handler only wires streams and maps the outcome to a reply.
+ * The front's DATA handler only wires streams and maps the outcome to a reply. Every claim-check
+ * (a new message here, a replayed dead letter through `requeue`) is queued by this class.
  */
 export class MessageIntake {
   constructor(
@@ -32,7 +33,7 @@ export class MessageIntake {
   async accept(source: Readable, meta: MessageMetaInput, options: IntakeOptions = {}): Promise<MessageMeta> {
     const stored = await this.store.writeInbound(source, meta, options);
     try {
-      const claim = encodeClaimCheck({
+      await this.requeue({
         v: 1,
         id: stored.id,
         tenantId: stored.tenantId,
@@ -41,8 +42,6 @@ export class MessageIntake {
         receivedAt: stored.receivedAt,
         ...(options.traceparent ? { traceparent: options.traceparent } : {}),
       });
-      if (this.rest) await this.rest.putMessage(this.queue.name, claim);
-      else await this.queue.sendMessage(claim);
     } catch (err) {
       this.log.error(
         { messageId: stored.id, err: describeError(err) },
@@ -59,5 +58,12 @@ export class MessageIntake {
       throw err;
     }
     return stored;
+  }
+
+  /** Queues a claim-check for a message already stored in `inbound/` (a dead letter put back). */
+  async requeue(claim: ClaimCheck): Promise<void> {
+    const encoded = encodeClaimCheck(claim);
+    if (this.rest) await this.rest.putMessage(this.queue.name, encoded);
+    else await this.queue.sendMessage(encoded);
   }
 }

@@ -2,30 +2,18 @@ import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { toError } from '../errors/index.js';
+import {
+  fromMetadata,
+  inlineRecipients,
+  recipientsInBlob,
+  toMetadata,
+  type Envelope,
+  type MessageMeta,
+  type MessageMetaInput,
+} from './blob-metadata.js';
 import { names, type StorageClients } from './clients.js';
 
-export interface Envelope {
-  mailFrom: string;
-  rcptTo: string[];
-}
-
-/** Facts recorded with every stored message (blob metadata). Never the subject or body. */
-export interface MessageMeta {
-  id: string;
-  envelope: Envelope;
-  tenantId: string;
-  receivedAt: string;
-  clientAddress: string;
-  sessionId: string;
-  tlsProtocol?: string;
-  tlsCipher?: string;
-  size: number;
-  sha256: string;
-  /** True when the recipient list is in `envelopes/<id>.json` rather than in the metadata. */
-  envelopeBlob?: boolean;
-}
-
-export type MessageMetaInput = Omit<MessageMeta, 'size' | 'sha256' | 'envelopeBlob'>;
+export type { Envelope, MessageMeta, MessageMetaInput };
 
 /** Blob metadata is limited to 8 KB in all; a longer recipient list goes to the `envelopes` container. */
 const inlineRecipientsLimit = 4096;
@@ -82,7 +70,7 @@ export class MessageStore {
   async readMeta(id: string): Promise<MessageMeta | undefined> {
     try {
       const props = await this.clients.inbound.getBlobClient(id).getProperties();
-      return await this.fromMetadata(id, props.metadata ?? {});
+      return await this.metaOf(id, props.metadata ?? {});
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -107,7 +95,7 @@ export class MessageStore {
       );
       if (!got) return undefined;
       try {
-        const meta = await this.fromMetadata(id, got.metadata);
+        const meta = await this.metaOf(id, got.metadata);
         return { stream: got.stream, meta, bytes: got.contentLength };
       } catch (err) {
         got.stream.destroy();
@@ -125,7 +113,7 @@ export class MessageStore {
     const body = response.readableStreamBody as Readable | undefined;
     if (!body) throw new Error(`blob ${which}/${id} has no body`);
     try {
-      const meta = await this.fromMetadata(id, response.metadata ?? {});
+      const meta = await this.metaOf(id, response.metadata ?? {});
       return { stream: body, meta, bytes: response.contentLength ?? meta.size };
     } catch (err) {
       body.destroy();
@@ -178,47 +166,16 @@ export class MessageStore {
     return rest ? (data, metadata) => rest.putBlob(container, name, data, metadata, abort) : undefined;
   }
 
-  private async fromMetadata(id: string, md: Record<string, string>): Promise<MessageMeta> {
+  private async metaOf(id: string, md: Record<string, string>): Promise<MessageMeta> {
     let rcptTo: string[];
-    if (md.rcptblob === '1') {
+    if (recipientsInBlob(md)) {
       const buf = await this.clients.envelopes.getBlobClient(`${id}.json`).downloadToBuffer();
       rcptTo = JSON.parse(buf.toString('utf8')) as string[];
     } else {
-      rcptTo = JSON.parse(decodeURIComponent(md.rcptto ?? '%5B%5D')) as string[];
+      rcptTo = inlineRecipients(md);
     }
-    return {
-      id,
-      envelope: { mailFrom: decodeURIComponent(md.mailfrom ?? ''), rcptTo },
-      tenantId: md.tenant ?? '',
-      receivedAt: md.receivedat ?? '',
-      clientAddress: md.clientaddress ?? '',
-      sessionId: md.sessionid ?? '',
-      tlsProtocol: md.tlsprotocol,
-      tlsCipher: md.tlscipher,
-      size: Number(md.size ?? 0),
-      sha256: md.sha256 ?? '',
-      envelopeBlob: md.rcptblob === '1',
-    };
+    return fromMetadata(id, md, rcptTo);
   }
-}
-
-function toMetadata(meta: MessageMeta, recipientsOverflow: boolean): Record<string, string> {
-  const md: Record<string, string> = {
-    schema: '1',
-    mailfrom: encodeURIComponent(meta.envelope.mailFrom),
-    tenant: meta.tenantId,
-    receivedat: meta.receivedAt,
-    clientaddress: meta.clientAddress,
-    sessionid: meta.sessionId,
-    size: String(meta.size),
-    sha256: meta.sha256,
-    rcptcount: String(meta.envelope.rcptTo.length),
-  };
-  if (recipientsOverflow) md.rcptblob = '1';
-  else md.rcptto = encodeURIComponent(JSON.stringify(meta.envelope.rcptTo));
-  if (meta.tlsProtocol) md.tlsprotocol = meta.tlsProtocol;
-  if (meta.tlsCipher) md.tlscipher = meta.tlsCipher;
-  return md;
 }
 
 /** Writes a whole blob with its metadata in one request. */

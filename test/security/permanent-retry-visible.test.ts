@@ -3,10 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { collectHealth } from '../../src/admin/health.js';
 import { sampleConfigDir } from '../../src/config/index.js';
 import { DirectoryFiles } from '../../src/content/index.js';
-import { DeadLetters } from '../../src/orchestration/dead-letters.js';
-import { DeliveryState } from '../../src/orchestration/delivery-state.js';
 import { collectStatus, formatStatus, needsAttention } from '../../src/status/index.js';
-import { MessageStore, names, type StorageClients } from '../../src/storage/index.js';
+import {
+  DeadLetters,
+  DeliveryState,
+  MessageStore,
+  names,
+  type StorageClients,
+} from '../../src/storage/index.js';
 import { MessageTrace } from '../../src/trace/index.js';
 import { startStorage } from '../helpers/front-harness.js';
 

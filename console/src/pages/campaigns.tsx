@@ -6,7 +6,7 @@ import type {
   CampaignList,
   RulesDocument,
 } from '../../../src/admin/contract';
-import type { PageProps } from '../app';
+import type { PageProps } from '../page-props';
 import { api, ApiFailure } from '../api';
 import { DateField } from '../components/date-field';
 import { ErrorNotice, Notice } from '../components/notice';

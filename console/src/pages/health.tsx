@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiError, Health } from '../../../src/admin/contract';
-import type { PageProps } from '../app';
+import type { PageProps } from '../page-props';
 import { api } from '../api';
 import { DoctorPanel } from '../components/doctor-panel';
 import { ErrorNotice, Notice } from '../components/notice';

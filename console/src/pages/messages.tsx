@@ -7,7 +7,7 @@ import type {
   MessageTimeline,
   TimelineEntry,
 } from '../../../src/admin/contract';
-import type { PageProps } from '../app';
+import type { PageProps } from '../page-props';
 import { api, ApiFailure } from '../api';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ErrorNotice, Notice } from '../components/notice';

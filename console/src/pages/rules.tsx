@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError, RuleJson, RulesDocument, WhoGetsWhat } from '../../../src/admin/contract';
-import type { PageProps } from '../app';
+import type { PageProps } from '../page-props';
 import { api, ApiFailure, preconditionFor } from '../api';
 import { ErrorNotice, Notice } from '../components/notice';
 import { RuleForm } from '../components/rule-form';

@@ -7,7 +7,7 @@ import type {
   RuleJson,
   SaveResult,
 } from '../../../src/admin/contract';
-import type { PageProps } from '../app';
+import type { PageProps } from '../page-props';
 import { api, ApiFailure, preconditionFor, unlessMissing } from '../api';
 import { CompatPanel } from '../components/compat-panel';
 import { ImageUpload } from '../components/image-upload';

@@ -1,8 +1,13 @@
 import { loadSettings } from '../../config/index.js';
 import { explainReply, explanationLine } from '../../exchange/index.js';
-import { DeadLetters } from '../../orchestration/dead-letters.js';
-import { DeliveryState } from '../../orchestration/delivery-state.js';
-import { createStorageClients, MessageStore, names, type StorageClients } from '../../storage/index.js';
+import {
+  createStorageClients,
+  DeadLetters,
+  DeliveryState,
+  MessageStore,
+  names,
+  type StorageClients,
+} from '../../storage/index.js';
 import { MessageTrace } from '../../trace/index.js';
 import { cliStorage } from './trace.js';
 

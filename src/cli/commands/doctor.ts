@@ -1,6 +1,6 @@
 import { loadSettings, loadTenants } from '../../config/index.js';
 import { exitCodeOf, formatChecks, graphDomainsReader, runDoctor } from '../../doctor/index.js';
-import { UsageError, type DoctorOptions } from '../program.js';
+import { UsageError, type DoctorOptions } from '../usage.js';
 
 /** `sigrelay doctor [--tenant <id>] [--json]`: exit 0 ok, 1 warnings, 2 failures. */
 export async function run(options: DoctorOptions): Promise<number> {

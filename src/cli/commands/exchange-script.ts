@@ -1,6 +1,6 @@
 import { loadSettings, loadTenants } from '../../config/index.js';
 import { enableScript, installScript, removeScript } from '../../exchange/index.js';
-import { UsageError, type ExchangeScriptOptions } from '../program.js';
+import { UsageError, type ExchangeScriptOptions } from '../usage.js';
 
 const fqdn = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, loadSettings } from '../../config/index.js';
 import { loadContent, type Explanation, type MessageType } from '../../content/index.js';
-import type { PreviewOptions } from '../program.js';
+import type { PreviewOptions } from '../usage.js';
 
 /** `sigrelay preview --sender <addr> …`: the explanation on stdout, the signature files in `--out`. */
 export async function run(options: PreviewOptions): Promise<number> {

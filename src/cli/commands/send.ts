@@ -3,7 +3,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { loadSettings, loadTenants, projectRoot } from '../../config/index.js';
 import { outlookReply } from '../../samples/outlook-reply.js';
-import { UsageError, type SendOptions } from '../program.js';
+import { UsageError, type SendOptions } from '../usage.js';
 
 /** `sigrelay send (--sample | <file.eml>) …`: one line per message with the front's reply. */
 export async function run(file: string | undefined, values: SendOptions): Promise<number> {

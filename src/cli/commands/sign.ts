@@ -11,7 +11,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { loadContent } from '../../content/index.js';
 import { describeError } from '../../errors/index.js';
 import { envelopeFromHeaders, signMessage, type ResolveSignature } from '../../signing/index.js';
-import type { SignOptions } from '../program.js';
+import type { SignOptions } from '../usage.js';
 
 interface Args {
   config: string;

@@ -1,6 +1,6 @@
 import { loadSettings } from '../../config/index.js';
 import { collectStatus, formatStatus, needsAttention, statusSources } from '../../status/index.js';
-import type { StatusOptions } from '../program.js';
+import type { StatusOptions } from '../usage.js';
 
 /** `sigrelay status [--account-name <name>] [--json]`: exit 1 when something needs attention. */
 export async function run(options: StatusOptions): Promise<number> {

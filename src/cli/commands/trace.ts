@@ -9,7 +9,7 @@ import {
   type StorageConnection,
 } from '../../storage/index.js';
 import { MessageTrace, type TraceRecord } from '../../trace/index.js';
-import { UsageError, type TraceOptions } from '../program.js';
+import { UsageError, type TraceOptions } from '../usage.js';
 
 /** `sigrelay trace <message-id>` or `sigrelay trace --sender addr [--since 1h] [--json]` */
 export async function run(id: string | undefined, values: TraceOptions): Promise<number> {

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { DeliveryProgress } from '../contracts/index.js';
-import { isNotFound } from '../storage/index.js';
+import { isNotFound } from './message-store.js';
 
 export type { DeliveryProgress };
 

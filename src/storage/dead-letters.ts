@@ -1,7 +1,17 @@
 import type { Readable } from 'node:stream';
-import { encodeClaimCheck } from '../contracts/index.js';
-import { isNotFound, type MessageStore, type StorageClients } from '../storage/index.js';
+import { silentLogger } from '../log/index.js';
+import {
+  claimCheckFor,
+  deadLetterMarks,
+  recipientCount,
+  senderOf,
+  withDeadLetterMarks,
+  withoutDeadLetterMarks,
+} from './blob-metadata.js';
+import type { StorageClients } from './clients.js';
 import type { DeliveryState } from './delivery-state.js';
+import { MessageIntake } from './message-intake.js';
+import { isNotFound, type MessageStore } from './message-store.js';
 
 export interface DeadLetter {
   id: string;
@@ -24,6 +34,8 @@ export class DeadLetters {
     private readonly clients: StorageClients,
     private readonly store: MessageStore,
     private readonly state: DeliveryState,
+    /** Queues the replayed claim-check; its logger is unused here (only `accept` logs). */
+    private readonly intake = new MessageIntake(store, clients.inboundQueue, silentLogger, clients.rest),
   ) {}
 
   /** Copies `inbound/<id>` (streamed, with its metadata) and writes `<id>.history.json` beside it. */
@@ -32,11 +44,7 @@ export class DeadLetters {
     if (opened) {
       const props = await this.clients.inbound.getBlobClient(id).getProperties();
       await this.clients.deadletter.getBlockBlobClient(id).uploadStream(opened.stream, 4 * 1024 * 1024, 2, {
-        metadata: {
-          ...(props.metadata ?? {}),
-          deadreason: encodeURIComponent(reason.slice(0, 1000)),
-          deadat: new Date().toISOString(),
-        },
+        metadata: withDeadLetterMarks(props.metadata ?? {}, reason, new Date().toISOString()),
       });
     }
     const record = JSON.stringify({ id, reason, history, at: new Date().toISOString() }, null, 2);
@@ -50,14 +58,15 @@ export class DeadLetters {
     for await (const blob of this.clients.deadletter.listBlobsFlat({ includeMetadata: true })) {
       if (blob.name.endsWith('.history.json')) continue;
       const md = blob.metadata ?? {};
+      const { reason, deadAt } = deadLetterMarks(md);
       out.push({
         id: blob.name,
-        reason: decodeURIComponent(md.deadreason ?? ''),
+        reason,
         tenantId: md.tenant ?? '',
-        sender: decodeURIComponent(md.mailfrom ?? ''),
-        recipients: Number(md.rcptcount ?? 0),
+        sender: senderOf(md),
+        recipients: recipientCount(md),
         receivedAt: md.receivedat ?? '',
-        deadAt: md.deadat ?? '',
+        deadAt,
         size: Number(md.size ?? blob.properties.contentLength ?? 0),
       });
     }
@@ -106,7 +115,7 @@ export class DeadLetters {
       if (isNotFound(err)) return 'not-found';
       throw err;
     }
-    const { deadreason: _reason, deadat: _at, ...metadata } = props.metadata ?? {};
+    const metadata = withoutDeadLetterMarks(props.metadata ?? {});
     const download = await source.download(0, undefined, { conditions });
     await this.clients.inbound
       .getBlockBlobClient(id)
@@ -119,17 +128,7 @@ export class DeadLetters {
         notified: [],
         updatedAt: new Date().toISOString(),
       });
-    await this.clients.inboundQueue.sendMessage(
-      encodeClaimCheck({
-        v: 1,
-        id,
-        tenantId: metadata.tenant ?? '',
-        size: Number(metadata.size ?? 0),
-        sha256: metadata.sha256 ?? '0'.repeat(64),
-        receivedAt: metadata.receivedat ?? new Date().toISOString(),
-        replay: true,
-      }),
-    );
+    await this.intake.requeue(claimCheckFor(id, metadata, { replay: true }));
     // Deleted under the lease: once this returns, nobody can replay the same dead letter again.
     await this.clients.deadletter.deleteBlob(id, { conditions });
     await this.clients.deadletter.deleteBlob(`${id}.history.json`).catch(() => undefined);
