@@ -40,6 +40,8 @@ describe('messages, dead letters and health in Chromium', { timeout: 300_000 }, 
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: id }).click();
     await page.getByRole('heading', { name: `Timeline of ${id}` }).waitFor();
+    // The heading shows as soon as the id is chosen; the events arrive with the timeline request.
+    await page.locator('.timeline .event-name', { hasText: 'deleted' }).waitFor();
     const events = await page.locator('.timeline .event-name').allInnerTexts();
     assert.deepEqual(events, ['received', 'signed', 'delivery-attempt', 'delivered', 'deleted']);
     const attempt = await page.locator('.timeline .event.delivery-attempt .event-summary').innerText();
