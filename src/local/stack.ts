@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot, sampleConfigDir } from '../config/index.js';
 import { ensureDevPki, type DevPkiFiles } from '../devtls/index.js';
+import { createStorageClients, ensureStorage } from '../storage/index.js';
 import { Azurite, exitWithParent, freePort, waitForPort, type ProcessExit } from './azurite.js';
 import { logTail, stackParts, type StackPart, type Supervisable } from './supervisor.js';
 
@@ -198,7 +199,14 @@ export class LocalStack implements Supervisable {
 
   /** Starts one part again (the supervisor's restart); resolves once it serves. */
   async startPart(part: StackPart): Promise<void> {
-    if (part === 'azurite') return this.startAzurite();
+    if (part === 'azurite') {
+      await this.startAzurite();
+      // Azurite saves every 5 s: killed before its first save, it comes back without the containers
+      // and queues the front and the functions created once at their start, and every write would
+      // fail until they were restarted too. Creating what is missing is idempotent.
+      await ensureStorage(createStorageClients({ connectionString: this.azurite.connectionString }));
+      return;
+    }
     if (part === 'standin') return this.startStandin();
     if (part === 'front') return this.startFront();
     return this.startFunctions();
