@@ -142,8 +142,13 @@ void describe('bounded requests to the local functions host', { timeout: 240_000
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, sent }));
       });
-      req.on('error', (err) => {
-        if (!answered) reject(err);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (answered) return;
+        // The host answers 413 and closes while bytes are still in flight; on a fast machine the
+        // client's next write meets the reset before it has read the answer. Either way the host
+        // stopped reading: what counts is how much it let through.
+        if (err.code === 'ECONNRESET' || err.code === 'EPIPE') resolve({ status: 0, sent });
+        else reject(err);
       });
       const piece = Buffer.alloc(64 * 1024, 0x20);
       const pump = () => {
@@ -155,7 +160,7 @@ void describe('bounded requests to the local functions host', { timeout: 240_000
       };
       pump();
     });
-    assert.equal(answer.status, 413);
+    assert.ok(answer.status === 413 || answer.status === 0, `answered ${answer.status}`);
     assert.ok(answer.sent < 64 * MB, `client wrote ${answer.sent} bytes before the answer`);
   });
 
