@@ -130,13 +130,7 @@ export class ConfigEditor {
     const kind = this.checkPath(name);
     const file = await this.parts.store.read(name);
     if (!file) throw fail(404, 'not-found', `${name} does not exist`, { file: name });
-    return {
-      path: name,
-      kind,
-      encoding: kind === 'image' ? 'base64' : 'utf8',
-      content: file.content.toString(kind === 'image' ? 'base64' : 'utf8'),
-      etag: etagOf(file.content),
-    };
+    return configFile(name, kind, file.content);
   }
 
   /** Validated, conditional save; `action` names it in the versions and the audit. */
@@ -219,14 +213,7 @@ export class ConfigEditor {
     const kind = this.checkPath(name);
     const found = await this.parts.versions.read(name, version);
     if (!found) throw fail(404, 'not-found', `${name} has no version ${version}`, { file: name });
-    return {
-      path: name,
-      kind,
-      encoding: kind === 'image' ? 'base64' : 'utf8',
-      content: found.content.toString(kind === 'image' ? 'base64' : 'utf8'),
-      etag: etagOf(found.content),
-      info: found.info,
-    };
+    return { ...configFile(name, kind, found.content), info: found.info };
   }
 
   async rollback(name: string, version: string, condition: Precondition, who: Me): Promise<SaveResult> {
@@ -499,4 +486,10 @@ class MemoryFiles implements ConfigFiles {
       hash.update(name).update(content);
     return Promise.resolve(hash.digest('hex'));
   }
+}
+
+/** A file as the console edits it: images travel as base64, everything else as text. */
+function configFile(path: string, kind: ConfigFile['kind'], content: Buffer): ConfigFile {
+  const encoding = kind === 'image' ? 'base64' : 'utf8';
+  return { path, kind, encoding, content: content.toString(encoding), etag: etagOf(content) };
 }

@@ -75,6 +75,17 @@ export function conversationMime(
   return Buffer.from(lines.join('\r\n'), 'utf8');
 }
 
+/** A sample's text part: greeting and intro, then (for replies and forwards) the client's quote lines. */
+function textPart(
+  greeting: string,
+  intro: string,
+  type: MessageType,
+  quote: { forward: () => string[]; reply: () => string[] },
+): string {
+  const quoted = type === 'new' ? [] : type === 'forward' ? quote.forward() : quote.reply();
+  return [greeting, '', intro, ...quoted].join('\r\n');
+}
+
 /** The header block and quoted text Outlook (desktop and web) puts under a reply's text part. */
 function outlookTextQuote(
   other: ConversationParties['recipient'],
@@ -150,32 +161,26 @@ function bodiesFor(client: ClientShape, type: MessageType, p: ConversationPartie
         (type === 'new'
           ? ''
           : `<br><div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">${attribution}</div>${quoted}</div>`);
-      const text = [
-        greeting,
-        '',
-        intro,
-        ...(type === 'new'
-          ? []
-          : type === 'forward'
-            ? [
-                '',
-                '---------- Forwarded message ---------',
-                `From: ${other.name} <${other.address}>`,
-                'Date: Mon, 23 Nov 2026 at 10:12',
-                `Subject: ${sample.subject}`,
-                `To: ${me.name} <${me.address}>`,
-                '',
-                '',
-                sample.quotedText,
-              ]
-            : [
-                '',
-                `On Mon, 23 Nov 2026 at 10:12, ${other.name} <${other.address}> wrote:`,
-                '',
-                `> ${sample.quotedText}`,
-                '>',
-              ]),
-      ].join('\r\n');
+      const text = textPart(greeting, intro, type, {
+        forward: () => [
+          '',
+          '---------- Forwarded message ---------',
+          `From: ${other.name} <${other.address}>`,
+          'Date: Mon, 23 Nov 2026 at 10:12',
+          `Subject: ${sample.subject}`,
+          `To: ${me.name} <${me.address}>`,
+          '',
+          '',
+          sample.quotedText,
+        ],
+        reply: () => [
+          '',
+          `On Mon, 23 Nov 2026 at 10:12, ${other.name} <${other.address}> wrote:`,
+          '',
+          `> ${sample.quotedText}`,
+          '>',
+        ],
+      });
       return { html, text };
     }
     case 'apple-mail': {
@@ -188,31 +193,25 @@ function bodiesFor(client: ClientShape, type: MessageType, p: ConversationPartie
         `<body style="overflow-wrap: break-word; -webkit-nbsp-mode: space; line-break: after-white-space;">${esc(greeting)}<div><br></div><div>${esc(intro)}</div>` +
         (type === 'new' ? '' : `<div><br><blockquote type="cite">${inner}</blockquote></div>`) +
         '</body></html>';
-      const text = [
-        greeting,
-        '',
-        intro,
-        ...(type === 'new'
-          ? []
-          : type === 'forward'
-            ? [
-                '',
-                'Begin forwarded message:',
-                '',
-                `From: ${other.name} <${other.address}>`,
-                `Subject: ${sample.subject}`,
-                'Date: 23 November 2026 at 10:12:00 GMT',
-                `To: ${me.name} <${me.address}>`,
-                '',
-                sample.quotedText,
-              ]
-            : [
-                '',
-                `> On 23 Nov 2026, at 10:12, ${other.name} <${other.address}> wrote:`,
-                '> ',
-                `> ${sample.quotedText}`,
-              ]),
-      ].join('\r\n');
+      const text = textPart(greeting, intro, type, {
+        forward: () => [
+          '',
+          'Begin forwarded message:',
+          '',
+          `From: ${other.name} <${other.address}>`,
+          `Subject: ${sample.subject}`,
+          'Date: 23 November 2026 at 10:12:00 GMT',
+          `To: ${me.name} <${me.address}>`,
+          '',
+          sample.quotedText,
+        ],
+        reply: () => [
+          '',
+          `> On 23 Nov 2026, at 10:12, ${other.name} <${other.address}> wrote:`,
+          '> ',
+          `> ${sample.quotedText}`,
+        ],
+      });
       return { html, text };
     }
     case 'thunderbird': {
@@ -231,26 +230,20 @@ function bodiesFor(client: ClientShape, type: MessageType, p: ConversationPartie
         '  </body>',
         '</html>',
       ].join('\r\n');
-      const text = [
-        greeting,
-        '',
-        intro,
-        ...(type === 'new'
-          ? []
-          : type === 'forward'
-            ? [
-                '',
-                '',
-                '-------- Forwarded Message --------',
-                `Subject: \t${sample.subject}`,
-                'Date: \tMon, 23 Nov 2026 10:12:00 +0000',
-                `From: \t${other.name} <${other.address}>`,
-                `To: \t${me.name} <${me.address}>`,
-                '',
-                sample.quotedText,
-              ]
-            : ['', `On 23/11/2026 10:12, ${other.name} wrote:`, `> ${sample.quotedText}`]),
-      ].join('\r\n');
+      const text = textPart(greeting, intro, type, {
+        forward: () => [
+          '',
+          '',
+          '-------- Forwarded Message --------',
+          `Subject: \t${sample.subject}`,
+          'Date: \tMon, 23 Nov 2026 10:12:00 +0000',
+          `From: \t${other.name} <${other.address}>`,
+          `To: \t${me.name} <${me.address}>`,
+          '',
+          sample.quotedText,
+        ],
+        reply: () => ['', `On 23/11/2026 10:12, ${other.name} wrote:`, `> ${sample.quotedText}`],
+      });
       return { html, text };
     }
   }

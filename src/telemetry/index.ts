@@ -19,13 +19,4 @@ export {
   telemetry,
   withRemoteParent,
 } from './signals.js';
-export {
-  attributeNames,
-  latencyBucketsMs,
-  metricNames,
-  spanNames,
-  type DeliveryPath,
-  type RefusalPhase,
-  type SentItemsEvent,
-  type SigningAction,
-} from './names.js';
+export * from './names.js';

@@ -127,7 +127,7 @@ describe('messages, dead letters and health in Chromium', { timeout: 300_000 }, 
       .locator('section')
       .filter({ has: page.getByRole('heading', { name: 'Connection doctor' }) });
     await page.locator('.tile').first().waitFor();
-    assert.equal(await doctor.locator('.check').count(), 0, 'the doctor does not run by itself');
+    assert.equal(await doctor.locator('.doctor-check').count(), 0, 'the doctor does not run by itself');
     await loop.stack.setStandinBehaviour({
       rcptReplies: { 'postmaster@contoso.com': { code: 550, text: 'Recipient address rejected' } },
     });
@@ -140,7 +140,7 @@ describe('messages, dead letters and health in Chromium', { timeout: 300_000 }, 
     } finally {
       await loop.stack.setStandinBehaviour({});
     }
-    const lines = doctor.locator('.check');
+    const lines = doctor.locator('.doctor-check');
     assert.equal(await lines.count(), report.checks.length, 'one line per check');
     const session = lines.filter({ hasText: 'return-leg.session' });
     assert.match(await session.locator('.check-status').innerText(), /Failure/);

@@ -53,3 +53,34 @@ export function DateField({ id, label, value, onChange, error, hint }: Props) {
     </div>
   );
 }
+
+interface RangeProps {
+  /** Prefix of the two inputs' ids: `${idPrefix}-from`, `${idPrefix}-until` (or a function for scoped ids). */
+  idFor: (field: 'from' | 'until') => string;
+  from: string | undefined;
+  until: string | undefined;
+  errorFor: (field: 'from' | 'until') => string | undefined;
+  onChange: (change: { from?: string | undefined; until?: string | undefined }) => void;
+}
+
+/** The From/Until pair every rule and banner has: whole UTC days, the end day included. */
+export function DateRange({ idFor, from, until, errorFor, onChange }: RangeProps) {
+  return (
+    <div class="grid-2">
+      <DateField
+        id={idFor('from')}
+        label="From (UTC day)"
+        value={from}
+        error={errorFor('from')}
+        onChange={(value) => onChange({ from: value })}
+      />
+      <DateField
+        id={idFor('until')}
+        label="Until (inclusive)"
+        value={until}
+        error={errorFor('until')}
+        onChange={(value) => onChange({ until: value })}
+      />
+    </div>
+  );
+}

@@ -23,7 +23,7 @@ function CheckLine({ check, tenantNames }: { check: DoctorCheck; tenantNames: Re
   // Checks are scoped by tenant id (a GUID, as Exchange names tenants); people know the name.
   const name = tenantNames.get(check.scope);
   return (
-    <li class={`check ${check.status}`}>
+    <li class={`doctor-check ${check.status}`}>
       <span class={`check-status ${check.status}`}>{statusLabel[check.status]}</span>
       <div class="check-body">
         <p class="check-head">

@@ -3,6 +3,7 @@ import { imageMaxBytes, type ApiError, type ScopeInfo } from '../../../src/admin
 import { api, preconditionFor } from '../api';
 import { apiErrorOf } from '../errors';
 import { inScope } from '../paths';
+import { RadioOption } from './fields';
 import { ErrorNotice, Notice } from './notice';
 
 interface Props {
@@ -85,26 +86,22 @@ export function ImageUpload({ scope, onUploaded }: Props) {
         </div>
         <fieldset class="radio-row">
           <legend>Use it</legend>
-          <span class="radio">
-            <input
-              type="radio"
-              id="image-embedded"
-              name="image-mode"
-              checked={mode === 'embedded'}
-              onChange={() => setMode('embedded')}
-            />
-            <label for="image-embedded">Embedded (cid:, inside each message)</label>
-          </span>
-          <span class="radio">
-            <input
-              type="radio"
-              id="image-hosted"
-              name="image-mode"
-              checked={mode === 'hosted'}
-              onChange={() => setMode('hosted')}
-            />
-            <label for="image-hosted">Hosted (https link)</label>
-          </span>
+          <RadioOption
+            id="image-embedded"
+            name="image-mode"
+            checked={mode === 'embedded'}
+            onSelect={() => setMode('embedded')}
+          >
+            Embedded (cid:, inside each message)
+          </RadioOption>
+          <RadioOption
+            id="image-hosted"
+            name="image-mode"
+            checked={mode === 'hosted'}
+            onSelect={() => setMode('hosted')}
+          >
+            Hosted (https link)
+          </RadioOption>
         </fieldset>
         <button type="submit" disabled={!file || busy}>
           {busy ? 'Uploading…' : 'Upload and insert'}

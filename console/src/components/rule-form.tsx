@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { MessageType, RuleJson } from '../../../src/admin/contract';
-import { DateField } from './date-field';
+import { DateRange } from './date-field';
+import { NameSelect } from './fields';
 
 interface Props {
   index: number;
@@ -184,22 +185,7 @@ export function RuleForm({
         ))}
         {err('messageTypes')}
       </fieldset>
-      <div class="grid-2">
-        <DateField
-          id={id('from')}
-          label="From (UTC day)"
-          value={rule.from}
-          error={errorFor('from')}
-          onChange={(from) => set({ from })}
-        />
-        <DateField
-          id={id('until')}
-          label="Until (inclusive)"
-          value={rule.until}
-          error={errorFor('until')}
-          onChange={(until) => set({ until })}
-        />
-      </div>
+      <DateRange idFor={id} from={rule.from} until={rule.until} errorFor={errorFor} onChange={set} />
       <div class="grid-2">
         <div class="field">
           <label for={id('variant')}>Replies and forwards get</label>
@@ -225,17 +211,12 @@ export function RuleForm({
         {variantKind === 'short' && (
           <div class="field">
             <label for={id('short')}>Short signature template</label>
-            <select
+            <NameSelect
               id={id('short')}
               value={shortTemplate}
-              onChange={(e) => set({ replyVariant: `short:${e.currentTarget.value}` })}
-            >
-              {templates.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
+              names={templates}
+              onChange={(name) => set({ replyVariant: `short:${name}` })}
+            />
           </div>
         )}
       </div>

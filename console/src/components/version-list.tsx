@@ -3,6 +3,7 @@ import type { ApiError, VersionInfo } from '../../../src/admin/contract';
 import { api } from '../api';
 import { apiErrorOf, isConflict } from '../errors';
 import { formatTime } from '../format';
+import { NameSelect, TableHead } from './fields';
 import { ErrorNotice, Notice } from './notice';
 
 interface Props {
@@ -55,13 +56,7 @@ export function VersionList({ paths, currentEtag, onRolledBack }: Props) {
       {paths.length > 1 && (
         <div class="field inline">
           <label for="versions-of">Versions of</label>
-          <select id="versions-of" value={path} onChange={(e) => setPath(e.currentTarget.value)}>
-            {paths.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
+          <NameSelect id="versions-of" value={path} names={paths} onChange={setPath} />
         </div>
       )}
       {done && <Notice kind="success">{done}</Notice>}
@@ -69,18 +64,11 @@ export function VersionList({ paths, currentEtag, onRolledBack }: Props) {
       {versions && versions.length === 0 && <p class="hint">No versions recorded yet.</p>}
       {versions && versions.length > 0 && (
         <table class="versions stack">
-          <caption class="visually-hidden">Versions of {path}, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">Size</th>
-              <th scope="col">
-                <span class="visually-hidden">Action</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            caption={`Versions of ${path}, newest first`}
+            columns={['When', 'Who', 'What', 'Size']}
+            action
+          />
           <tbody>
             {versions.map((v, i) => (
               <tr key={v.version}>

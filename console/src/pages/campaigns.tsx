@@ -8,7 +8,8 @@ import type {
 } from '../../../src/admin/contract';
 import type { PageProps } from '../page-props';
 import { api, ApiFailure } from '../api';
-import { DateField } from '../components/date-field';
+import { DateRange } from '../components/date-field';
+import { NameSelect } from '../components/fields';
 import { ErrorNotice, Notice } from '../components/notice';
 import { apiErrorOf, describeApiError, isConflict, messageOf } from '../errors';
 import { formatTime } from '../format';
@@ -89,6 +90,19 @@ export function CampaignsPage({ scope, reloadConfig }: PageProps) {
     }
   };
 
+  /** The banner form of the edit in progress, saved onto `rule`. */
+  const bannerForm = (edit: Editing, rule: string) => (
+    <BannerForm
+      editing={edit}
+      templates={scope.templates}
+      busy={busy}
+      error={formError}
+      onChange={setEditing}
+      onSave={() => void submit(edit.banner, rule)}
+      onCancel={() => setEditing(undefined)}
+    />
+  );
+
   return (
     <>
       <div class="page-head">
@@ -150,35 +164,13 @@ export function CampaignsPage({ scope, reloadConfig }: PageProps) {
               <details>
                 <summary>Who gets it</summary>
                 <div class="grid-2">
-                  <div>
-                    <h3>Internal recipients</h3>
-                    <ul class="plain">
-                      {c.activeFor.internal.map((a) => (
-                        <li key={a}>{a}</li>
-                      ))}
-                    </ul>
-                  </div>
-                  <div>
-                    <h3>External recipients</h3>
-                    <ul class="plain">
-                      {c.activeFor.external.map((a) => (
-                        <li key={a}>{a}</li>
-                      ))}
-                    </ul>
-                  </div>
+                  <AddressList title="Internal recipients" addresses={c.activeFor.internal} />
+                  <AddressList title="External recipients" addresses={c.activeFor.external} />
                 </div>
               </details>
             )}
             {editing?.rule === c.rule ? (
-              <BannerForm
-                editing={editing}
-                templates={scope.templates}
-                busy={busy}
-                error={formError}
-                onChange={setEditing}
-                onSave={() => void submit(editing.banner, c.rule)}
-                onCancel={() => setEditing(undefined)}
-              />
+              bannerForm(editing, c.rule)
             ) : (
               <div class="actions">
                 <button
@@ -213,27 +205,14 @@ export function CampaignsPage({ scope, reloadConfig }: PageProps) {
             <>
               <div class="field">
                 <label for="banner-rule">On rule</label>
-                <select
+                <NameSelect
                   id="banner-rule"
                   value={editing.rule}
-                  onChange={(e) => setEditing({ ...editing, rule: e.currentTarget.value })}
-                >
-                  {rulesWithout.map((r) => (
-                    <option key={r} value={r}>
-                      {r}
-                    </option>
-                  ))}
-                </select>
+                  names={rulesWithout}
+                  onChange={(rule) => setEditing({ ...editing, rule })}
+                />
               </div>
-              <BannerForm
-                editing={editing}
-                templates={scope.templates}
-                busy={busy}
-                error={formError}
-                onChange={setEditing}
-                onSave={() => void submit(editing.banner, editing.rule)}
-                onCancel={() => setEditing(undefined)}
-              />
+              {bannerForm(editing, editing.rule)}
             </>
           ) : (
             <button
@@ -285,34 +264,20 @@ function BannerForm(props: {
     >
       <div class="field">
         <label for="banner-template">Banner template</label>
-        <select
+        <NameSelect
           id="banner-template"
           value={banner.template}
-          onChange={(e) => set({ template: e.currentTarget.value })}
-        >
-          {templates.map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="grid-2">
-        <DateField
-          id="banner-from"
-          label="From (UTC day)"
-          value={banner.from}
-          error={errorFor('from')}
-          onChange={(from) => set({ from })}
-        />
-        <DateField
-          id="banner-until"
-          label="Until (inclusive)"
-          value={banner.until}
-          error={errorFor('until')}
-          onChange={(until) => set({ until })}
+          names={templates}
+          onChange={(template) => set({ template })}
         />
       </div>
+      <DateRange
+        idFor={(field) => `banner-${field}`}
+        from={banner.from}
+        until={banner.until}
+        errorFor={errorFor}
+        onChange={set}
+      />
       <div class="field">
         <label for="banner-link">Link (https)</label>
         <input
@@ -359,4 +324,17 @@ function shownTo(c: Campaign): string {
 
 function senders(n: number): string {
   return `${n} sender${n === 1 ? '' : 's'}`;
+}
+
+function AddressList(props: { title: string; addresses: readonly string[] }) {
+  return (
+    <div>
+      <h3>{props.title}</h3>
+      <ul class="plain">
+        {props.addresses.map((a) => (
+          <li key={a}>{a}</li>
+        ))}
+      </ul>
+    </div>
+  );
 }

@@ -10,6 +10,7 @@ import type {
 import type { PageProps } from '../page-props';
 import { api, ApiFailure } from '../api';
 import { ConfirmDialog } from '../components/confirm-dialog';
+import { InputField, TableHead } from '../components/fields';
 import { ErrorNotice, Notice } from '../components/notice';
 import { apiErrorOf } from '../errors';
 import { formatTime } from '../format';
@@ -137,43 +138,17 @@ export function MessagesPage({ rest }: PageProps) {
       <section class="card" aria-labelledby="trace-title">
         <h2 id="trace-title">Trace</h2>
         <form class="search" onSubmit={(e) => void search(e)}>
-          <div class="field">
-            <label for="trace-id">Message id</label>
-            <input
-              id="trace-id"
-              type="text"
-              spellcheck={false}
-              value={id}
-              onInput={(e) => setId(e.currentTarget.value)}
-            />
-          </div>
-          <div class="field">
-            <label for="trace-sender">Sender</label>
-            <input
-              id="trace-sender"
-              type="email"
-              value={sender}
-              onInput={(e) => setSender(e.currentTarget.value)}
-            />
-          </div>
-          <div class="field">
-            <label for="trace-from">From</label>
-            <input
-              id="trace-from"
-              type="datetime-local"
-              value={from}
-              onInput={(e) => setFrom(e.currentTarget.value)}
-            />
-          </div>
-          <div class="field">
-            <label for="trace-to">To</label>
-            <input
-              id="trace-to"
-              type="datetime-local"
-              value={to}
-              onInput={(e) => setTo(e.currentTarget.value)}
-            />
-          </div>
+          <InputField
+            id="trace-id"
+            label="Message id"
+            type="text"
+            spellcheck={false}
+            value={id}
+            onInput={setId}
+          />
+          <InputField id="trace-sender" label="Sender" type="email" value={sender} onInput={setSender} />
+          <InputField id="trace-from" label="From" type="datetime-local" value={from} onInput={setFrom} />
+          <InputField id="trace-to" label="To" type="datetime-local" value={to} onInput={setTo} />
           <div class="field submit">
             <button type="submit" class="primary" disabled={searching}>
               {searching ? 'Searching…' : 'Search'}
@@ -274,18 +249,11 @@ export function MessagesPage({ rest }: PageProps) {
         {deadLetters && deadLetters.length === 0 && <p role="status">No dead letters.</p>}
         {deadLetters && deadLetters.length > 0 && (
           <table class="results stack">
-            <caption class="visually-hidden">Dead letters, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Dead since</th>
-                <th scope="col">Message id</th>
-                <th scope="col">Sender</th>
-                <th scope="col">Reason</th>
-                <th scope="col">
-                  <span class="visually-hidden">Action</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              caption="Dead letters, oldest first"
+              columns={['Dead since', 'Message id', 'Sender', 'Reason']}
+              action
+            />
             <tbody>
               {deadLetters.map((d) => (
                 <tr key={d.id}>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Me, SignInHint } from '../../../src/admin/contract';
 import { api } from '../api';
+import { CheckField } from '../components/fields';
 import { ErrorNotice } from '../components/notice';
 import { apiErrorOf } from '../errors';
 import type { ApiError } from '../../../src/admin/contract';
@@ -59,15 +60,12 @@ export function SignInPage({ hint, onSignedIn }: Props) {
                 onInput={(e) => setName(e.currentTarget.value)}
               />
             </div>
-            <div class="field check">
-              <input
-                id="signin-admin"
-                type="checkbox"
-                checked={admin}
-                onChange={(e) => setAdmin(e.currentTarget.checked)}
-              />
-              <label for="signin-admin">With the administrator role</label>
-            </div>
+            <CheckField
+              id="signin-admin"
+              label="With the administrator role"
+              checked={admin}
+              onChange={setAdmin}
+            />
             <ErrorNotice error={error} />
             <button type="submit" class="primary" disabled={busy}>
               {busy ? 'Signing in…' : 'Sign in'}

@@ -10,6 +10,7 @@ import type {
 import type { PageProps } from '../page-props';
 import { api, ApiFailure, preconditionFor, unlessMissing } from '../api';
 import { CompatPanel } from '../components/compat-panel';
+import { CheckField, NameSelect } from '../components/fields';
 import { ImageUpload } from '../components/image-upload';
 import { ErrorNotice, Notice } from '../components/notice';
 import { PreviewPane } from '../components/preview-pane';
@@ -260,13 +261,7 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
         <h1 tabIndex={-1}>Signature studio</h1>
         <div class="field inline">
           <label for="template">Template</label>
-          <select id="template" value={template} onChange={(e) => changeTemplate(e.currentTarget.value)}>
-            {templates.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
+          <NameSelect id="template" value={template} names={templates} onChange={changeTemplate} />
         </div>
       </div>
       <ErrorNotice error={loadError} />
@@ -297,15 +292,12 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
               />
               <ErrorNotice error={otherError} />
               <div class="save-bar">
-                <div class="field check">
-                  <input
-                    id="inline-css"
-                    type="checkbox"
-                    checked={inlineCss}
-                    onChange={(e) => setInlineCss(e.currentTarget.checked)}
-                  />
-                  <label for="inline-css">Inline CSS on save</label>
-                </div>
+                <CheckField
+                  id="inline-css"
+                  label="Inline CSS on save"
+                  checked={inlineCss}
+                  onChange={setInlineCss}
+                />
                 <button
                   type="button"
                   class="primary"
