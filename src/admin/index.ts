@@ -8,6 +8,7 @@ import { projectRoot } from '../config/index.js';
 import { BlobFiles, DirectoryFiles, localPhotoFolder } from '../content/index.js';
 import type { Runtime } from '../processing/index.js';
 import { graphDomainsReader } from '../doctor/index.js';
+import { runtimeStatusSources } from '../status/index.js';
 import { names } from '../storage/index.js';
 import { AuditLog } from './audit.js';
 import { authSettingsFromEnv, ConsoleAuth } from './auth.js';
@@ -65,7 +66,12 @@ export function createAdminConsole(
     rules: new RulesView(editor),
     messages: new MessagesView(rt, audit),
     audit,
-    health: () => collectHealth(rt, () => editor.status()),
+    health: () =>
+      collectHealth(
+        runtimeStatusSources(rt.settings, rt.storage, () => rt.content()),
+        rt.trace,
+        () => editor.status(),
+      ),
     doctor: (tenantId) => doctor.run(tenantId),
     logger: rt.logger.child({ fn: 'adminConsole' }),
     imageBaseUrl: env.SIGRELAY_IMAGE_BASE_URL || undefined,

@@ -3,7 +3,7 @@ import type { Runtime } from '../processing/index.js';
 import type { TraceRecord } from '../trace/index.js';
 import { AuditLog } from './audit.js';
 import type {
-  DeadLetterInfo,
+  DeadLetter,
   Me,
   MessageSummary,
   MessageTimeline,
@@ -63,7 +63,7 @@ export class MessagesView {
     };
   }
 
-  deadLetters(): Promise<DeadLetterInfo[]> {
+  deadLetters(): Promise<DeadLetter[]> {
     return this.rt.deadLetters.list();
   }
 

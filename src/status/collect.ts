@@ -17,6 +17,14 @@ import {
   retriedAfterPermanentReply,
   type StorageClients,
 } from '../storage/index.js';
+import type { RetryReason, ServiceStatus, TenantDirectoryStatus } from '../contracts/service-status.js';
+
+export type {
+  QueueStatus,
+  RetryReason,
+  ServiceStatus,
+  TenantDirectoryStatus,
+} from '../contracts/service-status.js';
 
 /** Where the status is read from: the storage account (or Azurite) and the configuration source. */
 export interface StatusSources {
@@ -29,63 +37,12 @@ export interface StatusSources {
   configBaseDir: string;
   /** What to call the storage in the report (`Azurite (local)`, the account name). */
   storageLabel: string;
+  /**
+   * The configuration cache of a long-running process (the console's): read after a refresh rather
+   * than loading the whole configuration again on every look. Absent: loaded once from `config`.
+   */
+  content?: () => Promise<ContentStore>;
   now?: () => number;
-}
-
-export interface QueueStatus {
-  /** Approximate, as the service reports it: visible and leased messages. */
-  depth: number;
-  poison: number;
-}
-
-export interface TenantDirectoryStatus {
-  tenantId: string;
-  tenant: string;
-  /** Undefined before the first sync. */
-  lastAttemptAt?: string;
-  lastSuccessAt?: string | null;
-  lastError?: string | null;
-  consecutiveFailures: number;
-  users?: number | null;
-}
-
-/** Retrying messages that share one explanation of the endpoint's last reply (src/exchange/replies.ts). */
-export interface RetryReason {
-  /** The catalogue id, `no-reply-yet` before a first attempt is recorded, `other` for an unknown reply. */
-  reason: string;
-  title: string;
-  count: number;
-  remedy?: string;
-  /** One of the replies, as the endpoint worded it. */
-  example?: string;
-}
-
-export interface ServiceStatus {
-  at: string;
-  storage: string;
-  inbound: QueueStatus & {
-    /** Messages stored in `inbound` (received, not yet delivered and deleted). */
-    stored: number;
-    /** The oldest stored message or claim-check; null when there is none. */
-    oldest: { id: string; since: string; ageSeconds: number } | null;
-  };
-  sentItems: QueueStatus;
-  /** Messages in retry: orchestrations running or waiting on a timer, grouped by the endpoint's last reply. */
-  retrying: {
-    count: number;
-    oldestSince: string | null;
-    byReason: RetryReason[];
-    /** Stored messages still retried although the endpoint's last reply was permanent (5xx). */
-    afterPermanentReply: { id: string; response: string }[];
-  };
-  deadLetters: { count: number; oldestAt: string | null };
-  directory: TenantDirectoryStatus[];
-  configuration: {
-    source: string;
-    /** What the services would load now: the tenants, or the error that keeps the last good one in service. */
-    tenants: { id: string; name: string }[];
-    error: string | null;
-  };
 }
 
 async function depth(queue: QueueClient): Promise<number> {
@@ -199,10 +156,19 @@ async function configuration(
 ): Promise<{ status: ServiceStatus['configuration']; tenants: readonly Tenant[] }> {
   const source = sources.config.label('');
   try {
-    const store = await ContentStore.open(sources.config, { baseDir: sources.configBaseDir });
+    const store = sources.content
+      ? await sources.content()
+      : await ContentStore.open(sources.config, { baseDir: sources.configBaseDir });
+    // A cached store keeps the last good configuration in service; its refresh says whether the
+    // newest one loads, which is what a fresh load answers for the CLI.
+    if (sources.content) await store.refresh();
     const tenants = store.tenants.tenants;
     return {
-      status: { source, tenants: tenants.map((t) => ({ id: t.id, name: t.name })), error: null },
+      status: {
+        source,
+        tenants: tenants.map((t) => ({ id: t.id, name: t.name })),
+        error: store.lastError ? describeError(store.lastError) : null,
+      },
       tenants,
     };
   } catch (err) {
