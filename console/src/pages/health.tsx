@@ -73,7 +73,7 @@ export function HealthPage({ overview, scope }: PageProps) {
               <p>
                 Needs attention (the same list as <code>sigrelay status</code>):
               </p>
-              <ul class="attention">
+              <ul class="attention" aria-label="Needs attention">
                 {health.attention.map((line) => (
                   <li key={line}>{line}</li>
                 ))}
