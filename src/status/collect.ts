@@ -54,14 +54,25 @@ async function depth(queue: QueueClient): Promise<number> {
   }
 }
 
-async function oldestInbound(
+/** How many stored messages the permanent-reply check reads a delivery record for, at most. */
+const permanentScanLimit = 5000;
+
+/** One listing of `inbound` answers how many are stored, the oldest, and which were refused for good. */
+async function storedMessages(
   storage: StorageClients,
+  state: DeliveryState,
   now: number,
-): Promise<{ stored: number; oldest: ServiceStatus['inbound']['oldest'] }> {
+): Promise<{
+  stored: number;
+  oldest: ServiceStatus['inbound']['oldest'];
+  afterPermanentReply: ServiceStatus['retrying']['afterPermanentReply'];
+}> {
   let stored = 0;
   let oldest: { id: string; at: number } | undefined;
+  const ids: string[] = [];
   for await (const blob of storage.inbound.listBlobsFlat()) {
     stored++;
+    if (ids.length < permanentScanLimit) ids.push(blob.name);
     const at = blob.properties.lastModified?.getTime() ?? now;
     if (!oldest || at < oldest.at) oldest = { id: blob.name, at };
   }
@@ -79,23 +90,22 @@ async function oldestInbound(
           ageSeconds: Math.max(0, Math.round((now - oldest.at) / 1000)),
         }
       : null,
+    afterPermanentReply: await afterPermanentReply(ids, state).catch((err: unknown) => {
+      if (isNotFound(err)) return [];
+      throw err;
+    }),
   };
 }
 
-/** How many stored messages the permanent-reply check reads a delivery record for, at most. */
-const permanentScanLimit = 5000;
-
 async function afterPermanentReply(
-  storage: StorageClients,
+  ids: readonly string[],
   state: DeliveryState,
 ): Promise<ServiceStatus['retrying']['afterPermanentReply']> {
   const found: ServiceStatus['retrying']['afterPermanentReply'] = [];
-  let scanned = 0;
-  for await (const blob of storage.inbound.listBlobsFlat()) {
-    if (++scanned > permanentScanLimit) break;
-    const progress = await state.get(blob.name);
+  for (const id of ids) {
+    const progress = await state.get(id);
     if (progress && retriedAfterPermanentReply(progress))
-      found.push({ id: blob.name, response: progress.lastResponse.slice(0, 200) });
+      found.push({ id, response: progress.lastResponse.slice(0, 200) });
   }
   return found;
 }
@@ -228,18 +238,14 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
   const poison = (name: string) => depth(storage.queues.getQueueClient(`${name}-poison`));
   const state = new DeliveryState(storage.table(names.stateTable));
   const deadLetters = new DeadLetters(storage, new MessageStore(storage), state);
-  const [inboundDepth, inboundPoison, backlog, sentDepth, sentPoison, retries, permanent, dead, config] =
+  const [inboundDepth, inboundPoison, stored, sentDepth, sentPoison, retries, dead, config] =
     await Promise.all([
       depth(storage.inboundQueue),
       poison(names.inboundQueue),
-      oldestInbound(storage, now),
+      storedMessages(storage, state, now),
       depth(storage.sentItemsQueue),
       poison(names.sentItemsQueue),
       retrying(sources.instances, state),
-      afterPermanentReply(storage, state).catch((err: unknown) => {
-        if (isNotFound(err)) return [];
-        throw err;
-      }),
       deadLetters.list().catch((err: unknown) => {
         if (isNotFound(err)) return [];
         throw err;
@@ -249,9 +255,9 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
   return {
     at: new Date(now).toISOString(),
     storage: sources.storageLabel,
-    inbound: { depth: inboundDepth, poison: inboundPoison, ...backlog },
+    inbound: { depth: inboundDepth, poison: inboundPoison, stored: stored.stored, oldest: stored.oldest },
     sentItems: { depth: sentDepth, poison: sentPoison },
-    retrying: { ...retries, afterPermanentReply: permanent },
+    retrying: { ...retries, afterPermanentReply: stored.afterPermanentReply },
     deadLetters: { count: dead.length, oldestAt: dead[0]?.deadAt ?? null },
     directory: await directory(sources, config.tenants),
     configuration: config.status,
