@@ -53,5 +53,17 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts', 'src/cli/**/*.ts', 'src/local/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Types the server and the console's browser build share (docs/architecture.md): they import
+    // nothing, so no Node module can reach the browser through them. The console's tsconfig cannot
+    // tell, because vite's own types bring Node's in.
+    files: ['src/contracts/dead-letter.ts', 'src/contracts/service-status.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['*'], message: 'a contract shared with the browser imports nothing' }] },
+      ],
+    },
+  },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -51,6 +51,38 @@ app.http('adminConsolePage', {
   handler: async (request: HttpRequest) => toResponse(await adminConsole().page(request.params.path ?? '')),
 });
 
+/**
+ * The function-key routes for scripts (docs/operations.md): the same trace, dead letters and preview
+ * as the console's API, over its handlers and the runtime's one configuration cache.
+ */
+app.http('messageTrace', {
+  route: 'api/messages/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: async (request) => toResponse(await adminConsole().keyRoutes.trace(request.params.id ?? '')),
+});
+
+app.http('deadLetterList', {
+  route: 'api/deadletters',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: async () => toResponse(await adminConsole().keyRoutes.deadLetters()),
+});
+
+app.http('deadLetterReplay', {
+  route: 'api/deadletters/{id}/replay',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: async (request) => toResponse(await adminConsole().keyRoutes.replay(request.params.id ?? '')),
+});
+
+app.http('preview', {
+  route: 'api/preview',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: async (request) => toResponse(await adminConsole().keyRoutes.preview(request.query)),
+});
+
 function toResponse(answer: ApiAnswer): HttpResponseInit {
   return {
     status: answer.status,

@@ -11,7 +11,7 @@ import {
   type CompatReport,
   type ConfigFile,
   type ConfigOverview,
-  type DeadLetterInfo,
+  type DeadLetter,
   type DevSignInRequest,
   type DirectoryUserHit,
   type DoctorReport,
@@ -162,7 +162,7 @@ export const api = {
   messages: (query: { id?: string; sender?: string; from?: string; to?: string }) =>
     call<MessageSummary[]>('/messages', { query }),
   message: (id: string) => call<MessageTimeline>(`/messages/${encodeURIComponent(id)}`),
-  deadLetters: () => call<DeadLetterInfo[]>('/deadletters'),
+  deadLetters: () => call<DeadLetter[]>('/deadletters'),
   replay: (id: string) =>
     call<ReplayResult>(`/deadletters/${encodeURIComponent(id)}/replay`, {
       method: 'POST',

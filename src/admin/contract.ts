@@ -17,7 +17,20 @@
  *   `If-Match`. A stale `If-Match` answers 412 `conflict` and nothing is written. `If-None-Match: *`
  *   creates a file that must not exist yet. A save without either answers 428.
  * - Times are ISO 8601 strings in UTC.
+ * - Types the server's own modules also use live in src/contracts/ files without imports (named in
+ *   console/tsconfig.json), re-exported here, so there is one definition for both sides.
  */
+import type { DeadLetter } from '../contracts/dead-letter.js';
+import type { RecentActivity, ServiceStatus } from '../contracts/service-status.js';
+
+export type { DeadLetter } from '../contracts/dead-letter.js';
+export {
+  oldestMessageLimitSeconds,
+  type RecentActivity,
+  type RetryReason,
+  type ServiceStatus,
+  type TenantDirectoryStatus,
+} from '../contracts/service-status.js';
 
 /** The header every write must carry (value `1`). */
 export const csrfHeader = 'x-sigrelay-console';
@@ -492,20 +505,10 @@ export interface MessageTimeline {
   state: MessageSummary['state'];
   timeline: TimelineEntry[];
   /** Present while the message is a dead letter. */
-  deadLetter?: DeadLetterInfo;
+  deadLetter?: DeadLetter;
 }
 
-export interface DeadLetterInfo {
-  id: string;
-  reason: string;
-  tenantId: string;
-  sender: string;
-  recipients: number;
-  receivedAt: string;
-  deadAt: string;
-  size: number;
-}
-/** GET /api/admin/deadletters → 200 DeadLetterInfo[] (oldest first). */
+/** GET /api/admin/deadletters → 200 DeadLetter[] (oldest first). */
 
 /**
  * POST /api/admin/deadletters/{id}/replay { confirm: <the same id> } → 202 ReplayResult.
@@ -523,23 +526,15 @@ export interface ReplayResult {
 // ---------------------------------------------------------------------------------------------
 // Health
 
-/** GET /api/admin/health → 200 Health */
-export interface Health {
-  at: string;
-  queue: {
-    /** Claim-checks waiting in `inbound` (approximate, as the queue service counts). */
-    depth: number;
-    /** Claim-checks that failed too often and sit in `inbound-poison`. */
-    poison: number;
-  };
-  /** Messages stored in `inbound` (not yet finished), and the age of the oldest in seconds. */
-  unfinished: { messages: number; oldestAgeSeconds: number };
-  /** Messages the orchestration is retrying (handed over by the direct path, not yet finished). */
-  inRetry: number;
-  /** Stored messages still retried although the endpoint's last reply was permanent (5xx). */
-  retriedAfterPermanentReply: number;
-  deadLetters: number;
-  lastHour: { delivered: number; failed: number; deadLettered: number };
+/**
+ * GET /api/admin/health → 200 Health: the operators' read-model (src/status), exactly what
+ * `sigrelay status --json` prints for the same storage, plus what only the console's own process
+ * knows: the trace's last hour and the configuration it has in service.
+ */
+export interface Health extends ServiceStatus {
+  /** What needs an operator, one sentence each; empty when all is well (the CLI exits 1 otherwise). */
+  attention: string[];
+  lastHour: RecentActivity;
   config: ConfigStatus;
 }
 

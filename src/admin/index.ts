@@ -1,13 +1,15 @@
 /**
  * The admin console's door: the JSON API under `/api/admin/*` and the single-page app under
  * `/admin`, built from the functions app's runtime (the same storage, trace and content the
- * signing path uses). functions/adminConsole.ts only adapts HTTP to it.
+ * signing path uses), and the function-key routes scripts call over the same handlers.
+ * functions/adminConsole.ts only adapts HTTP to it.
  */
 import path from 'node:path';
 import { projectRoot } from '../config/index.js';
 import { BlobFiles, DirectoryFiles, localPhotoFolder } from '../content/index.js';
 import type { Runtime } from '../processing/index.js';
 import { graphDomainsReader } from '../doctor/index.js';
+import { runtimeStatusSources } from '../status/index.js';
 import { names } from '../storage/index.js';
 import { AuditLog } from './audit.js';
 import { authSettingsFromEnv, ConsoleAuth } from './auth.js';
@@ -16,6 +18,7 @@ import { BlobStore, DirectoryStore } from './config-store.js';
 import { DoctorView } from './doctor.js';
 import { collectHealth } from './health.js';
 import type { ApiAnswer, ApiRequest } from './http.js';
+import { KeyRoutes } from './key-routes.js';
 import { MessagesView } from './messages.js';
 import { PreviewService } from './preview.js';
 import { RulesView } from './rules-view.js';
@@ -25,12 +28,15 @@ import { VersionStore } from './versions.js';
 
 export { parseJsonBody, readBodyCapped, requestMaxBytes, type ApiAnswer, type ApiRequest } from './http.js';
 export { contentSecurityPolicy } from './static.js';
+export type { KeyRoutes } from './key-routes.js';
 
 /** Where `npm run build` puts the console's files. */
 export const consoleDistDir = path.join(projectRoot, 'dist', 'console');
 
 export interface AdminConsole {
   api(request: ApiRequest): Promise<ApiAnswer>;
+  /** The function-key routes for scripts, over the same handlers and configuration cache. */
+  keyRoutes: KeyRoutes;
   /** A file of the single-page app (`''` = index.html). */
   page(requestPath: string): Promise<ApiAnswer>;
 }
@@ -58,18 +64,28 @@ export function createAdminConsole(
     smartHost: env.SIGRELAY_PUBLIC_FQDN || undefined,
     tenantDomains: graphDomainsReader(env),
   });
+  const messages = new MessagesView(rt, audit);
   const api = new AdminApi({
     auth: new ConsoleAuth(authSettingsFromEnv(env)),
     editor,
     preview: new PreviewService(editor, rt.settings.processedHeader),
     rules: new RulesView(editor),
-    messages: new MessagesView(rt, audit),
+    messages,
     audit,
-    health: () => collectHealth(rt, () => editor.status()),
+    health: () =>
+      collectHealth(
+        runtimeStatusSources(rt.settings, rt.storage, () => rt.content()),
+        rt.trace,
+        () => editor.status(),
+      ),
     doctor: (tenantId) => doctor.run(tenantId),
     logger: rt.logger.child({ fn: 'adminConsole' }),
     imageBaseUrl: env.SIGRELAY_IMAGE_BASE_URL || undefined,
   });
   const files = new StaticFiles(staticDir);
-  return { api: (request) => api.handle(request), page: (p) => files.serve(p) };
+  return {
+    api: (request) => api.handle(request),
+    keyRoutes: new KeyRoutes(messages, () => rt.content()),
+    page: (p) => files.serve(p),
+  };
 }

@@ -3,7 +3,7 @@ import type { Runtime } from '../processing/index.js';
 import type { TraceRecord } from '../trace/index.js';
 import { AuditLog } from './audit.js';
 import type {
-  DeadLetterInfo,
+  DeadLetter,
   Me,
   MessageSummary,
   MessageTimeline,
@@ -63,16 +63,28 @@ export class MessagesView {
     };
   }
 
-  deadLetters(): Promise<DeadLetterInfo[]> {
+  deadLetters(): Promise<DeadLetter[]> {
     return this.rt.deadLetters.list();
   }
 
-  /** Replays a dead letter once: the confirmation must repeat the id; a second replay answers 409. */
+  /** The trace events of one message, as stored (the function-key route `/api/messages/{id}`). */
+  events(id: string): Promise<TraceRecord[]> {
+    return this.rt.trace.forMessage(id);
+  }
+
+  /** Replays a dead letter for a signed-in admin: the confirmation must repeat the id; audited. */
   async replay(id: string, confirm: unknown, who: Me): Promise<ReplayResult> {
     if (confirm !== id)
       throw fail(400, 'bad-request', `to replay, send { "confirm": "${id}" } (the message id again)`, {
         field: 'confirm',
       });
+    await this.replayOnce(id, `admin console: ${who.name}`);
+    await this.audit.record(who, 'deadletter.replay', id, {});
+    return { id, replayed: true };
+  }
+
+  /** Replays a dead letter once, traced as done `by` someone; a second replay answers 409. */
+  async replayOnce(id: string, by: string): Promise<void> {
     const outcome = await this.rt.deadLetters.replayOnce(id);
     if (outcome === 'in-progress') throw fail(409, 'conflict', `a replay of ${id} is already under way`);
     if (outcome === 'not-found') {
@@ -81,9 +93,7 @@ export class MessagesView {
         throw fail(409, 'conflict', `${id} was already replayed; it is not delivered twice`);
       throw fail(404, 'not-found', `no dead letter ${id}`);
     }
-    await this.rt.trace.record(id, [{ event: 'replayed', by: `admin console: ${who.name}` }]);
-    await this.audit.record(who, 'deadletter.replay', id, {});
-    return { id, replayed: true };
+    await this.rt.trace.record(id, [{ event: 'replayed', by }]);
   }
 }
 

@@ -1,10 +1,6 @@
-import type { ServiceStatus } from './collect.js';
+import { oldestMessageLimitSeconds, type ServiceStatus } from '../contracts/service-status.js';
 
-/**
- * The oldest message may wait this long before someone should look: the sweeper's orphan age and
- * the on-call alert use the same 15 minutes (docs/operations.md, Alerts).
- */
-export const oldestMessageLimitSeconds = 15 * 60;
+export { oldestMessageLimitSeconds };
 
 /** What needs an operator, one sentence each; empty when all is well. `sigrelay status` exits 1 otherwise. */
 export function needsAttention(status: ServiceStatus): string[] {

@@ -17,6 +17,14 @@ import {
   retriedAfterPermanentReply,
   type StorageClients,
 } from '../storage/index.js';
+import type { RetryReason, ServiceStatus, TenantDirectoryStatus } from '../contracts/service-status.js';
+
+export type {
+  QueueStatus,
+  RetryReason,
+  ServiceStatus,
+  TenantDirectoryStatus,
+} from '../contracts/service-status.js';
 
 /** Where the status is read from: the storage account (or Azurite) and the configuration source. */
 export interface StatusSources {
@@ -29,63 +37,12 @@ export interface StatusSources {
   configBaseDir: string;
   /** What to call the storage in the report (`Azurite (local)`, the account name). */
   storageLabel: string;
+  /**
+   * The configuration cache of a long-running process (the console's): read after a refresh rather
+   * than loading the whole configuration again on every look. Absent: loaded once from `config`.
+   */
+  content?: () => Promise<ContentStore>;
   now?: () => number;
-}
-
-export interface QueueStatus {
-  /** Approximate, as the service reports it: visible and leased messages. */
-  depth: number;
-  poison: number;
-}
-
-export interface TenantDirectoryStatus {
-  tenantId: string;
-  tenant: string;
-  /** Undefined before the first sync. */
-  lastAttemptAt?: string;
-  lastSuccessAt?: string | null;
-  lastError?: string | null;
-  consecutiveFailures: number;
-  users?: number | null;
-}
-
-/** Retrying messages that share one explanation of the endpoint's last reply (src/exchange/replies.ts). */
-export interface RetryReason {
-  /** The catalogue id, `no-reply-yet` before a first attempt is recorded, `other` for an unknown reply. */
-  reason: string;
-  title: string;
-  count: number;
-  remedy?: string;
-  /** One of the replies, as the endpoint worded it. */
-  example?: string;
-}
-
-export interface ServiceStatus {
-  at: string;
-  storage: string;
-  inbound: QueueStatus & {
-    /** Messages stored in `inbound` (received, not yet delivered and deleted). */
-    stored: number;
-    /** The oldest stored message or claim-check; null when there is none. */
-    oldest: { id: string; since: string; ageSeconds: number } | null;
-  };
-  sentItems: QueueStatus;
-  /** Messages in retry: orchestrations running or waiting on a timer, grouped by the endpoint's last reply. */
-  retrying: {
-    count: number;
-    oldestSince: string | null;
-    byReason: RetryReason[];
-    /** Stored messages still retried although the endpoint's last reply was permanent (5xx). */
-    afterPermanentReply: { id: string; response: string }[];
-  };
-  deadLetters: { count: number; oldestAt: string | null };
-  directory: TenantDirectoryStatus[];
-  configuration: {
-    source: string;
-    /** What the services would load now: the tenants, or the error that keeps the last good one in service. */
-    tenants: { id: string; name: string }[];
-    error: string | null;
-  };
 }
 
 async function depth(queue: QueueClient): Promise<number> {
@@ -97,14 +54,25 @@ async function depth(queue: QueueClient): Promise<number> {
   }
 }
 
-async function oldestInbound(
+/** How many stored messages the permanent-reply check reads a delivery record for, at most. */
+const permanentScanLimit = 5000;
+
+/** One listing of `inbound` answers how many are stored, the oldest, and which were refused for good. */
+async function storedMessages(
   storage: StorageClients,
+  state: DeliveryState,
   now: number,
-): Promise<{ stored: number; oldest: ServiceStatus['inbound']['oldest'] }> {
+): Promise<{
+  stored: number;
+  oldest: ServiceStatus['inbound']['oldest'];
+  afterPermanentReply: ServiceStatus['retrying']['afterPermanentReply'];
+}> {
   let stored = 0;
   let oldest: { id: string; at: number } | undefined;
+  const ids: string[] = [];
   for await (const blob of storage.inbound.listBlobsFlat()) {
     stored++;
+    if (ids.length < permanentScanLimit) ids.push(blob.name);
     const at = blob.properties.lastModified?.getTime() ?? now;
     if (!oldest || at < oldest.at) oldest = { id: blob.name, at };
   }
@@ -122,23 +90,22 @@ async function oldestInbound(
           ageSeconds: Math.max(0, Math.round((now - oldest.at) / 1000)),
         }
       : null,
+    afterPermanentReply: await afterPermanentReply(ids, state).catch((err: unknown) => {
+      if (isNotFound(err)) return [];
+      throw err;
+    }),
   };
 }
 
-/** How many stored messages the permanent-reply check reads a delivery record for, at most. */
-const permanentScanLimit = 5000;
-
 async function afterPermanentReply(
-  storage: StorageClients,
+  ids: readonly string[],
   state: DeliveryState,
 ): Promise<ServiceStatus['retrying']['afterPermanentReply']> {
   const found: ServiceStatus['retrying']['afterPermanentReply'] = [];
-  let scanned = 0;
-  for await (const blob of storage.inbound.listBlobsFlat()) {
-    if (++scanned > permanentScanLimit) break;
-    const progress = await state.get(blob.name);
+  for (const id of ids) {
+    const progress = await state.get(id);
     if (progress && retriedAfterPermanentReply(progress))
-      found.push({ id: blob.name, response: progress.lastResponse.slice(0, 200) });
+      found.push({ id, response: progress.lastResponse.slice(0, 200) });
   }
   return found;
 }
@@ -199,10 +166,19 @@ async function configuration(
 ): Promise<{ status: ServiceStatus['configuration']; tenants: readonly Tenant[] }> {
   const source = sources.config.label('');
   try {
-    const store = await ContentStore.open(sources.config, { baseDir: sources.configBaseDir });
+    const store = sources.content
+      ? await sources.content()
+      : await ContentStore.open(sources.config, { baseDir: sources.configBaseDir });
+    // A cached store keeps the last good configuration in service; its refresh says whether the
+    // newest one loads, which is what a fresh load answers for the CLI.
+    if (sources.content) await store.refresh();
     const tenants = store.tenants.tenants;
     return {
-      status: { source, tenants: tenants.map((t) => ({ id: t.id, name: t.name })), error: null },
+      status: {
+        source,
+        tenants: tenants.map((t) => ({ id: t.id, name: t.name })),
+        error: store.lastError ? describeError(store.lastError) : null,
+      },
       tenants,
     };
   } catch (err) {
@@ -262,18 +238,14 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
   const poison = (name: string) => depth(storage.queues.getQueueClient(`${name}-poison`));
   const state = new DeliveryState(storage.table(names.stateTable));
   const deadLetters = new DeadLetters(storage, new MessageStore(storage), state);
-  const [inboundDepth, inboundPoison, backlog, sentDepth, sentPoison, retries, permanent, dead, config] =
+  const [inboundDepth, inboundPoison, stored, sentDepth, sentPoison, retries, dead, config] =
     await Promise.all([
       depth(storage.inboundQueue),
       poison(names.inboundQueue),
-      oldestInbound(storage, now),
+      storedMessages(storage, state, now),
       depth(storage.sentItemsQueue),
       poison(names.sentItemsQueue),
       retrying(sources.instances, state),
-      afterPermanentReply(storage, state).catch((err: unknown) => {
-        if (isNotFound(err)) return [];
-        throw err;
-      }),
       deadLetters.list().catch((err: unknown) => {
         if (isNotFound(err)) return [];
         throw err;
@@ -283,9 +255,9 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
   return {
     at: new Date(now).toISOString(),
     storage: sources.storageLabel,
-    inbound: { depth: inboundDepth, poison: inboundPoison, ...backlog },
+    inbound: { depth: inboundDepth, poison: inboundPoison, stored: stored.stored, oldest: stored.oldest },
     sentItems: { depth: sentDepth, poison: sentPoison },
-    retrying: { ...retries, afterPermanentReply: permanent },
+    retrying: { ...retries, afterPermanentReply: stored.afterPermanentReply },
     deadLetters: { count: dead.length, oldestAt: dead[0]?.deadAt ?? null },
     directory: await directory(sources, config.tenants),
     configuration: config.status,

@@ -1,14 +1,18 @@
 /**
- * The status module's door: what is waiting, retrying or dead, and whether the configuration and
- * the directory sync are healthy, read from storage and the configuration source alone, so the
- * CLI, a test or an admin page can ask the same question of the local stack or an Azure account.
+ * The operators' read-model: what is waiting, retrying or dead, and whether the configuration and
+ * the directory sync are healthy, read from storage and the configuration source alone. The CLI
+ * (`sigrelay status`) and the console's health page both render `collectStatus`; each figure is
+ * defined once in docs/operations.md. The types live in src/contracts/service-status.ts, which the
+ * console's browser build includes.
  */
 export {
   collectStatus,
+  type RetryReason,
   type ServiceStatus,
   type StatusSources,
   type TenantDirectoryStatus,
 } from './collect.js';
+export { recentActivity } from './activity.js';
 export { needsAttention, oldestMessageLimitSeconds } from './attention.js';
 export { formatStatus } from './format.js';
-export { statusSources, type StatusTarget } from './sources.js';
+export { runtimeStatusSources, statusSources, type StatusTarget } from './sources.js';

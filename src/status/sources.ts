@@ -1,7 +1,7 @@
 import type { Settings } from '../config/index.js';
-import { BlobFiles, DirectoryFiles } from '../content/index.js';
+import { BlobFiles, DirectoryFiles, type ContentStore } from '../content/index.js';
 import { instancesTableName, taskHubName } from '../orchestration/task-hub.js';
-import { createStorageClients } from '../storage/index.js';
+import { createStorageClients, type StorageClients } from '../storage/index.js';
 import type { StatusSources } from './collect.js';
 
 export interface StatusTarget {
@@ -34,6 +34,26 @@ export function statusSources(target: StatusTarget): StatusSources {
     config,
     configBaseDir: target.configDir ?? settings.configDir,
     storageLabel: storageLabel(connection),
+  };
+}
+
+/**
+ * The same sources as seen from inside the functions app (the console's health page): its own
+ * storage clients, host.json's hub, and its configuration cache instead of a fresh load per look.
+ */
+export function runtimeStatusSources(
+  settings: Settings,
+  storage: StorageClients,
+  content: () => Promise<ContentStore>,
+): StatusSources {
+  const production = settings.profile === 'production';
+  return {
+    storage,
+    instances: storage.table(instancesTableName(taskHubName())),
+    config: production ? new BlobFiles(storage.config) : new DirectoryFiles(settings.configDir),
+    configBaseDir: settings.configDir,
+    storageLabel: storageLabel(settings.storage),
+    content,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { DeadLetter } from '../contracts/dead-letter.js';
 import { silentLogger } from '../log/index.js';
 import {
   claimCheckFor,
@@ -13,16 +14,7 @@ import type { DeliveryState } from './delivery-state.js';
 import { MessageIntake } from './message-intake.js';
 import { isNotFound, type MessageStore } from './message-store.js';
 
-export interface DeadLetter {
-  id: string;
-  reason: string;
-  tenantId: string;
-  sender: string;
-  recipients: number;
-  receivedAt: string;
-  deadAt: string;
-  size: number;
-}
+export type { DeadLetter } from '../contracts/dead-letter.js';
 
 /**
  * The `deadletter` container: messages we gave up on, kept with their failure history until an

@@ -179,6 +179,11 @@ describe('messages, dead letters and health in Chromium', { timeout: 300_000 }, 
         (text) => text === 'Newer version refused',
       );
       assert.match(await page.locator('main').innerText(), /templates\/internal\.html/);
+      // The sentence `sigrelay status` prints for the same storage (src/status/attention.ts).
+      assert.match(
+        await page.getByRole('list', { name: 'Needs attention' }).innerText(),
+        /the configuration does not load \(the services keep the last good one\)/,
+      );
       assert.equal(await version.innerText(), inService, 'the last good configuration stays in service');
       await page.reload();
       await page.getByText(/A newer configuration failed to load, so version \S+ stays in service/).waitFor();

@@ -8,7 +8,7 @@ import type {
   ApiError,
   AuditEntry,
   ConfigFile,
-  DeadLetterInfo,
+  DeadLetter,
   Health,
   MessageSummary,
   MessageTimeline,
@@ -492,13 +492,10 @@ describe('the admin console API over HTTP in the functions host', { timeout: 300
       );
       await eventually(
         'the dead letter to be listed',
-        async () =>
-          (await call<DeadLetterInfo[]>('GET', '/api/admin/deadletters')).body.some((d) => d.id === id),
+        async () => (await call<DeadLetter[]>('GET', '/api/admin/deadletters')).body.some((d) => d.id === id),
         60_000,
       );
-      const dead = (await call<DeadLetterInfo[]>('GET', '/api/admin/deadletters')).body.find(
-        (d) => d.id === id,
-      );
+      const dead = (await call<DeadLetter[]>('GET', '/api/admin/deadletters')).body.find((d) => d.id === id);
       assert.match(dead?.reason ?? '', /550/);
       // The dead letter is stored before its trace event is written.
       await eventually('the timeline to say dead-lettered', async () => {
@@ -536,9 +533,9 @@ describe('the admin console API over HTTP in the functions host', { timeout: 300
     it('reports health: queue, dead letters, the last hour and the configuration in service', async () => {
       const res = await call<Health>('GET', '/api/admin/health');
       assert.equal(res.status, 200, res.text);
-      assert.equal(typeof res.body.queue.depth, 'number');
-      const listed = await call<DeadLetterInfo[]>('GET', '/api/admin/deadletters');
-      assert.equal(res.body.deadLetters, listed.body.length);
+      assert.equal(typeof res.body.inbound.depth, 'number');
+      const listed = await call<DeadLetter[]>('GET', '/api/admin/deadletters');
+      assert.equal(res.body.deadLetters.count, listed.body.length);
       assert.ok(res.body.lastHour.delivered >= 2, JSON.stringify(res.body.lastHour));
       assert.ok(res.body.lastHour.failed >= 1, 'the refused delivery counts as failed');
       assert.match(res.body.config.versionInService, /^[0-9a-f]{12}$/);

@@ -4,13 +4,7 @@ import { collectHealth } from '../../src/admin/health.js';
 import { sampleConfigDir } from '../../src/config/index.js';
 import { DirectoryFiles } from '../../src/content/index.js';
 import { collectStatus, formatStatus, needsAttention } from '../../src/status/index.js';
-import {
-  DeadLetters,
-  DeliveryState,
-  MessageStore,
-  names,
-  type StorageClients,
-} from '../../src/storage/index.js';
+import { DeliveryState, names, type StorageClients } from '../../src/storage/index.js';
 import { MessageTrace } from '../../src/trace/index.js';
 import { startStorage } from '../helpers/front-harness.js';
 
@@ -70,16 +64,24 @@ describe('a message retried after a permanent reply is visible', { timeout: 60_0
     assert.match(formatStatus(status), /retried after 5xx {4}1 message/);
   });
 
-  it('the console health counts it', async () => {
-    const health = await collectHealth(
-      {
-        storage,
-        state,
-        trace: new MessageTrace(storage.table),
-        deadLetters: new DeadLetters(storage, new MessageStore(storage), state),
-      },
-      () => Promise.resolve({ versionInService: 'test', loadedAt: new Date().toISOString() }),
+  it('the console health counts it, with the same attention line', async () => {
+    const sources = {
+      storage,
+      instances: storage.table('SecurityTestInstances'),
+      config: new DirectoryFiles(sampleConfigDir),
+      configBaseDir: sampleConfigDir,
+      storageLabel: 'Azurite',
+    };
+    const health = await collectHealth(sources, new MessageTrace(storage.table), () =>
+      Promise.resolve({ versionInService: 'test', loadedAt: new Date().toISOString() }),
     );
-    assert.equal(health.retriedAfterPermanentReply, 1);
+    assert.deepEqual(health.retrying.afterPermanentReply, [
+      { id: 'stuck-on-501', response: '501 5.1.3 Bad recipient address syntax' },
+    ]);
+    assert.equal(health.attention.length, 1, health.attention.join('\n'));
+    assert.match(
+      health.attention[0] ?? '',
+      /still retried after a permanent \(5xx\) reply, e\.g\. stuck-on-501/,
+    );
   });
 });

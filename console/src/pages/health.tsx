@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { ApiError, Health } from '../../../src/admin/contract';
+import { oldestMessageLimitSeconds, type ApiError, type Health } from '../../../src/admin/contract';
 import type { PageProps } from '../page-props';
 import { api } from '../api';
 import { DoctorPanel } from '../components/doctor-panel';
@@ -68,43 +68,63 @@ export function HealthPage({ overview, scope }: PageProps) {
       <ErrorNotice error={error} />
       {health && (
         <>
+          {health.attention.length > 0 && (
+            <Notice kind="warning">
+              <p>
+                Needs attention (the same list as <code>sigrelay status</code>):
+              </p>
+              <ul class="attention" aria-label="Needs attention">
+                {health.attention.map((line) => (
+                  <li key={line}>{line}</li>
+                ))}
+              </ul>
+            </Notice>
+          )}
           <section aria-labelledby="queue-title">
             <h2 id="queue-title">Messages</h2>
             <dl class="tiles">
-              <Tile label="Queue depth" value={String(health.queue.depth)} note="claim-checks waiting" />
+              <Tile label="Queue depth" value={String(health.inbound.depth)} note="claim-checks waiting" />
               <Tile
                 label="Oldest message"
-                value={
-                  health.unfinished.messages > 0 ? formatDuration(health.unfinished.oldestAgeSeconds) : '—'
-                }
-                note={`${health.unfinished.messages} stored, not yet finished`}
-                warn={health.unfinished.oldestAgeSeconds > 300}
+                value={health.inbound.oldest ? formatDuration(health.inbound.oldest.ageSeconds) : '—'}
+                note={`${health.inbound.stored} stored, not yet finished`}
+                warn={(health.inbound.oldest?.ageSeconds ?? 0) > oldestMessageLimitSeconds}
               />
               <Tile
                 label="In retry"
-                value={String(health.inRetry)}
+                value={String(health.retrying.count)}
                 note="handed to the orchestration"
-                warn={health.inRetry > 0}
+                warn={health.retrying.count > 0}
               />
               <Tile
                 label="Retried after 5xx"
-                value={String(health.retriedAfterPermanentReply)}
+                value={String(health.retrying.afterPermanentReply.length)}
                 note="refused permanently, yet still retried"
-                warn={health.retriedAfterPermanentReply > 0}
+                warn={health.retrying.afterPermanentReply.length > 0}
               />
               <Tile
                 label="Dead letters"
-                value={String(health.deadLetters)}
-                warn={health.deadLetters > 0}
+                value={String(health.deadLetters.count)}
+                warn={health.deadLetters.count > 0}
                 note="see Messages"
               />
               <Tile
                 label="Poison queue"
-                value={String(health.queue.poison)}
-                warn={health.queue.poison > 0}
+                value={String(health.inbound.poison)}
+                warn={health.inbound.poison > 0}
                 note="undecodable claim-checks"
               />
             </dl>
+            {health.retrying.byReason.length > 0 && (
+              <ul class="retry-reasons" aria-label="Why messages are in retry">
+                {health.retrying.byReason.map((r) => (
+                  <li key={r.reason}>
+                    {r.count} × {r.title}
+                    {r.remedy && <span class="hit-detail"> → {r.remedy}</span>}
+                  </li>
+                ))}
+              </ul>
+            )}
           </section>
           <section aria-labelledby="hour-title">
             <h2 id="hour-title">Last hour</h2>

@@ -2,7 +2,7 @@ import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type {
   ApiError,
-  DeadLetterInfo,
+  DeadLetter,
   MessageSummary,
   MessageTimeline,
   TimelineEntry,
@@ -45,9 +45,9 @@ export function MessagesPage({ rest }: PageProps) {
   const [searching, setSearching] = useState(false);
   const [timeline, setTimeline] = useState<MessageTimeline>();
   const [timelineError, setTimelineError] = useState<ApiError>();
-  const [deadLetters, setDeadLetters] = useState<DeadLetterInfo[]>();
+  const [deadLetters, setDeadLetters] = useState<DeadLetter[]>();
   const [deadError, setDeadError] = useState<ApiError>();
-  const [confirming, setConfirming] = useState<DeadLetterInfo>();
+  const [confirming, setConfirming] = useState<DeadLetter>();
   const [replayed, setReplayed] = useState<{ id: string; message: string; ok: boolean }>();
 
   const loadDeadLetters = async () => {
@@ -108,7 +108,7 @@ export function MessagesPage({ rest }: PageProps) {
     }
   };
 
-  const replay = async (letter: DeadLetterInfo) => {
+  const replay = async (letter: DeadLetter) => {
     setConfirming(undefined);
     try {
       await api.replay(letter.id);
