@@ -240,10 +240,8 @@ export class LocalFunctionsHost {
       invocationId,
       inputData,
       log: (level, category, message) => {
-        if (category === 'user' && (level === 'error' || level === 'warning'))
-          this.log.warn({ fn: fn.name, invocationId }, message);
-        else if (category === 'system' && (level === 'error' || level === 'warning'))
-          this.log.warn({ fn: fn.name, invocationId }, message);
+        if (level === 'error' || level === 'warning')
+          this.log.warn({ fn: fn.name, invocationId, category }, message);
       },
     });
   }
@@ -467,7 +465,7 @@ export class LocalFunctionsHost {
         };
         try {
           // The library builds the context; the request is the one object the host makes itself,
-          // so that its body streams (see docs/architecture.md, "The local Functions host").
+          // so that its body streams (docs/architecture.md, "What the in-process host does not reproduce").
           const response = await this.invoke(route.fn, [], {
             adjustInputs: (inputs) => [request, ...inputs],
           });
