@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConflictError, NotFoundError, type DurableBackend } from './durable-backend.js';
-import { describeError } from '../../errors/index.js';
+import { UnknownOrchestratorError, type DurableBackend, type InstanceStatus } from './durable-backend.js';
 
 /**
  * The subset of the Durable extension's HTTP API that `DurableClient` (durable-functions v3) calls
@@ -25,6 +24,8 @@ export class DurableApi {
   constructor(
     private readonly backend: DurableBackend,
     systemKey?: string,
+    /** The task hub the clients are told about (`taskHubName` reads it from host.json). */
+    private readonly hubName = 'TestHubName',
   ) {
     this.systemKey = systemKey ?? crypto.randomBytes(24).toString('base64url');
   }
@@ -53,7 +54,7 @@ export class DurableApi {
   clientData(invocationId: string): Record<string, unknown> {
     const base = `http://127.0.0.1:${this.port}/${this.systemKey}/inv/${invocationId}/`;
     return {
-      taskHubName: 'sigrelay',
+      taskHubName: this.hubName,
       creationUrls: { createNewInstancePostUri: `${base}orchestrators/{functionName}[/{instanceId}]` },
       managementUrls: { id: 'INSTANCEID', statusQueryGetUri: `${base}instances/INSTANCEID` },
       baseUrl: base,
@@ -81,65 +82,179 @@ export class DurableApi {
     set.add(instanceId);
   }
 
+  /**
+   * Answers as the extension's `HttpApiHandler` does (azure-functions-durable-extension
+   * `src/WebJobs.Extensions.DurableTask/HttpApiHandler.cs`); the rows of
+   * docs/host-conformance.md list each answer with its source.
+   */
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     let parts: string[];
-    const send = (status: number, body?: unknown) => {
+    const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       const text = body === undefined ? '' : JSON.stringify(body);
       const close = req.complete ? {} : { connection: 'close' };
-      res.writeHead(status, { 'content-type': 'application/json', ...close }).end(text, () => {
+      const type = body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' };
+      res.writeHead(status, { ...type, ...headers, ...close }).end(text, () => {
         if (!req.complete) req.destroy();
       });
     };
     try {
       parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     } catch {
-      return send(400, { error: 'malformed path' });
+      return send(400, { Message: 'malformed path' });
     }
     // Before anything is read: the key, in the path (the in-process client), `code` or the header.
     const header = req.headers['x-functions-key'];
     const elsewhere = [url.searchParams.get('code'), typeof header === 'string' ? header : null];
     if (parts[0] !== undefined && this.isKey(parts[0])) parts = parts.slice(1);
     else if (!elsewhere.some((k) => k !== null && this.isKey(k)))
-      return send(401, { error: 'the durable API needs the host system key (code)' });
-    try {
-      if (parts[0] !== 'inv' || !parts[1]) return send(404, { error: 'unknown route' });
-      const invocationId = parts[1];
-      const [resource, a, b] = parts.slice(2);
-      const body = await readBody(req);
-      if (body === undefined) return send(413, { error: `the body is larger than ${bodyMaxBytes} bytes` });
-      if (req.method === 'POST' && resource === 'orchestrators' && a) {
-        const input = body ? (JSON.parse(body) as unknown) : null;
-        const status = this.backend.start(a, b, input);
-        this.touch(invocationId, status.instanceId);
-        return send(202, { id: status.instanceId });
+      return send(401, { Message: 'the durable API needs the host system key (code)' });
+    if (parts[0] !== 'inv' || !parts[1]) return send(404);
+    const invocationId = parts[1];
+    const [resource, a, b] = parts.slice(2);
+    const body = await readBody(req);
+    if (body === undefined) return send(413, { Message: `the body is larger than ${bodyMaxBytes} bytes` });
+    const base = `http://127.0.0.1:${this.port}/${this.systemKey}/inv/${invocationId}/`;
+    const answer = durableHttpAnswer(this.backend, {
+      method: req.method ?? 'GET',
+      resource,
+      a,
+      b,
+      query: url.searchParams,
+      body,
+      base,
+    });
+    if (answer.touched) this.touch(invocationId, answer.touched);
+    return send(answer.status, answer.body, answer.headers);
+  }
+}
+
+/** One answer of the durable HTTP API: status, JSON body (none when undefined), headers. */
+export interface DurableHttpAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The instance the request started or asked about. */
+  touched?: string;
+}
+
+/** `CreateErrorResponse(status, message, exception)` of the extension's HttpRequestMessageExtensions.cs. */
+function errorBody(message: string, err: Error & { exceptionType?: string }) {
+  return {
+    Message: message,
+    ExceptionMessage: err.message,
+    ExceptionType: err.exceptionType ?? 'System.Exception',
+    StackTrace: null,
+  };
+}
+
+/** `StatusResponsePayload`, with times as .NET's `ToString("s") + "Z"` writes them (no fraction). */
+function statusPayload(status: InstanceStatus) {
+  const seconds = (iso: string) => `${iso.slice(0, 19)}Z`;
+  return {
+    name: status.name,
+    instanceId: status.instanceId,
+    runtimeStatus: status.runtimeStatus,
+    input: status.input,
+    customStatus: status.customStatus,
+    output: status.output,
+    createdTime: seconds(status.createdTime),
+    lastUpdatedTime: seconds(status.lastUpdatedTime),
+  };
+}
+
+/**
+ * The extension's HTTP API over the local backend, as a function of the request: what
+ * `HttpApiHandler.HandleRequestAsync` answers for start, status, list, terminate and purge.
+ */
+export function durableHttpAnswer(
+  backend: DurableBackend,
+  request: {
+    method: string;
+    resource: string | undefined;
+    a: string | undefined;
+    b: string | undefined;
+    query: URLSearchParams;
+    body: string;
+    base: string;
+  },
+): DurableHttpAnswer {
+  const { method, resource, a, b, query, body, base } = request;
+  try {
+    if (method === 'POST' && resource === 'orchestrators' && a) {
+      let input: unknown = null;
+      try {
+        input = body ? (JSON.parse(body) as unknown) : null;
+      } catch (err) {
+        return { status: 400, body: errorBody('Invalid JSON content', err as Error) };
       }
-      if (req.method === 'GET' && resource === 'instances' && a) {
-        this.touch(invocationId, a);
-        const status = this.backend.get(a);
-        return status ? send(200, status) : send(404);
-      }
-      if (req.method === 'GET' && resource === 'instances') return send(200, this.backend.list());
-      if (req.method === 'DELETE' && resource === 'instances' && !a) {
-        const q = url.searchParams;
-        const statuses = new Set((q.get('runtimeStatus') ?? 'Completed,Failed,Terminated').split(','));
-        const deleted = this.backend.purge(
-          new Date(q.get('createdTimeFrom') ?? 0),
-          new Date(q.get('createdTimeTo') ?? Date.now()),
-          statuses,
-        );
-        return deleted > 0 ? send(200, { instancesDeleted: deleted }) : send(404);
-      }
-      if (req.method === 'POST' && resource === 'instances' && a && b === 'terminate') {
-        this.backend.terminate(a, url.searchParams.get('reason') ?? 'terminated');
-        return send(202);
-      }
-      return send(501, { error: `the local host does not implement ${req.method} ${url.pathname}` });
-    } catch (err) {
-      if (err instanceof ConflictError) return send(409, { error: err.message });
-      if (err instanceof NotFoundError) return send(404, { error: err.message });
-      return send(500, { error: describeError(err) });
+      const status = backend.start(a, b, input);
+      const id = status.instanceId;
+      const statusQueryGetUri = `${base}instances/${encodeURIComponent(id)}`;
+      // `CreateCheckStatusResponse`: 202, Location = the status URL, the management URLs as body.
+      return {
+        status: 202,
+        touched: id,
+        headers: { location: statusQueryGetUri },
+        body: {
+          id,
+          statusQueryGetUri,
+          sendEventPostUri: `${statusQueryGetUri}/raiseEvent/{eventName}`,
+          terminatePostUri: `${statusQueryGetUri}/terminate?reason={text}`,
+          purgeHistoryDeleteUri: statusQueryGetUri,
+        },
+      };
     }
+    if (method === 'GET' && resource === 'instances' && a) {
+      const status = backend.get(a);
+      if (!status) return { status: 404, touched: a };
+      // Running or Pending: 202 with Location and "Retry-After: 5"; finished: 200.
+      if (!backend.isTerminal(status.runtimeStatus)) {
+        return {
+          status: 202,
+          touched: a,
+          body: statusPayload(status),
+          headers: { location: `${base}instances/${encodeURIComponent(a)}`, 'retry-after': '5' },
+        };
+      }
+      return { status: 200, touched: a, body: statusPayload(status) };
+    }
+    if (method === 'GET' && resource === 'instances')
+      return { status: 200, body: backend.list().map(statusPayload) };
+    if (method === 'DELETE' && resource === 'instances' && a) {
+      if (!backend.get(a)) return { status: 404 };
+      return { status: 200, body: { instancesDeleted: backend.purgeOne(a) } };
+    }
+    if (method === 'DELETE' && resource === 'instances') {
+      const from = query.get('createdTimeFrom');
+      if (!from || Number.isNaN(Date.parse(from)))
+        return { status: 400, body: "Please provide value for 'createdTimeFrom' parameter." };
+      const to = query.get('createdTimeTo');
+      const statuses = new Set(
+        (query.get('runtimeStatus') ?? 'Completed,Failed,Terminated').split(',').filter(Boolean),
+      );
+      const deleted = backend.purge(
+        new Date(from),
+        to && !Number.isNaN(Date.parse(to)) ? new Date(to) : new Date(),
+        statuses,
+      );
+      return deleted > 0 ? { status: 200, body: { instancesDeleted: deleted } } : { status: 404 };
+    }
+    if (method === 'POST' && resource === 'instances' && a && b === 'terminate') {
+      const status = backend.get(a);
+      if (!status) return { status: 404 };
+      if (backend.isTerminal(status.runtimeStatus)) return { status: 410 };
+      backend.terminate(a, query.get('reason') ?? '');
+      return { status: 202 };
+    }
+    return { status: 404 };
+  } catch (err) {
+    if (err instanceof UnknownOrchestratorError)
+      return { status: 400, body: errorBody('One or more of the arguments submitted is incorrect', err) };
+    // OrchestrationAlreadyExistsException (like any other) is no ArgumentException: the handler's
+    // last catch answers 500 with the exception in the body — not 409.
+    const error = err instanceof Error ? err : new Error(String(err));
+    return { status: 500, body: errorBody('Something went wrong while processing your request', error) };
   }
 }
 

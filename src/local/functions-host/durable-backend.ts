@@ -1,8 +1,5 @@
 import crypto from 'node:crypto';
-import azureFunctions from '@azure/functions';
 import type { Logger } from '../../log/index.js';
-
-const { InvocationContext } = azureFunctions;
 
 /** Durable Task history event types (the numbers the durable-functions SDK replays). */
 const Ev = {
@@ -25,18 +22,21 @@ type HistoryEvent = Record<string, unknown> & {
   Timestamp: Date;
 };
 
+/** The retry options the durable-functions SDK sends with `CallActivityWithRetry`. */
+export interface RetryOptions {
+  firstRetryIntervalInMilliseconds: number;
+  maxNumberOfAttempts: number;
+  backoffCoefficient?: number;
+  maxRetryIntervalInMilliseconds?: number;
+  retryTimeoutInMilliseconds?: number;
+}
+
 interface Action {
   actionType: number;
   functionName?: string;
   input?: unknown;
   fireAt?: Date | string;
-  retryOptions?: {
-    firstRetryIntervalInMilliseconds: number;
-    maxNumberOfAttempts: number;
-    backoffCoefficient?: number;
-    maxRetryIntervalInMilliseconds?: number;
-    retryTimeoutInMilliseconds?: number;
-  };
+  retryOptions?: RetryOptions;
 }
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated';
@@ -64,12 +64,35 @@ interface Instance {
   nextId: number;
 }
 
-type Handler = (...args: unknown[]) => unknown;
+/** What the Durable extension hands an orchestrator function (durable-functions `DurableOrchestrationBindingInfo`). */
+export interface OrchestrationBinding {
+  history: HistoryEvent[];
+  input: unknown;
+  instanceId: string;
+  isReplaying: boolean;
+  parentInstanceId: string | undefined;
+  upperSchemaVersion: number;
+}
+
+/** What an orchestrator function returns to the extension (durable-functions `OrchestratorState`). */
+export interface OrchestratorState {
+  isDone: boolean;
+  actions?: unknown[][];
+  output?: unknown;
+  error?: string;
+}
+
+/** Runs one orchestrator episode (in the host: one invocation through the library). */
+export type OrchestratorInvoker = (binding: OrchestrationBinding) => Promise<OrchestratorState>;
+/** Runs one activity attempt; rejects when the activity failed. */
+export type ActivityInvoker = (input: unknown, instanceId: string) => Promise<unknown>;
 
 export interface DurableBackendOptions {
-  orchestrators: Map<string, Handler>;
-  activities: Map<string, Handler>;
+  orchestrators: Map<string, OrchestratorInvoker>;
+  activities: Map<string, ActivityInvoker>;
   logger: Logger;
+  /** Orchestration time: the clock history timestamps and retry decisions read (tests pass their own). */
+  now?: () => number;
   maxConcurrentActivities?: number;
   /** How many finished instances to remember (so a second start with the same id is refused). */
   keepFinished?: number;
@@ -77,14 +100,20 @@ export interface DurableBackendOptions {
   onStatus?: (status: InstanceStatus) => void;
 }
 
-export class ConflictError extends Error {}
-export class NotFoundError extends Error {}
+/** DurableTask's `OrchestrationAlreadyExistsException`: a start with the id of a Running or Pending instance. */
+export class OrchestrationAlreadyExistsError extends Error {
+  readonly exceptionType = 'DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException';
+}
+/** The extension's `ArgumentException` for a start of a function that is not an orchestrator. */
+export class UnknownOrchestratorError extends Error {
+  readonly exceptionType = 'System.ArgumentException';
+}
 
 /**
  * A small Durable Task backend for the local host. It runs the orchestrator functions registered
  * with `df.app.orchestration` exactly as the Durable extension does: it hands them a history,
- * receives actions, runs the activities (with the SDK's RetryOptions semantics and real timers) and
- * replays the orchestrator with the new events until it completes.
+ * receives actions, runs the activities (retrying as DurableTask's RetryInterceptor does, with real
+ * timers) and replays the orchestrator with the new events until it completes.
  *
  * State is kept in memory. That is enough for the local loop because durability comes from
  * elsewhere: the queue message stays invisible until its orchestration finishes (a crash means
@@ -98,9 +127,12 @@ export class DurableBackend {
   private runningActivities = 0;
   private readonly activityWaiters: (() => void)[] = [];
 
+  private readonly now: () => number;
+
   constructor(options: DurableBackendOptions) {
     this.options = options;
     this.log = options.logger;
+    this.now = options.now ?? Date.now;
   }
 
   get(id: string): InstanceStatus | undefined {
@@ -111,16 +143,30 @@ export class DurableBackend {
     return [...this.instances.values()].map((i) => i.status);
   }
 
-  /** Starts an instance. A running one with the same id is a conflict; a finished one is replaced. */
+  /**
+   * Starts an instance, as the extension's `StartNewAsync` does with its default dedupe statuses: an
+   * unknown orchestrator is an argument error; a Running or Pending instance with the id refuses the
+   * start; a Completed, Failed or Terminated one is replaced.
+   */
   start(name: string, instanceId: string | undefined, input: unknown): InstanceStatus {
+    const orchestrator = this.options.orchestrators.get(name);
+    if (!orchestrator) {
+      const known = [...this.options.orchestrators.keys()];
+      throw new UnknownOrchestratorError(
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Additional info: ` +
+          (known.length > 0
+            ? `The following are the known orchestrator functions: '${known.join("', '")}'.`
+            : 'No orchestrator functions are currently registered!'),
+      );
+    }
     const id = instanceId ?? crypto.randomUUID().replace(/-/g, '');
     const existing = this.instances.get(id);
     if (existing && !terminal.has(existing.status.runtimeStatus)) {
-      throw new ConflictError(`an instance with id ${id} is ${existing.status.runtimeStatus}`);
+      throw new OrchestrationAlreadyExistsError(
+        `An Orchestration instance with the status ${existing.status.runtimeStatus} already exists.`,
+      );
     }
-    const orchestrator = this.options.orchestrators.get(name);
-    if (!orchestrator) throw new NotFoundError(`no orchestrator named ${name}`);
-    const now = new Date().toISOString();
+    const now = new Date(this.now()).toISOString();
     let finish = () => undefined as void;
     const done = new Promise<void>((resolve) => (finish = resolve));
     const instance: Instance = {
@@ -149,6 +195,14 @@ export class DurableBackend {
     return instance.status;
   }
 
+  /** Forgets one finished instance; returns how many were forgotten (0 or 1). */
+  purgeOne(id: string): number {
+    const instance = this.instances.get(id);
+    if (!instance || !terminal.has(instance.status.runtimeStatus)) return 0;
+    this.instances.delete(id);
+    return 1;
+  }
+
   /** Forgets finished instances created in [from, to] whose status is listed; returns how many. */
   purge(from: Date, to: Date, statuses: ReadonlySet<string>): number {
     let count = 0;
@@ -171,10 +225,10 @@ export class DurableBackend {
     return instance.status;
   }
 
+  /** Terminates a running instance; the caller has checked that it exists and is not finished. */
   terminate(id: string, reason: string): void {
     const instance = this.instances.get(id);
-    if (!instance) throw new NotFoundError(`no instance ${id}`);
-    if (terminal.has(instance.status.runtimeStatus)) return;
+    if (!instance || terminal.has(instance.status.runtimeStatus)) return;
     instance.terminated = true;
     this.setStatus(instance, 'Terminated', reason);
     instance.wake?.();
@@ -197,15 +251,15 @@ export class DurableBackend {
     instance.status = {
       ...instance.status,
       runtimeStatus: status,
-      lastUpdatedTime: new Date().toISOString(),
+      lastUpdatedTime: new Date(this.now()).toISOString(),
     };
     if (output !== undefined) instance.status.output = output;
     this.options.onStatus?.(instance.status);
     if (terminal.has(status)) instance.finish();
   }
 
-  private event(instance: Instance, type: number, fields: Record<string, unknown> = {}): HistoryEvent {
-    return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: new Date(), ...fields };
+  private event(_instance: Instance, type: number, fields: Record<string, unknown> = {}): HistoryEvent {
+    return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: new Date(this.now()), ...fields };
   }
 
   private deliverEvents(instance: Instance, events: HistoryEvent[]): void {
@@ -213,7 +267,7 @@ export class DurableBackend {
     instance.wake?.();
   }
 
-  private async run(instance: Instance, orchestrator: Handler): Promise<void> {
+  private async run(instance: Instance, orchestrator: OrchestratorInvoker): Promise<void> {
     const log = this.log.child({ instance: instance.status.instanceId, orchestrator: instance.status.name });
     instance.history.push(
       this.event(instance, Ev.OrchestratorStarted),
@@ -227,13 +281,22 @@ export class DurableBackend {
     try {
       for (;;) {
         if (instance.terminated) return;
-        const state = await this.invokeOrchestrator(instance, orchestrator);
+        const episodeTime = this.orchestrationTime(instance);
+        const state = await orchestrator({
+          history: instance.history,
+          input: instance.status.input,
+          instanceId: instance.status.instanceId,
+          isReplaying: false,
+          parentInstanceId: undefined,
+          upperSchemaVersion: 0,
+        });
+        if (state.error) throw new Error(state.error);
         if (state.isDone) {
           this.setStatus(instance, 'Completed', state.output ?? null);
           return;
         }
         const actions = (state.actions ?? []).flat() as Action[];
-        for (const action of actions.slice(handledActions)) this.schedule(instance, action, log);
+        for (const action of actions.slice(handledActions)) this.schedule(instance, action, episodeTime, log);
         handledActions = actions.length;
         await this.nextEvents(instance);
         if (instance.terminated) return;
@@ -246,6 +309,15 @@ export class DurableBackend {
     }
   }
 
+  /** The orchestration's current time: the timestamp of its latest OrchestratorStarted event (DTFx `CurrentUtcDateTime`). */
+  private orchestrationTime(instance: Instance): number {
+    for (let i = instance.history.length - 1; i >= 0; i--) {
+      const e = instance.history[i];
+      if (e?.EventType === Ev.OrchestratorStarted) return e.Timestamp.getTime();
+    }
+    return this.now();
+  }
+
   private nextEvents(instance: Instance): Promise<void> {
     if (instance.inbox.length > 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -256,48 +328,19 @@ export class DurableBackend {
     });
   }
 
-  private async invokeOrchestrator(
-    instance: Instance,
-    orchestrator: Handler,
-  ): Promise<{ isDone: boolean; actions?: unknown[][]; output?: unknown }> {
-    const context = new InvocationContext({
-      functionName: instance.status.name,
-      invocationId: crypto.randomUUID(),
-      options: {
-        trigger: { type: 'orchestrationTrigger', name: 'context' },
-        extraInputs: [],
-        extraOutputs: [],
-      },
-      logHandler: () => undefined,
-    });
-    const binding = {
-      history: instance.history,
-      input: instance.status.input,
-      instanceId: instance.status.instanceId,
-      isReplaying: false,
-      parentInstanceId: undefined,
-      upperSchemaVersion: 0,
-    };
-    return (await orchestrator(binding, context)) as {
-      isDone: boolean;
-      actions?: unknown[][];
-      output?: unknown;
-    };
-  }
-
-  private schedule(instance: Instance, action: Action, log: Logger): void {
+  private schedule(instance: Instance, action: Action, episodeTime: number, log: Logger): void {
     switch (action.actionType) {
       case Act.CallActivity:
-        void this.callActivity(instance, action, undefined, log);
+        void this.callActivity(instance, action, undefined, episodeTime, log);
         return;
       case Act.CallActivityWithRetry:
-        void this.callActivity(instance, action, action.retryOptions, log);
+        void this.callActivity(instance, action, action.retryOptions, episodeTime, log);
         return;
       case Act.CreateTimer: {
         const id = instance.nextId++;
-        const fireAt = new Date(action.fireAt ?? Date.now());
+        const fireAt = new Date(action.fireAt ?? this.now());
         instance.history.push(this.event(instance, Ev.TimerCreated, { EventId: id, FireAt: fireAt }));
-        this.timer(fireAt.getTime() - Date.now(), () =>
+        this.timer(fireAt.getTime() - this.now(), () =>
           this.deliverEvents(instance, [
             this.event(instance, Ev.TimerFired, { TimerId: id, FireAt: fireAt }),
           ]),
@@ -309,27 +352,23 @@ export class DurableBackend {
     }
   }
 
-  /** Runs an activity; with retry options, reproduces the extension's retry events (failure, timer, new attempt). */
+  /**
+   * Runs an activity; with retry options, as DurableTask's RetryInterceptor does: after each
+   * failure it decides, in orchestration time, between a timer and a new attempt, a last immediate
+   * timer, or stopping (see `nextRetry`). The history it leaves is the one the SDK replays.
+   */
   private async callActivity(
     instance: Instance,
     action: Action,
-    retry: Action['retryOptions'],
+    retry: RetryOptions | undefined,
+    firstAttempt: number,
     log: Logger,
   ): Promise<void> {
     const name = action.functionName ?? '';
-    const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
+    for (let retryCount = 0; ; retryCount++) {
       const id = instance.nextId++;
       instance.history.push(this.event(instance, Ev.TaskScheduled, { EventId: id, Name: name }));
-      const timedOut =
-        retry?.retryTimeoutInMilliseconds !== undefined &&
-        Date.now() - started > retry.retryTimeoutInMilliseconds;
-      const result = timedOut
-        ? {
-            ok: false as const,
-            error: new Error(`retry timeout of ${retry?.retryTimeoutInMilliseconds} ms exceeded`),
-          }
-        : await this.invokeActivity(name, action.input, instance.status.instanceId);
+      const result = await this.invokeActivity(name, action.input, instance.status.instanceId);
       if (instance.terminated) return;
       if (result.ok) {
         this.deliverEvents(instance, [
@@ -349,23 +388,30 @@ export class DurableBackend {
         this.deliverEvents(instance, [failed]);
         return;
       }
-      log.debug({ activity: name, attempt, err: result.error.message }, 'activity failed; will retry');
-      // The SDK counts attempts itself: after each failure it waits for a timer, then either gives up
-      // (attempts exhausted) or expects the next attempt. So a timer follows every failure.
+      const next = nextRetry(retry, retryCount, firstAttempt, this.now());
+      if (next.kind === 'stop') {
+        // DurableTask schedules no timer here, and durable-functions (3.x) then waits for one that
+        // never comes: the orchestration stays Running, as in Azure (durable-js issue 629).
+        log.error(
+          { activity: name, attempt: retryCount + 1 },
+          'activity failed after its retry timeout; Durable stops retrying without failing the orchestration',
+        );
+        this.deliverEvents(instance, [failed]);
+        return;
+      }
+      log.debug({ activity: name, attempt: retryCount + 1, err: result.error.message }, 'activity failed');
       const timerId = instance.nextId++;
-      const exhausted = attempt >= retry.maxNumberOfAttempts || timedOut;
-      const delay = exhausted ? 0 : retryDelay(retry, attempt);
-      const fireAt = new Date(Date.now() + delay);
+      const fireAt = new Date(this.now() + next.delayMs);
       this.deliverEvents(instance, [
         failed,
         this.event(instance, Ev.TimerCreated, { EventId: timerId, FireAt: fireAt }),
       ]);
-      await new Promise<void>((resolve) => this.timer(delay, resolve));
+      await new Promise<void>((resolve) => this.timer(next.delayMs, resolve));
       if (instance.terminated) return;
       this.deliverEvents(instance, [
         this.event(instance, Ev.TimerFired, { TimerId: timerId, FireAt: fireAt }),
       ]);
-      if (exhausted) return;
+      if (next.kind === 'last') return;
     }
   }
 
@@ -374,19 +420,12 @@ export class DurableBackend {
     input: unknown,
     instanceId: string,
   ): Promise<{ ok: true; value: unknown } | { ok: false; error: Error }> {
-    const handler = this.options.activities.get(name);
-    if (!handler) return { ok: false, error: new Error(`no activity named ${name}`) };
+    const invoke = this.options.activities.get(name);
+    if (!invoke) return { ok: false, error: new Error(`no activity named ${name}`) };
     await this.acquireActivitySlot();
     try {
-      const context = new InvocationContext({
-        functionName: name,
-        invocationId: crypto.randomUUID(),
-        options: { trigger: { type: 'activityTrigger', name: 'input' }, extraInputs: [], extraOutputs: [] },
-        triggerMetadata: { instanceId },
-        logHandler: () => undefined,
-      });
-      // Inputs cross a process boundary in Azure (JSON); do the same so activities see the same values.
-      const value = await handler(typeof input === 'string' ? JSON.parse(input) : clone(input), context);
+      // The SDK hands the input over as JSON text; the extension passes it on as a JSON value.
+      const value = await invoke(typeof input === 'string' ? JSON.parse(input) : clone(input), instanceId);
       return { ok: true, value: clone(value) };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
@@ -395,11 +434,15 @@ export class DurableBackend {
     }
   }
 
-  private async acquireActivitySlot(): Promise<void> {
+  private acquireActivitySlot(): Promise<void> {
     const max = this.options.maxConcurrentActivities ?? 20;
-    while (this.runningActivities >= max)
-      await new Promise<void>((resolve) => this.activityWaiters.push(resolve));
-    this.runningActivities++;
+    if (this.runningActivities < max) {
+      this.runningActivities++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => this.activityWaiters.push(resolve)).then(() =>
+      this.acquireActivitySlot(),
+    );
   }
 
   private releaseActivitySlot(): void {
@@ -413,14 +456,36 @@ export class DurableBackend {
   }
 }
 
-/** Durable's retry schedule: first interval × coefficient^(attempt-1), capped at the max interval. */
-export function retryDelay(retry: NonNullable<Action['retryOptions']>, attempt: number): number {
-  const raw = retry.firstRetryIntervalInMilliseconds * Math.pow(retry.backoffCoefficient ?? 1, attempt - 1);
-  const cap =
-    retry.maxRetryIntervalInMilliseconds && retry.maxRetryIntervalInMilliseconds > 0
-      ? retry.maxRetryIntervalInMilliseconds
-      : Infinity;
-  return Math.min(raw, cap);
+/** The extension's default cap between attempts when the SDK sends none (`RetryOptions.DefaultMaxRetryinterval`). */
+export const defaultMaxRetryIntervalMs = 6 * 24 * 3600 * 1000;
+
+/**
+ * What DurableTask does after the failure of attempt `retryCount + 1` (0-based `retryCount`),
+ * as `RetryInterceptor.Invoke` and `ComputeNextDelay` (Azure/durabletask
+ * `src/DurableTask.Core/RetryInterceptor.cs`) decide it, in orchestration time:
+ * - the attempts are used up → `last`: one timer that fires at once ("dummy timer for
+ *   back-compat"), then the failure stands;
+ * - the retry timeout, counted from the orchestration time the call was first made, has passed
+ *   (`now >= firstAttempt + timeout`), or the delay comes out as zero → `stop`: no timer;
+ * - else → `retry` after `first × coefficient^retryCount`, or the max interval when that is not
+ *   smaller.
+ * Defaults: coefficient 1 (DurableTask.Core `RetryOptions`), max interval 6 days (the extension's
+ * `RetryOptions`), no timeout.
+ */
+export function nextRetry(
+  options: RetryOptions,
+  retryCount: number,
+  firstAttempt: number,
+  now: number,
+): { kind: 'retry'; delayMs: number } | { kind: 'last'; delayMs: 0 } | { kind: 'stop' } {
+  if (retryCount + 1 >= options.maxNumberOfAttempts) return { kind: 'last', delayMs: 0 };
+  const timeout = options.retryTimeoutInMilliseconds;
+  if (timeout !== undefined && now >= firstAttempt + timeout) return { kind: 'stop' };
+  const raw =
+    options.firstRetryIntervalInMilliseconds * Math.pow(options.backoffCoefficient ?? 1, retryCount);
+  const cap = options.maxRetryIntervalInMilliseconds ?? defaultMaxRetryIntervalMs;
+  const delayMs = raw < cap ? raw : cap;
+  return delayMs > 0 ? { kind: 'retry', delayMs } : { kind: 'stop' };
 }
 
 function clone(value: unknown): unknown {

@@ -18,13 +18,29 @@ import {
   type RegisteredFunction,
 } from './core-api.js';
 import { DurableApi } from './durable-api.js';
-import { DurableBackend } from './durable-backend.js';
+import {
+  DurableBackend,
+  type ActivityInvoker,
+  type OrchestratorInvoker,
+  type OrchestratorState,
+} from './durable-backend.js';
+import {
+  fromRpc,
+  invokeThroughLibrary,
+  toRpc,
+  type InvocationData,
+  type RpcHttpCookie,
+  type RpcHttpData,
+  type RpcInvocationResponse,
+  type RpcParameterBinding,
+  type RpcTypedData,
+} from './rpc-invocation.js';
 import { InstanceTable } from './instance-table.js';
 import { instancesTableName, taskHubName } from '../../orchestration/task-hub.js';
 import { createStorageClients } from '../../storage/index.js';
 import { Ncrontab } from './ncrontab.js';
 
-const { InvocationContext, HttpRequest } = azureFunctions;
+const { HttpRequest } = azureFunctions;
 
 export interface HostOptions {
   /** Directory of the compiled functions (every `*.js` in it is loaded, like package.json `main`). */
@@ -42,16 +58,6 @@ export interface HostOptions {
   /** Overrides host.json's `visibilityTimeout`: the wait before a failed queue message is tried again. */
   queueRetrySeconds?: number;
 }
-
-/** What the handler of an HTTP trigger returns (`HttpResponseInit` of @azure/functions). */
-interface HttpAnswer {
-  status?: number;
-  jsonBody?: unknown;
-  body?: unknown;
-  headers?: Record<string, string> | Headers | [string, string][];
-  cookies?: Cookie[];
-}
-type Cookie = NonNullable<azureFunctions.HttpResponseInit['cookies']>[number];
 
 interface QueueSettings {
   batchSize: number;
@@ -96,12 +102,26 @@ export class LocalFunctionsHost {
     this.functionKey = options.functionKey ?? crypto.randomBytes(24).toString('base64url');
     const limit = Number(options.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
     this.requestLimit = Number.isSafeInteger(limit) && limit > 0 ? limit : defaultRequestLimit;
-    const orchestrators = new Map<string, RegisteredFunction['handler']>();
-    const activities = new Map<string, RegisteredFunction['handler']>();
+    const orchestrators = new Map<string, OrchestratorInvoker>();
+    const activities = new Map<string, ActivityInvoker>();
     for (const fn of functions) {
-      const type = triggerOf(fn).type;
-      if (type === 'orchestrationTrigger') orchestrators.set(fn.name, fn.handler);
-      if (type === 'activityTrigger') activities.set(fn.name, fn.handler);
+      const trigger = triggerOf(fn);
+      // The Durable extension hands an orchestrator its context as JSON text and reads back the
+      // SDK's OrchestratorState from the return value; an activity gets its input as a JSON value.
+      if (trigger.type === 'orchestrationTrigger')
+        orchestrators.set(fn.name, async (binding) => {
+          const response = await this.invoke(fn, [
+            { name: trigger.name, data: { string: JSON.stringify(binding) } },
+          ]);
+          return fromRpc(response.returnValue) as OrchestratorState;
+        });
+      if (trigger.type === 'activityTrigger')
+        activities.set(fn.name, async (input, instanceId) => {
+          const response = await this.invoke(fn, [{ name: trigger.name, data: toRpc(input) }], {
+            triggerMetadata: { instanceId: { string: instanceId } },
+          });
+          return fromRpc(response.returnValue);
+        });
     }
     this.functions = functions;
     const storage = options.env.AzureWebJobsStorage;
@@ -117,7 +137,7 @@ export class LocalFunctionsHost {
       logger: this.log,
       onStatus: (status) => this.instanceTable?.record(status),
     });
-    this.api = new DurableApi(this.backend);
+    this.api = new DurableApi(this.backend, undefined, hubName);
   }
 
   readonly functions: RegisteredFunction[];
@@ -198,31 +218,32 @@ export class LocalFunctionsHost {
     return value;
   }
 
-  private context(
+  /**
+   * One invocation through the library's own programming model: the trigger's value and the extra
+   * inputs the host provides (durable clients) go in as RPC data, as the Functions host sends them.
+   */
+  private invoke(
     fn: RegisteredFunction,
-    triggerMetadata: Record<string, unknown>,
-  ): InstanceType<typeof InvocationContext> {
-    const invocationId = crypto.randomUUID();
-    const trigger = triggerOf(fn);
-    const extraInputs = Object.entries(fn.bindings)
-      .filter(([, b]) => b.direction === 'in' && !/trigger$/i.test(b.type))
-      .map(([name, b]) => ({ ...b, name }));
-    const context = new InvocationContext({
+    triggerInput: RpcParameterBinding[],
+    extra: Omit<InvocationData, 'inputData'> = {},
+  ): Promise<RpcInvocationResponse> {
+    const invocationId = extra.invocationId ?? crypto.randomUUID();
+    const inputData = [...triggerInput];
+    for (const [name, binding] of Object.entries(fn.bindings)) {
+      if (binding.direction !== 'in' || /trigger$/i.test(binding.type)) continue;
+      if (binding.type === 'durableClient' || binding.type === 'orchestrationClient')
+        inputData.push({ name, data: { string: JSON.stringify(this.api.clientData(invocationId)) } });
+      else throw new Error(`${fn.name}: input bindings of type ${binding.type} are not served here`);
+    }
+    return invokeThroughLibrary(fn, {
+      ...extra,
       invocationId,
-      functionName: fn.name,
-      triggerMetadata,
-      options: { trigger: { ...trigger }, extraInputs, extraOutputs: [] },
-      logHandler: (level, ...args) => {
+      inputData,
+      log: (level, category, message) => {
         if (level === 'error' || level === 'warning')
-          this.log.warn({ fn: fn.name, invocationId }, args.map(String).join(' '));
+          this.log.warn({ fn: fn.name, invocationId, category }, message);
       },
     });
-    for (const input of extraInputs) {
-      if (input.type === 'durableClient' || input.type === 'orchestrationClient') {
-        context.extraInputs.set(input.name, this.api.clientData(invocationId));
-      }
-    }
-    return context;
   }
 
   private track(p: Promise<void>): void {
@@ -290,6 +311,7 @@ export class LocalFunctionsHost {
     remove: (id: string, popReceipt: string) => Promise<void>,
   ): Promise<void> {
     let popReceipt = m.popReceipt;
+    const trigger = triggerOf(fn);
     const log = this.log.child({ fn: fn.name, queueMessage: m.messageId });
     try {
       if (m.dequeueCount > this.queue.maxDequeueCount) {
@@ -303,11 +325,7 @@ export class LocalFunctionsHost {
         this.queue.messageEncoding === 'base64'
           ? Buffer.from(m.messageText, 'base64').toString('utf8')
           : m.messageText;
-      const context = this.context(fn, {
-        id: m.messageId,
-        dequeueCount: m.dequeueCount,
-        insertionTime: m.insertedOn,
-      });
+      const invocationId = crypto.randomUUID();
       // Like the Functions host, the message stays invisible while the function runs: its lease is
       // renewed every half lease, so only a dead process lets it reappear.
       const lease = this.lease();
@@ -324,7 +342,10 @@ export class LocalFunctionsHost {
         (lease * 1000) / 2,
       );
       try {
-        await fn.handler(parseJson(text), context);
+        await this.invoke(fn, [{ name: trigger.name, data: { string: text } }], {
+          invocationId,
+          triggerMetadata: queueTriggerMetadata(m, popReceipt, text),
+        });
       } catch (err) {
         log.warn(
           { err: describeError(err), dequeueCount: m.dequeueCount },
@@ -339,7 +360,7 @@ export class LocalFunctionsHost {
         await renewing;
       }
       // Keep the message (invisible) until every orchestration it started has finished.
-      for (const id of this.api.takeTouched(context.invocationId)) {
+      for (const id of this.api.takeTouched(invocationId)) {
         for (;;) {
           const done = await Promise.race([
             this.backend.waitFor(id).then(() => true),
@@ -362,14 +383,15 @@ export class LocalFunctionsHost {
     return this.options.queueLeaseSeconds ?? Math.max(60, this.queue.visibilityTimeoutSec);
   }
 
-  private scheduleTimer(fn: RegisteredFunction, trigger: BindingMetadata): void {
+  private scheduleTimer(fn: RegisteredFunction, trigger: BindingMetadata & { name: string }): void {
     const schedule = new Ncrontab(String(trigger.schedule));
     const arm = () => {
       if (this.stopped) return;
       const next = schedule.next(new Date());
       const t = setTimeout(() => {
-        const context = this.context(fn, {});
-        const p = Promise.resolve(fn.handler({ isPastDue: false, scheduleStatus: {} }, context)).then(
+        // The host serialises its TimerInfo (PascalCase); the library camel-cases it for the handler.
+        const timerInfo = { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false };
+        const p = this.invoke(fn, [{ name: trigger.name, data: { json: JSON.stringify(timerInfo) } }]).then(
           () => undefined,
           (err: unknown) => this.log.warn({ fn: fn.name, err: describeError(err) }, 'timer function failed'),
         );
@@ -442,19 +464,18 @@ export class LocalFunctionsHost {
           });
         };
         try {
-          const out = (await route.fn.handler(request, this.context(route.fn, {}))) as HttpAnswer | undefined;
+          // The library builds the context; the request is the one object the host makes itself,
+          // so that its body streams (docs/architecture.md, "What the in-process host does not reproduce").
+          const response = await this.invoke(route.fn, [], {
+            adjustInputs: (inputs) => [request, ...inputs],
+          });
           if (body?.tooLarge()) return finish(413, {}, '');
-          const answerHeaders: Record<string, string | string[]> = Object.fromEntries(
-            new Headers(out?.headers ?? {}).entries(),
-          );
-          let text: string | Buffer = '';
-          if (out?.jsonBody !== undefined) {
-            text = JSON.stringify(out.jsonBody);
-            answerHeaders['content-type'] ??= 'application/json';
-          } else if (typeof out?.body === 'string' || Buffer.isBuffer(out?.body)) text = out.body;
-          else if (out?.body instanceof Uint8Array) text = Buffer.from(out.body);
+          const out = httpOutput(route.fn, response);
+          const answerHeaders: Record<string, string | string[]> = { ...(out?.headers ?? {}) };
           if (out?.cookies?.length) answerHeaders['set-cookie'] = out.cookies.map(serializeCookie);
-          finish(out?.status ?? 200, answerHeaders, text);
+          const bytes = out?.body ? fromRpc(out.body) : undefined;
+          const text = Buffer.isBuffer(bytes) ? bytes : typeof bytes === 'string' ? bytes : '';
+          finish(out?.statusCode ? Number(out.statusCode) : 200, answerHeaders, text);
         } catch (err) {
           if (body?.tooLarge()) return finish(413, {}, '');
           this.log.warn({ fn: route.fn.name, err: describeError(err) }, 'http function failed');
@@ -539,29 +560,59 @@ export function routePattern(prefix: string, template: string): { pattern: RegEx
   return { pattern: new RegExp(`^/${source}/?$`, 'i'), names };
 }
 
-function serializeCookie(cookie: Cookie): string {
-  const parts = [`${cookie.name}=${cookie.value}`];
-  if (cookie.path) parts.push(`Path=${cookie.path}`);
-  if (cookie.domain) parts.push(`Domain=${cookie.domain}`);
-  if (cookie.maxAge !== undefined) parts.push(`Max-Age=${cookie.maxAge}`);
-  if (cookie.expires) parts.push(`Expires=${new Date(cookie.expires).toUTCString()}`);
-  if (cookie.httpOnly) parts.push('HttpOnly');
-  if (cookie.secure) parts.push('Secure');
-  if (cookie.sameSite) parts.push(`SameSite=${cookie.sameSite}`);
+/** The HTTP answer of an invocation: its `$return` http binding, else its first http output binding. */
+function httpOutput(fn: RegisteredFunction, response: RpcInvocationResponse): RpcHttpData | undefined {
+  if (response.returnValue?.http) return response.returnValue.http;
+  for (const output of response.outputData ?? []) {
+    if (fn.bindings[output.name]?.type.toLowerCase() === 'http' && output.data.http) return output.data.http;
+  }
+  return undefined;
+}
+
+/** A cookie as the library puts it on the wire (`toRpcHttpCookie`), written as a Set-Cookie value. */
+function serializeCookie(cookie: RpcHttpCookie): string {
+  const parts = [`${cookie.name ?? ''}=${cookie.value ?? ''}`];
+  if (cookie.path?.value) parts.push(`Path=${cookie.path.value}`);
+  if (cookie.domain?.value) parts.push(`Domain=${cookie.domain.value}`);
+  if (cookie.maxAge?.value !== undefined && cookie.maxAge.value !== null)
+    parts.push(`Max-Age=${cookie.maxAge.value}`);
+  const seconds = cookie.expires?.value?.seconds;
+  if (seconds !== undefined && seconds !== null)
+    parts.push(`Expires=${new Date(seconds * 1000).toUTCString()}`);
+  if (cookie.httpOnly?.value) parts.push('HttpOnly');
+  if (cookie.secure?.value) parts.push('Secure');
+  const sameSite = { lax: 'Lax', strict: 'Strict', explicitNone: 'None', none: undefined }[
+    cookie.sameSite ?? 'none'
+  ];
+  if (sameSite) parts.push(`SameSite=${sameSite}`);
   return parts.join('; ');
+}
+
+/**
+ * A queue message's binding data as the Storage Queues extension provides it (QueueTriggerBindingData:
+ * Id, DequeueCount, InsertionTime, ExpirationTime, NextVisibleTime, PopReceipt, QueueTrigger);
+ * the library camel-cases the names for `context.triggerMetadata`.
+ */
+export function queueTriggerMetadata(
+  m: { messageId: string; dequeueCount: number; insertedOn?: Date; expiresOn?: Date; nextVisibleOn?: Date },
+  popReceipt: string,
+  text: string,
+): Record<string, RpcTypedData> {
+  const metadata: Record<string, RpcTypedData> = {
+    Id: toRpc(m.messageId),
+    DequeueCount: toRpc(m.dequeueCount),
+    PopReceipt: toRpc(popReceipt),
+    QueueTrigger: toRpc(text),
+  };
+  if (m.insertedOn) metadata.InsertionTime = toRpc(m.insertedOn.toISOString());
+  if (m.expiresOn) metadata.ExpirationTime = toRpc(m.expiresOn.toISOString());
+  if (m.nextVisibleOn) metadata.NextVisibleTime = toRpc(m.nextVisibleOn.toISOString());
+  return metadata;
 }
 
 /** A binding option as text (options arrive untyped from the registration metadata). */
 function str(value: unknown, fallback: string): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : fallback;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /** "hh:mm:ss" (or "d.hh:mm:ss") → milliseconds. */
