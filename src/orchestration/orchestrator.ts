@@ -19,16 +19,20 @@ const defaultRetry: MessagePolicy['retry'] = {
   giveUpAfterHours: 48,
 };
 
-/** The one recipe for Durable retries: exponential from `firstMs`, capped, optionally time-boxed. */
+/**
+ * The one recipe for Durable retries: exponential from `firstMs`, capped, bounded by the attempt
+ * count only. No `retryTimeoutInMilliseconds`: when a failure comes after that timeout, DurableTask's
+ * RetryInterceptor schedules no timer and durable-functions 3.x waits for one for ever
+ * (Azure/azure-functions-durable-js#629), so the message would stay "Running" with no DSN.
+ */
 export function retryOptions(
   firstMs: number,
   attempts: number,
-  limits: { capMs?: number; timeoutMs?: number } = {},
+  limits: { capMs?: number } = {},
 ): df.RetryOptions {
   const options = new df.RetryOptions(Math.max(1, Math.round(firstMs)), attempts);
   options.backoffCoefficient = 2;
   if (limits.capMs !== undefined) options.maxRetryIntervalInMilliseconds = Math.round(limits.capMs);
-  if (limits.timeoutMs !== undefined) options.retryTimeoutInMilliseconds = Math.round(limits.timeoutMs);
   return options;
 }
 
@@ -49,7 +53,8 @@ export function deliveryRetry(policy: MessagePolicy | undefined): df.RetryOption
     waited += wait;
     wait = Math.min(wait * 2, cap);
   }
-  return retryOptions(first, attempts, { capMs: cap, timeoutMs: giveUp });
+  // The give-up time is kept by the attempt count alone (see retryOptions).
+  return retryOptions(first, attempts, { capMs: cap });
 }
 
 /** The direct path's signing decision when it ran over budget for a tenant that may not go unsigned. */

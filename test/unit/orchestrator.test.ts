@@ -120,7 +120,17 @@ describe('processMessage orchestrator', () => {
     assert.equal(deliver?.retryOptions?.firstRetryIntervalInMilliseconds, 30_000);
     assert.equal(deliver?.retryOptions?.backoffCoefficient, 2);
     assert.equal(deliver?.retryOptions?.maxRetryIntervalInMilliseconds, 3_600_000);
-    assert.equal(deliver?.retryOptions?.retryTimeoutInMilliseconds, 48 * 3_600_000);
+    // The give-up time is kept by the attempt count: the waits before the last attempt reach 48 h,
+    // one attempt fewer would not. No retry timeout (it can strand an orchestration; see retryOptions).
+    assert.equal(deliver?.retryOptions?.retryTimeoutInMilliseconds, undefined);
+    const attempts = deliver?.retryOptions?.maxNumberOfAttempts ?? 0;
+    const waited = (retries: number) => {
+      let total = 0;
+      for (let i = 0, wait = 30_000; i < retries; i++, wait = Math.min(wait * 2, 3_600_000)) total += wait;
+      return total;
+    };
+    assert.ok(waited(attempts - 1) >= 48 * 3_600_000, `${attempts} attempts reach 48 h`);
+    assert.ok(waited(attempts - 2) < 48 * 3_600_000, `${attempts - 1} attempts would not`);
     assert.equal(state.isDone, false, 'waits for the delivery');
   });
 
