@@ -12,7 +12,7 @@ const scanLimit = 5000;
  * trace's last hour. Written here because `sigrelay status` (src/status) does not exist on main yet.
  */
 export async function collectHealth(
-  rt: Pick<Runtime, 'storage' | 'state' | 'trace' | 'deadLetters'>,
+  rt: Pick<Runtime, 'storage' | 'deliveryState' | 'trace' | 'deadLetters'>,
   config: () => Promise<ConfigStatus>,
 ): Promise<Health> {
   const now = Date.now();
@@ -30,7 +30,7 @@ export async function collectHealth(
     const at = blob.properties.lastModified?.getTime() ?? now;
     oldest = Math.min(oldest, at);
     // The direct path finishes in seconds; a stored message with delivery attempts behind it is being retried.
-    const progress = await rt.state.get(blob.name);
+    const progress = await rt.deliveryState.get(blob.name);
     if (now - at > 30_000 && (progress?.attempts ?? 0) > 0) inRetry++;
     if (retriedAfterPermanentReply(progress)) afterPermanent++;
   }

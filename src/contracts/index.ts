@@ -17,7 +17,7 @@ export {
   type DeleteInput,
   type DeliverInput,
   type DeliverResult,
-  type DeliveryProgress,
+  type DeliveryState,
   type FirstAttempt,
   type HandoverReason,
   type MessagePolicy,
@@ -26,6 +26,6 @@ export {
   type ProcessResult,
   type SignInput,
   type SigningAction,
-  type SigningSummary,
-  type SignOutcome,
+  type SigningResult,
+  type SignActivityResult,
 } from './processing.js';

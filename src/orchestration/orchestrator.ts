@@ -7,11 +7,11 @@ import {
   type MessagePolicy,
   type ProcessInput,
   type ProcessResult,
-  type SignOutcome,
+  type SignActivityResult,
 } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
-import { mayDeliverUnsigned } from '../processing/policy.js';
-import { isOverBudget } from '../processing/signing-pool.js';
+import { mayDeliverUnsigned } from '../message/index.js';
+import { isOverBudget } from '../processing/index.js';
 
 const defaultRetry: MessagePolicy['retry'] = {
   firstIntervalSeconds: 30,
@@ -53,7 +53,7 @@ export function deliveryRetry(policy: MessagePolicy | undefined): df.RetryOption
 }
 
 /** The direct path's signing decision when it ran over budget for a tenant that may not go unsigned. */
-function overBudgetOnDirectPath(input: ProcessInput): SignOutcome | undefined {
+function overBudgetOnDirectPath(input: ProcessInput): SignActivityResult | undefined {
   const first = input.firstAttempt?.signing;
   if (input.reason !== 'sign-failed' || !first || !isOverBudget(first.reason)) return undefined;
   if (mayDeliverUnsigned(input.policy)) return undefined;
@@ -63,12 +63,12 @@ function overBudgetOnDirectPath(input: ProcessInput): SignOutcome | undefined {
 function* signActivity(
   context: OrchestrationContext,
   input: ProcessInput,
-): Generator<df.Task, SignOutcome, unknown> {
+): Generator<df.Task, SignActivityResult, unknown> {
   try {
     return (yield context.df.callActivityWithRetry(activityNames.sign, signRetry(), {
       id: input.id,
       traced: input.reason !== 'orphan' && input.reason !== 'redelivered',
-    })) as SignOutcome;
+    })) as SignActivityResult;
   } catch (err) {
     // Storage kept failing while signing: the message stays; whether it may go out unsigned is
     // the tenant's call, and an unknown policy counts as fail-closed.

@@ -10,7 +10,7 @@ import { describeError } from '../errors/index.js';
 import { explainReply } from '../exchange/replies.js';
 import {
   DeadLetters,
-  DeliveryState,
+  DeliveryStateTable,
   isNotFound,
   MessageStore,
   names,
@@ -130,7 +130,7 @@ const permanentScanLimit = 5000;
 
 async function afterPermanentReply(
   storage: StorageClients,
-  state: DeliveryState,
+  state: DeliveryStateTable,
 ): Promise<ServiceStatus['retrying']['afterPermanentReply']> {
   const found: ServiceStatus['retrying']['afterPermanentReply'] = [];
   let scanned = 0;
@@ -148,7 +148,7 @@ const reasonsReadLimit = 500;
 
 async function retrying(
   instances: TableClient,
-  state: DeliveryState,
+  state: DeliveryStateTable,
 ): Promise<Omit<ServiceStatus['retrying'], 'afterPermanentReply'>> {
   let count = 0;
   let oldest: number | undefined;
@@ -175,7 +175,7 @@ async function retrying(
 }
 
 /** Groups retrying messages by what the endpoint last answered, most common first. */
-async function reasons(ids: readonly string[], state: DeliveryState): Promise<RetryReason[]> {
+async function reasons(ids: readonly string[], state: DeliveryStateTable): Promise<RetryReason[]> {
   const groups = new Map<string, RetryReason>();
   for (const id of ids) {
     const last = (await state.get(id))?.lastResponse;
@@ -260,7 +260,7 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
   const now = (sources.now ?? Date.now)();
   const { storage } = sources;
   const poison = (name: string) => depth(storage.queues.getQueueClient(`${name}-poison`));
-  const state = new DeliveryState(storage.table(names.stateTable));
+  const state = new DeliveryStateTable(storage.table(names.stateTable));
   const deadLetters = new DeadLetters(storage, new MessageStore(storage), state);
   const [inboundDepth, inboundPoison, backlog, sentDepth, sentPoison, retries, permanent, dead, config] =
     await Promise.all([

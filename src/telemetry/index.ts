@@ -27,5 +27,4 @@ export {
   type DeliveryPath,
   type RefusalPhase,
   type SentItemsEvent,
-  type SigningAction,
 } from './names.js';

@@ -6,7 +6,7 @@ import { DirectoryFiles } from '../../src/content/index.js';
 import { collectStatus, formatStatus, needsAttention } from '../../src/status/index.js';
 import {
   DeadLetters,
-  DeliveryState,
+  DeliveryStateTable,
   MessageStore,
   names,
   type StorageClients,
@@ -22,11 +22,11 @@ import { startStorage } from '../helpers/front-harness.js';
 describe('a message retried after a permanent reply is visible', { timeout: 60_000 }, () => {
   let storage: StorageClients;
   let dispose: () => Promise<void>;
-  let state: DeliveryState;
+  let state: DeliveryStateTable;
 
   before(async () => {
     ({ storage, dispose } = await startStorage());
-    state = new DeliveryState(storage.table(names.stateTable));
+    state = new DeliveryStateTable(storage.table(names.stateTable));
     await storage.table(names.stateTable).createTable();
     const store = storage.inbound;
     for (const id of ['stuck-on-501', 'deferred-on-451', 'first-attempt-pending']) {
@@ -74,7 +74,7 @@ describe('a message retried after a permanent reply is visible', { timeout: 60_0
     const health = await collectHealth(
       {
         storage,
-        state,
+        deliveryState: state,
         trace: new MessageTrace(storage.table),
         deadLetters: new DeadLetters(storage, new MessageStore(storage), state),
       },

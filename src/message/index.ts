@@ -1,0 +1,34 @@
+/**
+ * One message's lifecycle in the functions app: the steps (open, sign, deliver to the recipients
+ * still owed, finish: delete, stage Sent Items, dead-letter with a DSN), each a plain function over
+ * the runtime returning its outcome and the trace events it produced; the recorder that writes
+ * those events; and the direct path that runs the steps once. The orchestration's activities wrap
+ * the same steps.
+ */
+export {
+  DirectPath,
+  afterAttempt,
+  type AfterAttempt,
+  type DirectResult,
+  type Handover,
+} from './direct-path.js';
+export {
+  deliverAttempt,
+  deliverOwed,
+  markDelivered,
+  type AttemptRequest,
+  type OwedOutcome,
+} from './deliver.js';
+export { attemptEvent, receivedEvent, signingEvent } from './events.js';
+export { deadLetter, deleteStored, finishDelivered, notifySender, type NotifyOutcome } from './finish.js';
+export { openMessage, type OpenedMessage } from './open.js';
+export { mayDeliverUnsigned, policyOf } from './policy.js';
+export { recordTrace, recorded, type Step } from './recorder.js';
+export {
+  openSignedCopy,
+  stageSentItems,
+  type DeliveredMessage,
+  type OpenedCopy,
+  type StageOutcome,
+} from './sent-items.js';
+export { returnHeaders, signMessage, signStored, type SignStepOutcome } from './sign.js';
