@@ -17,8 +17,11 @@ export const activityNames = {
   deadLetter: 'deadLetterMessage',
 } as const;
 
-/** The tenant policy the orchestration needs. It travels in the orchestration input. */
-export interface MessagePolicy {
+/**
+ * The tenant's failure policy: what becomes of a message after a signing or delivery failure. It
+ * travels in the orchestration input. (Who may send at all is the front's `Admission`.)
+ */
+export interface FailurePolicy {
   signingFailure: 'fail-open' | 'fail-closed';
   permanentFailure: 'dsn' | 'alert';
   retry: { firstIntervalSeconds: number; maxIntervalSeconds: number; giveUpAfterHours: number };
@@ -67,7 +70,7 @@ export interface ProcessInput {
   tenantId?: string;
   sender?: string;
   /** Known when the direct path could resolve the tenant; else the orchestration asks for it. */
-  policy?: MessagePolicy;
+  policy?: FailurePolicy;
   firstAttempt?: FirstAttempt;
 }
 
@@ -91,7 +94,7 @@ export interface SignActivityResult {
   sender?: string;
   /** The recipient list is stored beside the message (`envelopes/<id>.json`). */
   envelopeBlob?: boolean;
-  policy?: MessagePolicy;
+  policy?: FailurePolicy;
   /** The Message-ID header of a signed message: the Sent Items update finds the original by it. */
   internetMessageId?: string;
 }

@@ -9,7 +9,7 @@ import type { TraceEvent } from '../trace/index.js';
 import { deliverAttempt, markDelivered } from './deliver.js';
 import { deleteStored } from './finish.js';
 import { openMessage } from './open.js';
-import { mayDeliverUnsigned, policyOf } from './policy.js';
+import { mayDeliverUnsigned, failurePolicyOf } from './failure-policy.js';
 import { recordTrace } from './recorder.js';
 import { openSignedCopy, stageSentItems, type StageOutcome } from './sent-items.js';
 import { signMessage } from './sign.js';
@@ -86,7 +86,7 @@ export class DirectPath {
       const input = { id, reason: 'temporary-failure' as const, tenantId: meta.tenantId, sender };
       return this.handOver(handover, input, log, events);
     }
-    const policy = policyOf(tenant);
+    const policy = failurePolicyOf(tenant);
     const base = { id, tenantId: meta.tenantId, sender, policy };
 
     // A large message is signed into `signed/<id>` and streamed from there: memory stays bounded.
@@ -197,7 +197,7 @@ export class DirectPath {
       reason: 'redelivered',
       tenantId: meta.tenantId,
       sender: meta.envelope.mailFrom,
-      ...(tenant ? { policy: policyOf(tenant) } : {}),
+      ...(tenant ? { policy: failurePolicyOf(tenant) } : {}),
     };
     return this.handOver(handover, input, log, []);
   }

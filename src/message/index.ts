@@ -22,7 +22,7 @@ export {
 export { attemptEvent, receivedEvent, signingEvent } from './events.js';
 export { deadLetter, deleteStored, finishDelivered, notifySender, type NotifyOutcome } from './finish.js';
 export { openMessage, type OpenedMessage } from './open.js';
-export { mayDeliverUnsigned, policyOf } from './policy.js';
+export { mayDeliverUnsigned, failurePolicyOf } from './failure-policy.js';
 export { recordTrace, recorded, type Step } from './recorder.js';
 export {
   openSignedCopy,

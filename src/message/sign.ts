@@ -10,7 +10,7 @@ import type { MessageMeta, MessageStore } from '../storage/index.js';
 import { telemetry } from '../telemetry/index.js';
 import { signingEvent } from './events.js';
 import { openMessage, type OpenedMessage } from './open.js';
-import { policyOf } from './policy.js';
+import { failurePolicyOf } from './failure-policy.js';
 import type { Step } from './recorder.js';
 
 /** What the sign step hands on: the result and, when signed, where the signed message is. */
@@ -172,7 +172,7 @@ export async function signStored(rt: Runtime, input: SignInput): Promise<Step<Si
       tenantId: meta.tenantId,
       sender: meta.envelope.mailFrom,
       envelopeBlob: meta.envelopeBlob === true,
-      ...(tenant ? { policy: policyOf(tenant) } : {}),
+      ...(tenant ? { policy: failurePolicyOf(tenant) } : {}),
       ...(internetMessageId ? { internetMessageId } : {}),
     },
     // The direct path traced the arrival already when it handed over.

@@ -4,7 +4,7 @@ import {
   activityNames,
   type DeleteInput,
   type DeliverResult,
-  type MessagePolicy,
+  type FailurePolicy,
   type ProcessInput,
   type ProcessResult,
   type SignActivityResult,
@@ -13,7 +13,7 @@ import { describeError } from '../errors/index.js';
 import { mayDeliverUnsigned } from '../message/index.js';
 import { isOverBudget } from '../processing/index.js';
 
-const defaultRetry: MessagePolicy['retry'] = {
+const defaultRetry: FailurePolicy['retry'] = {
   firstIntervalSeconds: 30,
   maxIntervalSeconds: 3600,
   giveUpAfterHours: 48,
@@ -39,7 +39,7 @@ const signRetry = () => retryOptions(1000, 5);
  * Delivery backs off exponentially (default 30 s doubling to 1 h) until the tenant's give-up time.
  * The attempt count is derived from that time so that both limits agree.
  */
-export function deliveryRetry(policy: MessagePolicy | undefined): df.RetryOptions {
+export function deliveryRetry(policy: FailurePolicy | undefined): df.RetryOptions {
   const retry = policy?.retry ?? defaultRetry;
   const first = Math.max(1, Math.round(retry.firstIntervalSeconds * 1000));
   const cap = Math.max(first, Math.round(retry.maxIntervalSeconds * 1000));
@@ -170,7 +170,7 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
 function* notify(
   context: OrchestrationContext,
   id: string,
-  policy: MessagePolicy | undefined,
+  policy: FailurePolicy | undefined,
   final: boolean,
   reason: string,
 ): Generator<df.Task, void, unknown> {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import type {
   DeliverResult,
-  MessagePolicy,
+  FailurePolicy,
   ProcessInput,
   SignActivityResult,
 } from '../../src/contracts/index.js';
@@ -68,12 +68,12 @@ async function replay(history: History): Promise<{ isDone: boolean; output: unkn
   return { isDone: state.isDone, output: state.output, actions: state.actions.flat() };
 }
 
-const failOpen: MessagePolicy = {
+const failOpen: FailurePolicy = {
   signingFailure: 'fail-open',
   permanentFailure: 'dsn',
   retry: { firstIntervalSeconds: 30, maxIntervalSeconds: 3600, giveUpAfterHours: 48 },
 };
-const failClosed: MessagePolicy = { ...failOpen, signingFailure: 'fail-closed' };
+const failClosed: FailurePolicy = { ...failOpen, signingFailure: 'fail-closed' };
 const signed: SignActivityResult = {
   id: 'msg-1',
   found: true,
@@ -84,7 +84,7 @@ const signed: SignActivityResult = {
   policy: failOpen,
 };
 /** The direct path's handover after a temporary failure, with the tenant's policy. */
-const handover = (policy?: MessagePolicy): ProcessInput => ({
+const handover = (policy?: FailurePolicy): ProcessInput => ({
   id: 'msg-1',
   reason: 'temporary-failure',
   tenantId: 't',
