@@ -5,30 +5,9 @@
  * those events; and the direct path that runs the steps once. The orchestration's activities wrap
  * the same steps.
  */
-export {
-  DirectPath,
-  afterAttempt,
-  type AfterAttempt,
-  type DirectResult,
-  type Handover,
-} from './direct-path.js';
-export {
-  deliverAttempt,
-  deliverOwed,
-  markDelivered,
-  type AttemptRequest,
-  type OwedOutcome,
-} from './deliver.js';
-export { attemptEvent, receivedEvent, signingEvent } from './events.js';
-export { deadLetter, deleteStored, finishDelivered, notifySender, type NotifyOutcome } from './finish.js';
-export { openMessage, type OpenedMessage } from './open.js';
-export { mayDeliverUnsigned, failurePolicyOf } from './failure-policy.js';
+export { DirectPath, type DirectResult, type Handover } from './direct-path.js';
+export { deliverOwed, type OwedOutcome } from './deliver.js';
+export { deadLetter, finishDelivered, notifySender, type NotifyOutcome } from './finish.js';
+export { mayDeliverUnsigned } from './failure-policy.js';
 export { recordTrace, recorded, type Step } from './recorder.js';
-export {
-  openSignedCopy,
-  stageSentItems,
-  type DeliveredMessage,
-  type OpenedCopy,
-  type StageOutcome,
-} from './sent-items.js';
-export { returnHeaders, signMessage, signStored, type SignStepOutcome } from './sign.js';
+export { signStored, type SignStepOutcome } from './sign.js';
