@@ -3,7 +3,8 @@ import * as df from 'durable-functions';
 import { decodeClaimCheck } from '../src/contracts/index.js';
 import { describeError } from '../src/errors/index.js';
 import { startProcessing } from '../src/orchestration/index.js';
-import { DirectPath, runtimeFromEnv } from '../src/processing/index.js';
+import { DirectPath } from '../src/message/index.js';
+import { runtimeFromEnv } from '../src/processing/index.js';
 
 const { app } = azureFunctions;
 

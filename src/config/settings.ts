@@ -110,8 +110,6 @@ export const settingsSchema = z.object({
     traceLingerMs: z.coerce.number().int().nonnegative().default(50),
     /** How long the delete after a 250 is retried through a storage outage before giving up. */
     deleteRetryMs: z.coerce.number().int().nonnegative().default(300_000),
-    /** Fault injection for tests: wait this long between the endpoint's 250 and the delete. */
-    faultPauseAfterAcceptedMs: z.coerce.number().int().nonnegative().default(0),
     /**
      * CPU budget of one message's signing: milliseconds its worker thread spends running (time spent
      * waiting for storage does not count). Past it the worker is stopped and the message goes the
@@ -190,7 +188,6 @@ export function loadSettings(env: Env = process.env): Settings {
       directMaxBytes: env.SIGRELAY_DIRECT_MAX_BYTES,
       traceLingerMs: env.SIGRELAY_TRACE_LINGER_MS,
       deleteRetryMs: env.SIGRELAY_DELETE_RETRY_MS,
-      faultPauseAfterAcceptedMs: env.SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS,
       signBudgetMs: env.SIGRELAY_SIGN_BUDGET_MS,
       signMemoryMb: env.SIGRELAY_SIGN_MEMORY_MB,
       signWorkers: env.SIGRELAY_SIGN_WORKERS,
@@ -256,7 +253,6 @@ const envNames: Record<string, string> = {
   'processing.directMaxBytes': 'SIGRELAY_DIRECT_MAX_BYTES',
   'processing.traceLingerMs': 'SIGRELAY_TRACE_LINGER_MS',
   'processing.deleteRetryMs': 'SIGRELAY_DELETE_RETRY_MS',
-  'processing.faultPauseAfterAcceptedMs': 'SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS',
   'processing.signBudgetMs': 'SIGRELAY_SIGN_BUDGET_MS',
   'processing.signMemoryMb': 'SIGRELAY_SIGN_MEMORY_MB',
   'processing.signWorkers': 'SIGRELAY_SIGN_WORKERS',

@@ -1,7 +1,7 @@
 /**
  * The contracts of the message path: the claim-check the front queues, the orchestration input, the
- * activities' names with their inputs and outputs, delivery progress. Imported by the front,
- * `functions/`, the direct path and the activities, so each side reads the same definitions.
+ * activities' names with their inputs and outputs, the delivery state. Imported by the front,
+ * `functions/`, the message steps and the orchestration, so each side reads the same definitions.
  */
 export {
   claimCheckSchema,
@@ -17,15 +17,15 @@ export {
   type DeleteInput,
   type DeliverInput,
   type DeliverResult,
-  type DeliveryProgress,
+  type DeliveryState,
   type FirstAttempt,
   type HandoverReason,
-  type MessagePolicy,
+  type FailurePolicy,
   type NotifyInput,
   type ProcessInput,
   type ProcessResult,
   type SignInput,
   type SigningAction,
-  type SigningSummary,
-  type SignOutcome,
+  type SigningResult,
+  type SignActivityResult,
 } from './processing.js';

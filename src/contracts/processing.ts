@@ -17,23 +17,29 @@ export const activityNames = {
   deadLetter: 'deadLetterMessage',
 } as const;
 
-/** The tenant policy the orchestration needs. It travels in the orchestration input. */
-export interface MessagePolicy {
+/**
+ * The tenant's failure policy: what becomes of a message after a signing or delivery failure. It
+ * travels in the orchestration input. (Who may send at all is the front's `Admission`.)
+ */
+export interface FailurePolicy {
   signingFailure: 'fail-open' | 'fail-closed';
   permanentFailure: 'dsn' | 'alert';
   retry: { firstIntervalSeconds: number; maxIntervalSeconds: number; giveUpAfterHours: number };
 }
 
-/** What signing decided, as the orchestration and the trace keep it. */
-export interface SigningSummary {
+/** What signing did to a message: one type from the engine's decision to the trace and the orchestration. */
+export interface SigningResult {
   action: SigningAction;
   reason: string;
   template?: string;
   rule?: string;
 }
 
-/** Per-message delivery progress: who has the message, who refused it, who was told. */
-export interface DeliveryProgress {
+/**
+ * A message's delivery state (the delivery record, table `sigrelaystate`): who has the message, who
+ * refused it, who was told.
+ */
+export interface DeliveryState {
   /** Recipients the endpoint accepted (250): never sent to again. */
   delivered: string[];
   /** Recipients the endpoint refused permanently (5xx), with its reply. */
@@ -52,9 +58,9 @@ export type HandoverReason =
 
 /** What the direct path learnt before it handed the message over. */
 export interface FirstAttempt {
-  signing?: SigningSummary;
+  signing?: SigningResult;
   /** Recipients that have the message, those refused for good (with the reply), the last reply. */
-  delivery?: Pick<DeliveryProgress, 'delivered' | 'rejected' | 'lastResponse'>;
+  delivery?: Pick<DeliveryState, 'delivered' | 'rejected' | 'lastResponse'>;
 }
 
 /** The orchestration input. Instance id = message id. */
@@ -64,7 +70,7 @@ export interface ProcessInput {
   tenantId?: string;
   sender?: string;
   /** Known when the direct path could resolve the tenant; else the orchestration asks for it. */
-  policy?: MessagePolicy;
+  policy?: FailurePolicy;
   firstAttempt?: FirstAttempt;
 }
 
@@ -72,23 +78,23 @@ export interface ProcessInput {
 export interface ProcessResult {
   id: string;
   outcome: 'delivered' | 'partial' | 'dead-lettered' | 'missing';
-  signing?: SigningSummary;
+  signing?: SigningResult;
   response?: string;
 }
 
-/** The orchestration's view of a message after the sign activity. */
-export interface SignOutcome {
+/** The sign activity's answer: whether the message is still there, and what the orchestration needs. */
+export interface SignActivityResult {
   id: string;
   /** False when the inbound blob is gone (already finished, or never committed). */
   found: boolean;
-  signing?: SigningSummary;
+  signing?: SigningResult;
   /** Deliver `signed/<id>` (true) or the original `inbound/<id>` (false). */
   useSigned: boolean;
   tenantId?: string;
   sender?: string;
   /** The recipient list is stored beside the message (`envelopes/<id>.json`). */
   envelopeBlob?: boolean;
-  policy?: MessagePolicy;
+  policy?: FailurePolicy;
   /** The Message-ID header of a signed message: the Sent Items update finds the original by it. */
   internetMessageId?: string;
 }
@@ -102,7 +108,7 @@ export interface SignInput {
 export interface DeliverInput {
   id: string;
   /** What signing did: `signed` delivers `signed/<id>`, anything else the original. */
-  signing: SigningSummary;
+  signing: SigningResult;
   /** What the direct path's attempt achieved, merged into the stored progress before sending. */
   firstAttempt?: FirstAttempt['delivery'];
 }

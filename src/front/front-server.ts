@@ -13,7 +13,7 @@ import { DataGuard } from './data-guard.js';
 import { startDkimVerification, type DNSResolver } from './dkim.js';
 import { HeaderCapture } from './header-capture.js';
 import { listenSmtp } from './listen.js';
-import type { FrontPolicy, MessageEvidence, SessionFacts, Transaction } from './policy.js';
+import type { Admission, MessageEvidence, SessionFacts, Transaction } from './admission.js';
 import {
   installImmediateGreeting,
   installReplyCodes,
@@ -64,7 +64,7 @@ export interface FrontOptions {
   /** When set, a client certificate is required and verified after STARTTLS. */
   clientCertificate?: ClientCertificatePolicy;
   limits: FrontLimits;
-  policy: FrontPolicy;
+  admission: Admission;
   /** Stores each accepted message and queues its claim-check (with rollback). */
   intake: MessageIntake;
   logger: Logger;
@@ -99,7 +99,7 @@ interface SessionState {
 }
 
 /**
- * The SMTP front: admits only tenant mail (policy), streams DATA straight into Blob Storage, queues
+ * The SMTP front: admits only tenant mail (admission), streams DATA straight into Blob Storage, queues
  * a claim-check, and answers 250 only after both are durable. Any storage failure answers 451 and
  * leaves nothing visible behind, so Exchange Online keeps the message and retries.
  */
@@ -218,7 +218,7 @@ export class FrontServer {
       return err;
     };
     if (this.closing) throw refuse(replies.shuttingDown());
-    const err = await this.ask(session.id, () => this.options.policy.onConnect(this.facts(session)));
+    const err = await this.ask(session.id, () => this.options.admission.onConnect(this.facts(session)));
     if (err) throw refuse(err);
     if (this.sessions.size >= this.limits.maxConnections) throw refuse(replies.tooManyConnections());
     const fromAddress = this.perAddress.get(client) ?? 0;
@@ -263,7 +263,7 @@ export class FrontServer {
       utf8: address.args !== false && address.args.SMTPUTF8 === true,
     };
     const result = await this.ask(session.id, () =>
-      this.options.policy.onMailFrom(from, this.facts(session)),
+      this.options.admission.onMailFrom(from, this.facts(session)),
     );
     if (result instanceof SmtpError) {
       this.log.info(
@@ -285,7 +285,7 @@ export class FrontServer {
       sourceRoute: (address as { sourceRoute?: boolean }).sourceRoute === true,
       utf8: (session.envelope as { smtpUtf8?: boolean }).smtpUtf8 === true,
     };
-    const err = await this.ask(session.id, () => this.options.policy.onRcptTo(to, transaction));
+    const err = await this.ask(session.id, () => this.options.admission.onRcptTo(to, transaction));
     if (err) {
       this.log.info(
         { session: session.id, tenant: transaction.tenant?.id, ...decision(err) },
@@ -317,7 +317,7 @@ export class FrontServer {
     stream.once('error', (err) => guard.destroy(err));
     guard.once('error', (err) => capture.destroy(err));
     stream.pipe(guard).pipe(capture);
-    const dkim = this.options.policy.wantsDkim(transaction)
+    const dkim = this.options.admission.wantsDkim(transaction)
       ? startDkimVerification(this.options.dkimResolver)
       : undefined;
     if (dkim) {
@@ -355,7 +355,7 @@ export class FrontServer {
           beforeCommit: async () => {
             const evidence: MessageEvidence = { headers: capture.headers() };
             if (dkim) evidence.dkim = await dkim.result;
-            const verdict = await this.options.policy.onMessage(transaction, evidence);
+            const verdict = await this.options.admission.onMessage(transaction, evidence);
             if (verdict instanceof SmtpError) throw verdict;
             tenantId = verdict.id;
           },
@@ -413,7 +413,7 @@ export class FrontServer {
     return replies.storageUnavailable();
   }
 
-  /** Runs a policy step; anything but an SmtpError (storage, DNS, a bug) is logged and becomes a 4xx. */
+  /** Runs an admission step; anything but an SmtpError (storage, DNS, a bug) is logged and becomes a 4xx. */
   private async ask<T>(sessionId: string, step: () => Promise<T>): Promise<T> {
     try {
       return await step();

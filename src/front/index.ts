@@ -12,10 +12,10 @@ export { HeaderCapture, parseHeaderBlock } from './header-capture.js';
 export {
   addressProblem,
   checkTenantHeaders,
-  frontPolicy,
-  type FrontPolicy,
-  type FrontPolicyOptions,
+  createAdmission,
+  type Admission,
+  type AdmissionOptions,
   type SessionFacts,
-} from './policy.js';
+} from './admission.js';
 export { installReplyCodes } from './wire.js';
 export { listenSmtp } from './listen.js';

@@ -10,7 +10,7 @@ import { allowlistFor } from './allowlist.js';
 import { CertificateFiles } from './certificate.js';
 import { FrontServer, frontLimits } from './front-server.js';
 import { startHealthServer } from './health.js';
-import { frontPolicy } from './policy.js';
+import { createAdmission } from './admission.js';
 import { watchTenants } from './tenant-source.js';
 
 /** The SMTP front's process: config, logger, storage, server, health endpoints, signals. */
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
         }
       : undefined,
     limits: frontLimits(smtp),
-    policy: frontPolicy({
+    admission: createAdmission({
       tenants: () => tenants.current(),
       allowlist,
       requireTls,

@@ -4,16 +4,16 @@ import {
   activityNames,
   type DeleteInput,
   type DeliverResult,
-  type MessagePolicy,
+  type FailurePolicy,
   type ProcessInput,
   type ProcessResult,
-  type SignOutcome,
+  type SignActivityResult,
 } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
-import { mayDeliverUnsigned } from '../processing/policy.js';
-import { isOverBudget } from '../processing/signing-pool.js';
+import { mayDeliverUnsigned } from '../message/index.js';
+import { isOverBudget } from '../processing/index.js';
 
-const defaultRetry: MessagePolicy['retry'] = {
+const defaultRetry: FailurePolicy['retry'] = {
   firstIntervalSeconds: 30,
   maxIntervalSeconds: 3600,
   giveUpAfterHours: 48,
@@ -43,7 +43,7 @@ const signRetry = () => retryOptions(1000, 5);
  * Delivery backs off exponentially (default 30 s doubling to 1 h) until the tenant's give-up time.
  * The attempt count is derived from that time so that both limits agree.
  */
-export function deliveryRetry(policy: MessagePolicy | undefined): df.RetryOptions {
+export function deliveryRetry(policy: FailurePolicy | undefined): df.RetryOptions {
   const retry = policy?.retry ?? defaultRetry;
   const first = Math.max(1, Math.round(retry.firstIntervalSeconds * 1000));
   const cap = Math.max(first, Math.round(retry.maxIntervalSeconds * 1000));
@@ -58,7 +58,7 @@ export function deliveryRetry(policy: MessagePolicy | undefined): df.RetryOption
 }
 
 /** The direct path's signing decision when it ran over budget for a tenant that may not go unsigned. */
-function overBudgetOnDirectPath(input: ProcessInput): SignOutcome | undefined {
+function overBudgetOnDirectPath(input: ProcessInput): SignActivityResult | undefined {
   const first = input.firstAttempt?.signing;
   if (input.reason !== 'sign-failed' || !first || !isOverBudget(first.reason)) return undefined;
   if (mayDeliverUnsigned(input.policy)) return undefined;
@@ -68,12 +68,12 @@ function overBudgetOnDirectPath(input: ProcessInput): SignOutcome | undefined {
 function* signActivity(
   context: OrchestrationContext,
   input: ProcessInput,
-): Generator<df.Task, SignOutcome, unknown> {
+): Generator<df.Task, SignActivityResult, unknown> {
   try {
     return (yield context.df.callActivityWithRetry(activityNames.sign, signRetry(), {
       id: input.id,
       traced: input.reason !== 'orphan' && input.reason !== 'redelivered',
-    })) as SignOutcome;
+    })) as SignActivityResult;
   } catch (err) {
     // Storage kept failing while signing: the message stays; whether it may go out unsigned is
     // the tenant's call, and an unknown policy counts as fail-closed.
@@ -175,7 +175,7 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
 function* notify(
   context: OrchestrationContext,
   id: string,
-  policy: MessagePolicy | undefined,
+  policy: FailurePolicy | undefined,
   final: boolean,
   reason: string,
 ): Generator<df.Task, void, unknown> {

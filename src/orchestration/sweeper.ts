@@ -1,5 +1,6 @@
 import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
 import { describeError } from '../errors/index.js';
+import { recordTrace } from '../message/index.js';
 import type { Runtime } from '../processing/index.js';
 import { telemetry } from '../telemetry/index.js';
 import { startProcessing } from './start.js';
@@ -55,7 +56,7 @@ export async function sweep(
       const input = { id: blob.name, reason: 'orphan' as const, ...(tenantId ? { tenantId } : {}) };
       if ((await startProcessing(client, input, { force: true })) === 'started') {
         restarted.push(blob.name);
-        await rt.trace.record(blob.name, [{ event: 'restarted', by: 'sweeper' }]);
+        await recordTrace(rt, blob.name, [{ event: 'restarted', by: 'sweeper' }]);
         log.warn({ messageId: blob.name }, 'orphaned message restarted');
       }
     } catch (err) {
@@ -67,7 +68,7 @@ export async function sweep(
   backlog.oldest = Math.min(backlog.oldest, queued?.insertedOn.getTime() ?? Date.now());
   telemetry.backlog({ messages: backlog.messages, oldestAgeSeconds: (Date.now() - backlog.oldest) / 1000 });
   const before = new Date(Date.now() - options.retentionDays * 86_400_000);
-  const purged = (await rt.trace.purgeBefore(before)) + (await rt.state.purgeBefore(before));
+  const purged = (await rt.trace.purgeBefore(before)) + (await rt.deliveryState.purgeBefore(before));
   if (restarted.length > 0 || purged > 0) log.info({ restarted: restarted.length, purged }, 'sweep done');
   return { restarted, purged };
 }

@@ -1,24 +1,6 @@
 /**
- * Handling one stored message in the functions app: the direct path (sign and deliver from the
- * queue trigger) and the pieces it shares with the orchestration's activities.
+ * What one functions process holds for the message steps (`src/message/`): the runtime they are
+ * given, and the worker pool messages are signed in.
  */
-export { DirectPath, type DirectResult, type Handover } from './direct-path.js';
-export {
-  afterAttempt,
-  attemptEvent,
-  attemptLog,
-  receivedEvent,
-  signingEvent,
-  type AfterAttempt,
-} from './outcome.js';
-export { mayDeliverUnsigned, policyOf } from './policy.js';
 export { createRuntime, runtimeFromEnv, type Runtime, type RuntimeParts } from './runtime.js';
-export {
-  openSignedCopy,
-  stageSentItems,
-  type DeliveredMessage,
-  type OpenedCopy,
-  type StageOutcome,
-} from './sent-items.js';
-export { returnHeaders, signInto, signIntoBlob, type SigningResult } from './signing.js';
 export { isOverBudget, SigningPool, type SigningPoolOptions } from './signing-pool.js';

@@ -5,7 +5,7 @@ import { SentItemsOutbox } from '../sentitems/index.js';
 import {
   createStorageClients,
   DeadLetters,
-  DeliveryState,
+  DeliveryStateTable,
   MessageStore,
   names,
   type StorageClients,
@@ -14,7 +14,7 @@ import { MessageTrace } from '../trace/index.js';
 import { SigningPool } from './signing-pool.js';
 
 /**
- * What the direct path and the activities share inside one functions process: settings, storage
+ * What the steps of a message (`src/message/`) share inside one functions process: settings, storage
  * clients and the loaded content. Built once per process by the entry points and passed in, so a
  * test builds its own and calls the same code.
  */
@@ -22,7 +22,8 @@ export interface Runtime {
   settings: Settings;
   storage: StorageClients;
   store: MessageStore;
-  state: DeliveryState;
+  /** The delivery state of messages on the Durable path (table `sigrelaystate`). */
+  deliveryState: DeliveryStateTable;
   trace: MessageTrace;
   deadLetters: DeadLetters;
   /** Where delivered messages of tenants with the Sent Items update on are handed over. */
@@ -42,14 +43,14 @@ export function createRuntime(settings: Settings, parts: RuntimeParts = {}): Run
   const logger = parts.logger ?? createLogger('functions');
   const storage = parts.storage ?? createStorageClients(settings.storage);
   const store = new MessageStore(storage);
-  const state = new DeliveryState(storage.table(names.stateTable));
+  const deliveryState = new DeliveryStateTable(storage.table(names.stateTable));
   let content: Promise<ContentStore> | undefined;
   return {
     settings,
     storage,
     store,
-    state,
-    deadLetters: new DeadLetters(storage, store, state),
+    deliveryState,
+    deadLetters: new DeadLetters(storage, store, deliveryState),
     sentItems: new SentItemsOutbox(storage, {
       firstLookDelaySeconds: settings.sentItems.firstLookSeconds,
       timeoutMs: settings.sentItems.stageTimeoutMs,

@@ -1,7 +1,7 @@
 /**
  * Sent Items update: after the endpoint's 250, the sender's Sent Items copy is replaced with the
  * signed message through Graph (per tenant, `sentItems.enabled`, off by default). The delivery paths
- * (src/processing/sent-items.ts: the direct path and the delete activity) call
+ * (src/message/sent-items.ts: the direct path and the delete activity) call
  * `SentItemsOutbox.stage`; the `sentItems` queue function runs `SentItemsWorker.handle`.
  */
 import type { Settings, Tenant, TenantDirectory } from '../config/index.js';

@@ -10,7 +10,7 @@ import { describeError } from '../errors/index.js';
 import { explainReply } from '../exchange/replies.js';
 import {
   DeadLetters,
-  DeliveryState,
+  DeliveryStateTable,
   isNotFound,
   MessageStore,
   names,
@@ -60,7 +60,7 @@ const permanentScanLimit = 5000;
 /** One listing of `inbound` answers how many are stored, the oldest, and which were refused for good. */
 async function storedMessages(
   storage: StorageClients,
-  state: DeliveryState,
+  state: DeliveryStateTable,
   now: number,
 ): Promise<{
   stored: number;
@@ -99,7 +99,7 @@ async function storedMessages(
 
 async function afterPermanentReply(
   ids: readonly string[],
-  state: DeliveryState,
+  state: DeliveryStateTable,
 ): Promise<ServiceStatus['retrying']['afterPermanentReply']> {
   const found: ServiceStatus['retrying']['afterPermanentReply'] = [];
   for (const id of ids) {
@@ -115,7 +115,7 @@ const reasonsReadLimit = 500;
 
 async function retrying(
   instances: TableClient,
-  state: DeliveryState,
+  state: DeliveryStateTable,
 ): Promise<Omit<ServiceStatus['retrying'], 'afterPermanentReply'>> {
   let count = 0;
   let oldest: number | undefined;
@@ -142,7 +142,7 @@ async function retrying(
 }
 
 /** Groups retrying messages by what the endpoint last answered, most common first. */
-async function reasons(ids: readonly string[], state: DeliveryState): Promise<RetryReason[]> {
+async function reasons(ids: readonly string[], state: DeliveryStateTable): Promise<RetryReason[]> {
   const groups = new Map<string, RetryReason>();
   for (const id of ids) {
     const last = (await state.get(id))?.lastResponse;
@@ -236,7 +236,7 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
   const now = (sources.now ?? Date.now)();
   const { storage } = sources;
   const poison = (name: string) => depth(storage.queues.getQueueClient(`${name}-poison`));
-  const state = new DeliveryState(storage.table(names.stateTable));
+  const state = new DeliveryStateTable(storage.table(names.stateTable));
   const deadLetters = new DeadLetters(storage, new MessageStore(storage), state);
   const [inboundDepth, inboundPoison, stored, sentDepth, sentPoison, retries, dead, config] =
     await Promise.all([

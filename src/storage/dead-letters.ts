@@ -10,7 +10,7 @@ import {
   withoutDeadLetterMarks,
 } from './blob-metadata.js';
 import type { StorageClients } from './clients.js';
-import type { DeliveryState } from './delivery-state.js';
+import type { DeliveryStateTable } from './delivery-state.js';
 import { MessageIntake } from './message-intake.js';
 import { isNotFound, type MessageStore } from './message-store.js';
 
@@ -25,7 +25,7 @@ export class DeadLetters {
   constructor(
     private readonly clients: StorageClients,
     private readonly store: MessageStore,
-    private readonly state: DeliveryState,
+    private readonly state: DeliveryStateTable,
     /** Queues the replayed claim-check; its logger is unused here (only `accept` logs). */
     private readonly intake = new MessageIntake(store, clients.inboundQueue, silentLogger, clients.rest),
   ) {}

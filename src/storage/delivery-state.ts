@@ -1,8 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
-import type { DeliveryProgress } from '../contracts/index.js';
+import type { DeliveryState } from '../contracts/index.js';
 import { isNotFound } from './message-store.js';
 
-export type { DeliveryProgress };
+export type { DeliveryState };
 
 interface Entity {
   partitionKey: string;
@@ -20,18 +20,20 @@ interface Entity {
  * was permanent (5xx). A permanent refusal should end in a DSN or a dead letter at once; a message
  * retried after one (issue 19: a 501 treated as temporary for 48 h) needs an operator.
  */
-export function retriedAfterPermanentReply(progress: DeliveryProgress | undefined): boolean {
+export function retriedAfterPermanentReply(progress: DeliveryState | undefined): boolean {
   return !!progress && progress.attempts > 0 && /^5\d\d\b/.test(progress.lastResponse.trim());
 }
 
 /**
- * The "delivered" record that makes delivery exactly-once as far as possible: a replayed activity or
- * a restarted orchestration reads it and never sends to a recipient that already got the message.
+ * The delivery state of each message on the Durable path, the record that makes delivery
+ * exactly-once as far as possible: a replayed activity or a restarted orchestration reads it and
+ * never sends to a recipient that already got the message. The table keeps its deployed name
+ * `sigrelaystate`, so existing storage accounts need no migration.
  */
-export class DeliveryState {
+export class DeliveryStateTable {
   constructor(private readonly table: TableClient) {}
 
-  async get(id: string): Promise<DeliveryProgress | undefined> {
+  async get(id: string): Promise<DeliveryState | undefined> {
     try {
       const e = await this.table.getEntity<Entity>(id, 'delivery');
       return {
@@ -48,7 +50,7 @@ export class DeliveryState {
     }
   }
 
-  async put(id: string, progress: DeliveryProgress): Promise<void> {
+  async put(id: string, progress: DeliveryState): Promise<void> {
     await this.table.upsertEntity<Entity>(
       {
         partitionKey: id,

@@ -20,4 +20,4 @@ export {
 } from './dev-storage.js';
 export { MessageIntake, type IntakeOptions } from './message-intake.js';
 export { DeadLetters, type DeadLetter } from './dead-letters.js';
-export { DeliveryState, retriedAfterPermanentReply, type DeliveryProgress } from './delivery-state.js';
+export { DeliveryStateTable, retriedAfterPermanentReply, type DeliveryState } from './delivery-state.js';

@@ -48,8 +48,6 @@ export const latencyBucketsMs = [
   86_400_000, 172_800_000,
 ];
 
-/** The outcome vocabulary of signing, the same from the engine to the trace. */
-export type SigningAction = 'signed' | 'skipped' | 'failed';
 /** How a message reached the endpoint: straight from the queue trigger, or through Durable retries. */
 export type DeliveryPath = 'direct' | 'durable';
 /**

@@ -12,6 +12,7 @@ import {
   type Meter,
   type Span,
 } from '@opentelemetry/api';
+import type { SigningAction } from '../contracts/index.js';
 import {
   attributeNames as a,
   latencyBucketsMs,
@@ -20,7 +21,6 @@ import {
   type DeliveryPath,
   type RefusalPhase,
   type SentItemsEvent,
-  type SigningAction,
 } from './names.js';
 
 interface Instruments {

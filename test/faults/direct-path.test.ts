@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { acceptedCount, assertDeliveredOnce, idFromReply, traceEvents } from '../helpers/fault-checks.js';
 import { faultConfig, faultEnv } from '../helpers/fault-config.js';
 import { eventually, inboundBlobCount, startLoop } from '../helpers/loop.js';
+import { pauseEnv } from '../helpers/pause-before-delete.js';
 
 const from = 'alice@contoso.com';
 const to = ['megan@fabrikam.example'];
 /** The window between the endpoint's 250 and the delete, held open so a kill can land in it. */
 const pauseAfterAcceptedMs = 4000;
+/** The functions process gets the pause preloaded; nothing in production code waits. */
+const nodeArgsEnv = 'SIGRELAY_NODE_ARGS_FUNCTIONS';
+const pauseHook = fileURLToPath(new URL('../helpers/pause-before-delete.js', import.meta.url));
 
 /**
  * The functions process is killed (SIGKILL) at each point of the direct path. The queue message
@@ -20,18 +25,24 @@ const pauseAfterAcceptedMs = 4000;
  */
 describe('the functions process killed on the direct path', { timeout: 300_000 }, () => {
   let loop: Awaited<ReturnType<typeof startLoop>>;
+  const nodeArgsBefore = process.env[nodeArgsEnv];
   before(async () => {
+    process.env[nodeArgsEnv] = `--import ${pauseHook}`;
     loop = await startLoop({
       configDir: await faultConfig(),
       env: {
         ...faultEnv,
-        SIGRELAY_FAULT_PAUSE_AFTER_ACCEPTED_MS: String(pauseAfterAcceptedMs),
+        [pauseEnv]: String(pauseAfterAcceptedMs),
         // Large enough that the mid-DATA case below is still signed in memory.
         SIGRELAY_DIRECT_MAX_BYTES: String(32 * 1024 * 1024),
       },
     });
   });
-  after(async () => loop?.dispose());
+  after(async () => {
+    await loop?.dispose();
+    if (nodeArgsBefore === undefined) delete process.env[nodeArgsEnv];
+    else process.env[nodeArgsEnv] = nodeArgsBefore;
+  });
   beforeEach(async () => loop.stack.setStandinBehaviour({}));
 
   const events = async () =>

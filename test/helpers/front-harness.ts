@@ -15,7 +15,7 @@ import {
   Allowlist,
   FrontServer,
   frontLimits,
-  frontPolicy,
+  createAdmission,
   type AcceptedMessage,
   type ClientCertificatePolicy,
   type FrontLimits,
@@ -140,7 +140,7 @@ export async function startFront(setup: FrontSetup): Promise<RunningFront> {
     tls: setup.pki.front,
     clientCertificate: setup.clientCertificate,
     limits: { ...frontLimits(loadSettings({}).smtp), ...setup.limits },
-    policy: frontPolicy({
+    admission: createAdmission({
       tenants: () => tenants,
       allowlist: Allowlist.parse(setup.allowlist ?? '127.0.0.0/8, ::1'),
       requireTls: setup.requireTls ?? true,

@@ -9,7 +9,8 @@ import { newMessageId, type ClaimCheck, type ProcessInput } from '../../src/cont
 import { ensureDevPki } from '../../src/devtls/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { createActivities } from '../../src/orchestration/index.js';
-import { createRuntime, DirectPath, type Runtime } from '../../src/processing/index.js';
+import { DirectPath } from '../../src/message/index.js';
+import { createRuntime, type Runtime } from '../../src/processing/index.js';
 import { decodeSentItemsJob, stagedBlobName, type SentItemsJob } from '../../src/sentitems/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { ExchangeStandin } from '../../src/standin/index.js';
@@ -129,7 +130,7 @@ describe(
         (await rt.trace.forMessage(claim.id)).map((e) => e.event),
         ['received', 'signed', 'delivery-attempt', 'delivered', 'deleted'],
       );
-      assert.equal(await rt.state.get(claim.id), undefined, 'no delivery record on the direct path');
+      assert.equal(await rt.deliveryState.get(claim.id), undefined, 'no delivery record on the direct path');
     });
 
     it('a temporary failure (451) hands over with the reply; the message stays stored', async () => {
@@ -266,7 +267,7 @@ describe(
         rcptTo: string[];
       };
       assert.deepEqual(envelope.rcptTo, ['bob@fabrikam.example'], 'megan already had it');
-      const record = await rt.state.get(claim.id);
+      const record = await rt.deliveryState.get(claim.id);
       assert.deepEqual(record?.delivered.sort(), ['bob@fabrikam.example', 'megan@fabrikam.example']);
     });
 

@@ -6,7 +6,7 @@ import { csrfHeader, type Health } from '../../src/admin/contract.js';
 import { projectRoot } from '../../src/config/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import type { ServiceStatus } from '../../src/status/index.js';
-import { DeliveryState, names } from '../../src/storage/index.js';
+import { DeliveryStateTable, names } from '../../src/storage/index.js';
 import { idFromReply } from '../helpers/fault-checks.js';
 import { faultConfig, faultEnv } from '../helpers/fault-config.js';
 import { eventually, startLoop } from '../helpers/loop.js';
@@ -101,7 +101,7 @@ describe(
       // Retried after a permanent reply: a stored message whose delivery record says 501.
       const storage = loop.storage();
       await storage.inbound.getBlockBlobClient('stuck-on-501').upload('Subject: x\r\n\r\nhi\r\n', 17);
-      await new DeliveryState(storage.table(names.stateTable)).put('stuck-on-501', {
+      await new DeliveryStateTable(storage.table(names.stateTable)).put('stuck-on-501', {
         delivered: [],
         rejected: {},
         lastResponse: '501 5.1.3 Bad recipient address syntax',

@@ -4,7 +4,7 @@ import { collectHealth } from '../../src/admin/health.js';
 import { sampleConfigDir } from '../../src/config/index.js';
 import { DirectoryFiles } from '../../src/content/index.js';
 import { collectStatus, formatStatus, needsAttention } from '../../src/status/index.js';
-import { DeliveryState, names, type StorageClients } from '../../src/storage/index.js';
+import { DeliveryStateTable, names, type StorageClients } from '../../src/storage/index.js';
 import { MessageTrace } from '../../src/trace/index.js';
 import { startStorage } from '../helpers/front-harness.js';
 
@@ -16,11 +16,11 @@ import { startStorage } from '../helpers/front-harness.js';
 describe('a message retried after a permanent reply is visible', { timeout: 60_000 }, () => {
   let storage: StorageClients;
   let dispose: () => Promise<void>;
-  let state: DeliveryState;
+  let state: DeliveryStateTable;
 
   before(async () => {
     ({ storage, dispose } = await startStorage());
-    state = new DeliveryState(storage.table(names.stateTable));
+    state = new DeliveryStateTable(storage.table(names.stateTable));
     await storage.table(names.stateTable).createTable();
     const store = storage.inbound;
     for (const id of ['stuck-on-501', 'deferred-on-451', 'first-attempt-pending']) {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
-import type { DeliverResult, MessagePolicy, ProcessInput, SignOutcome } from '../../src/contracts/index.js';
+import type {
+  DeliverResult,
+  FailurePolicy,
+  ProcessInput,
+  SignActivityResult,
+} from '../../src/contracts/index.js';
 import { processMessageOrchestrator } from '../../src/orchestration/orchestrator.js';
 
 /**
@@ -63,13 +68,13 @@ async function replay(history: History): Promise<{ isDone: boolean; output: unkn
   return { isDone: state.isDone, output: state.output, actions: state.actions.flat() };
 }
 
-const failOpen: MessagePolicy = {
+const failOpen: FailurePolicy = {
   signingFailure: 'fail-open',
   permanentFailure: 'dsn',
   retry: { firstIntervalSeconds: 30, maxIntervalSeconds: 3600, giveUpAfterHours: 48 },
 };
-const failClosed: MessagePolicy = { ...failOpen, signingFailure: 'fail-closed' };
-const signed: SignOutcome = {
+const failClosed: FailurePolicy = { ...failOpen, signingFailure: 'fail-closed' };
+const signed: SignActivityResult = {
   id: 'msg-1',
   found: true,
   signing: { action: 'signed', reason: 'signed', template: 'corporate' },
@@ -79,7 +84,7 @@ const signed: SignOutcome = {
   policy: failOpen,
 };
 /** The direct path's handover after a temporary failure, with the tenant's policy. */
-const handover = (policy?: MessagePolicy): ProcessInput => ({
+const handover = (policy?: FailurePolicy): ProcessInput => ({
   id: 'msg-1',
   reason: 'temporary-failure',
   tenantId: 't',
@@ -136,7 +141,7 @@ describe('processMessage orchestrator', () => {
 
   it('sign failure (engine): delivers the original with an X-Sigrelay-Result reason (fail-open)', async () => {
     const failure = { action: 'failed' as const, reason: 'engine-error: boom' };
-    const failed: SignOutcome = { ...signed, signing: failure, useSigned: false };
+    const failed: SignActivityResult = { ...signed, signing: failure, useSigned: false };
     const h = new History(handover())
       .completed('signMessage', failed)
       .completed('deliverMessage', delivered)
@@ -173,7 +178,7 @@ describe('processMessage orchestrator', () => {
   });
 
   it('fail-closed: signing that keeps failing ends in the dead-letter container, never delivered', async () => {
-    const failed: SignOutcome = {
+    const failed: SignActivityResult = {
       ...signed,
       signing: { action: 'failed', reason: 'template-error: x' },
       useSigned: false,
@@ -279,7 +284,7 @@ describe('processMessage orchestrator', () => {
   });
 
   it('fail-closed tenant: a signing failure is retried after a durable timer, never delivered unsigned', async () => {
-    const closed: SignOutcome = {
+    const closed: SignActivityResult = {
       ...signed,
       signing: { action: 'failed', reason: 'template-error: x' },
       useSigned: false,
@@ -293,7 +298,7 @@ describe('processMessage orchestrator', () => {
   });
 
   it('a message already gone from storage ends without delivering', async () => {
-    const gone: SignOutcome = { id: 'msg-1', found: false, useSigned: false };
+    const gone: SignActivityResult = { id: 'msg-1', found: false, useSigned: false };
     const state = await replay(new History(handover()).completed('signMessage', gone));
     assert.equal(state.isDone, true);
     assert.deepEqual(state.output, { id: 'msg-1', outcome: 'missing' });

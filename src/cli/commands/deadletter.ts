@@ -3,7 +3,7 @@ import { explainReply, explanationLine } from '../../exchange/index.js';
 import {
   createStorageClients,
   DeadLetters,
-  DeliveryState,
+  DeliveryStateTable,
   MessageStore,
   names,
   type StorageClients,
@@ -16,7 +16,7 @@ async function open(): Promise<{ storage: StorageClients; deadLetters: DeadLette
   const deadLetters = new DeadLetters(
     storage,
     new MessageStore(storage),
-    new DeliveryState(storage.table(names.stateTable)),
+    new DeliveryStateTable(storage.table(names.stateTable)),
   );
   return { storage, deadLetters };
 }

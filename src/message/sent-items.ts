@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.js';
 import { SentItemsOutbox, type SignedCopy, type StageResult } from '../sentitems/index.js';
 import type { MessageStore } from '../storage/index.js';
 import { telemetry } from '../telemetry/index.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../processing/runtime.js';
 
 /** The delivered message as the delivery paths know it after the endpoint's 250. */
 export interface DeliveredMessage {

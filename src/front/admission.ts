@@ -37,7 +37,7 @@ export interface MessageEvidence {
  * The front's admission decisions, one method per SMTP phase (Haraka style). Each resolves to
  * continue or to the SmtpError to answer with; a rejected promise (storage, DNS) becomes a 4xx.
  */
-export interface FrontPolicy {
+export interface Admission {
   onConnect(session: SessionFacts): Promise<SmtpError | undefined>;
   onMailFrom(address: SmtpAddress, session: SessionFacts): Promise<Transaction | SmtpError>;
   onRcptTo(address: SmtpAddress, transaction: Transaction): Promise<SmtpError | undefined>;
@@ -50,7 +50,7 @@ export interface FrontPolicy {
   onMessage(transaction: Transaction, evidence: MessageEvidence): Promise<Tenant | SmtpError>;
 }
 
-export interface FrontPolicyOptions {
+export interface AdmissionOptions {
   tenants: () => TenantDirectory;
   allowlist: Allowlist;
   requireTls: boolean;
@@ -63,7 +63,7 @@ export interface FrontPolicyOptions {
  * anyone else), the null sender only where a tenant opted in. Message: the tenant evidence Exchange
  * Online stamps on it (headers, optionally DKIM), then the per-sender rate limits.
  */
-export function frontPolicy(options: FrontPolicyOptions): FrontPolicy {
+export function createAdmission(options: AdmissionOptions): Admission {
   const { allowlist, rateLimiter } = options;
   const limitsOf = (tenant: Tenant) => ({
     perMinute: tenant.settings.limits.messagesPerMinute,

@@ -1,8 +1,8 @@
 import type { Tenant } from '../config/index.js';
-import type { MessagePolicy } from '../contracts/index.js';
+import type { FailurePolicy } from '../contracts/index.js';
 
 /** The part of a tenant's settings that decides a message's fate after a failure. */
-export function policyOf(tenant: Tenant): MessagePolicy {
+export function failurePolicyOf(tenant: Tenant): FailurePolicy {
   return {
     signingFailure: tenant.settings.signingFailure,
     permanentFailure: tenant.settings.permanentFailure,
@@ -14,6 +14,6 @@ export function policyOf(tenant: Tenant): MessagePolicy {
  * Whether a signing failure may be delivered unsigned. Only a tenant known to be fail-open allows it:
  * when the policy could not be established, the message waits rather than go out unsigned.
  */
-export function mayDeliverUnsigned(policy: MessagePolicy | undefined): boolean {
+export function mayDeliverUnsigned(policy: FailurePolicy | undefined): boolean {
   return policy?.signingFailure === 'fail-open';
 }
