@@ -861,6 +861,16 @@ const MAX_ATTRIBUTION = 400;
 const VERBLESS_ATTRIBUTION = /\d{1,2}[:.]\d{2}.*<[^<>\s@]+@[^<>\s]+>[ \u00a0]*[:：][ \t\u00a0]*$/u;
 
 /**
+ * Webmail that introduces the quote with a participle before the author instead of a verb after
+ * it: Horde IMP's "Quoting Name <addr>:" and its German "Zitat von Name <addr>:" ([Horde]
+ * imp's compose strings). Only with an address: "Quoting the contract:" is prose.
+ */
+const QUOTING = /^(?:quoting|zitat von)(?!\p{L})/iu;
+const ADDRESS = /[^\s<>@]@[^\s<>@]+\.[^\s<>@]/u;
+
+const isDashFramed = (text: string) => text.startsWith('--') && text.endsWith('--');
+
+/**
  * Whether one (already unwrapped) line is an attribution: it ends with a colon and carries an
  * attribution verb, and opens with a known lead word, carries a date or time, or sits right
  * above the quote (`beforeQuote`, as in "Bob wrote:").
@@ -868,9 +878,15 @@ const VERBLESS_ATTRIBUTION = /\d{1,2}[:.]\d{2}.*<[^<>\s@]+@[^<>\s]+>[ \u00a0]*[:
 export function isAttribution(line: string, beforeQuote: boolean): boolean {
   const text = attributionText(line);
   if (text === undefined) return false;
+  // A verb between rules of dashes (`---- Bob wrote ----`) is never prose, dated or not.
+  if (isDashFramed(withoutBidiMarks(line).trim())) return true;
   // An address names the author as surely as a date does ("bob@example.com wrote:" above an
   // unprefixed quote, as mobile clients write it).
   if (WROTE.test(text)) return beforeQuote || LEAD.test(text) || /[\d@]/.test(text);
+  if (QUOTING.test(text) && ADDRESS.test(text)) return true;
+  // Right above a `>` quote, an address and a time before the colon name the author and the date
+  // in whatever order a client's template puts them (mutt's `* Bob <bob@…> [2024-10-24 15:36]:`).
+  if (beforeQuote && ADDRESS.test(text) && /\d{1,2}[:.]\d{2}/.test(text)) return true;
   return VERBLESS_ATTRIBUTION.test(text);
 }
 
@@ -881,7 +897,7 @@ export function isAttribution(line: string, beforeQuote: boolean): boolean {
 export function attributionText(line: string): string | undefined {
   let text = withoutBidiMarks(line).trim();
   if (text.length === 0 || text.length > MAX_ATTRIBUTION) return undefined;
-  if (text.startsWith('--') && text.endsWith('--')) {
+  if (isDashFramed(text)) {
     let start = 0;
     let end = text.length;
     while (text[start] === '-') start++;
