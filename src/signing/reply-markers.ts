@@ -826,10 +826,12 @@ export const ONE_LINE_HEADER = new RegExp(
 
 /**
  * "-----Original Message-----" and its translations (Outlook, Thunderbird, Gmail forwards), alone
- * on its line or with the header block run onto the same line (mobile clients' HTML-to-text).
+ * on its line or with the header block run onto the same line (mobile clients' HTML-to-text), or
+ * in `*bold*` as Gmail's plain text writes a bold HTML separator (`*-------- Original Message
+ * --------*`).
  */
 export const SEPARATOR_LINE = new RegExp(
-  `^[ \\t]*-{2,}[ \\t]*(?:${all((e) => e.separators)})(?:[ \\t]*/[^\\n-]*)?[ \\t]*-{2,}(?:[ \\t]*\\r?$|(?=${ANY_LABEL}))`,
+  `^[ \\t]*\\*?-{2,}[ \\t]*(?:${all((e) => e.separators)})(?:[ \\t]*/[^\\n-]*)?[ \\t]*-{2,}\\*?(?:[ \\t]*\\r?$|(?=${ANY_LABEL}))`,
   'imu',
 );
 

@@ -65,6 +65,13 @@ void describe('held-out shapes: separators titled in any language', () => {
     assert.equal(htmlQuoteText(html), '-------- Originalnachricht ---');
   });
 
+  void it("Gmail's plain text of a bold separator: `*-------- Original Message --------*`", () => {
+    assert.equal(
+      textQuoteLine('*-------- Original Message --------*\n\nNoon?\n'),
+      '*-------- Original Message --------*',
+    );
+  });
+
   void it('a signature delimiter above a header block is not a titled separator', () => {
     const quote = '--\nFrom: Bob <bob@example.org>\nSent: Monday, June 3, 2024 10:00\nTo: Alice\n\nNoon?\n';
     assert.equal(textQuoteLine(quote), 'From: Bob <bob@example.org>');
