@@ -595,7 +595,9 @@ export const REPLY_MARKERS: readonly LanguageMarkers[] = [
     // [TB] lt: "#2 #3, #1 rašė:", "Originalus laiškas", "Persiųstas laiškas", labels Kas/Kam/
     // Kopija/Tema/Data; [OL?] "Nuo:", "Išsiųsta:".
     lang: 'lt',
-    from: ['Kas', 'Nuo'],
+    // Not Thunderbird's "Kas" ("who"; "what" in Latvian and Estonian): too common a word to
+    // open a header block; its forwarded headers are still found by the three-labels rule.
+    from: ['Nuo'],
     sent: ['Išsiųsta'],
     date: ['Data'],
     to: ['Kam'],
@@ -798,8 +800,15 @@ export function isHeaderLabel(line: string): boolean {
   return LABEL_WORDS.has(plain.trim().toLowerCase());
 }
 
-/** Outlook's reply header: a From line followed within two lines by a Sent or Date line. */
-export const HEADER_BLOCK = new RegExp(`^${FROM}[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${SENT_OR_DATE}`, 'imu');
+/**
+ * Outlook's reply header: a From line followed within two lines by a Sent or Date line. The From
+ * value names a person or an address, never a number: short From labels (Latvian "No", Slovak
+ * "Od") also open lines of a form ("No: 2024-117" / "Date: 3 June"), which is new text.
+ */
+export const HEADER_BLOCK = new RegExp(
+  `^${FROM}(?![ \\t\\u00a0*]*\\d)[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${SENT_OR_DATE}`,
+  'imu',
+);
 
 /** Three header lines in a row (Thunderbird's and Apple's forwarded headers, any order). */
 export const HEADER_LINES = new RegExp(`^(?:${ANY_LABEL}[^\\n]*\\r?\\n){2}${ANY_LABEL}`, 'imu');

@@ -78,6 +78,22 @@ void describe('held-out shapes: separators titled in any language', () => {
   });
 });
 
+void describe('held-out shapes: short header labels of the new languages in new text', () => {
+  void it('a form\'s "No: <number>" above "Date:" is new text, not a Latvian header block', () => {
+    const text = 'The invoice:\n\nNo: 2024-117\nDate: 3 June 2024\nAmount: 500 EUR\n\nThanks\n';
+    assert.equal(findTextQuote(text).start, -1);
+  });
+
+  void it('a Latvian Outlook header block naming the sender still opens the thread', () => {
+    assert.equal(
+      textQuoteLine(
+        'No: Bob Martin <bob@example.org>\nNosūtīts: pirmdiena, 2024. gada 3. jūnijs 10:00\n\nNoon?\n',
+      ),
+      'No: Bob Martin <bob@example.org>',
+    );
+  });
+});
+
 void describe('held-out shapes: attributions without the verb after the author', () => {
   void it('Horde\'s "Quoting Name <address>:" above a quote', () => {
     assert.equal(
