@@ -651,6 +651,22 @@ function isRuleLine(line: string): boolean {
   return text.length >= 4 && /^[-_=*]+$/.test(text);
 }
 
+/**
+ * A short title between rules of dashes (`-------- Originalnachricht --------`, Zimbra's `----- Mail
+ * original -----`): right above a header block it opens the block whatever its language, so a
+ * client or language missing from the separator table still keeps its line with the quote.
+ */
+function isTitledRule(line: string): boolean {
+  const text = line.trim();
+  if (!text.startsWith('--') || !text.endsWith('--') || text.length > 90) return false;
+  let start = 0;
+  let end = text.length;
+  while (text[start] === '-') start++;
+  while (end > start && text[end - 1] === '-') end--;
+  const title = text.slice(start, end).trim();
+  return title.length > 0 && title.length <= 60 && !title.includes('--');
+}
+
 /** A short label line with a date introducing a block ("Message du : 12/12/2016 13:20"). */
 function isDatedLabelLine(line: string): boolean {
   const text = line.trim();
@@ -676,6 +692,7 @@ function withRuleAbove(text: string, start: number): number {
     at = above;
     above = nonBlankLineBefore(text, at);
   }
+  if (above >= 0 && isTitledRule(lineAt(text, above))) return above;
   if (above < 0 || !isRuleLine(lineAt(text, above))) return at;
   const label = lineBefore(text, above);
   return label >= 0 && isDatedLabelLine(lineAt(text, label)) ? label : above;
