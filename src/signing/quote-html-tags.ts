@@ -177,3 +177,8 @@ export function withoutTags(html: string, from = 0, to = html.length): string {
   parts.push(html.slice(at, to));
   return parts.join('');
 }
+
+/** Adds the characters a caller of the scanner read again (text nodes, bounded windows). */
+export function countWork(characters: number): void {
+  visited += characters;
+}
