@@ -54,12 +54,14 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
     i++;
   }
   const name = html.slice(nameStart, i).toLowerCase();
-  const attributes = new Map<string, string>();
+  // Most tags carry no attributes (`<p>`, `<br>`, end tags): their shared empty map saves an
+  // allocation per tag, which is what a body of `<a><a><a>…` is made of.
+  let attributes: Map<string, string> | undefined;
   while (i < html.length) {
     const code = html.charCodeAt(i);
     if (code === 0x3e) {
       visited += i + 1 - start;
-      return { start, end: i + 1, name, closing, attributes };
+      return { start, end: i + 1, name, closing, attributes: attributes ?? NO_ATTRIBUTES };
     }
     if (isTagSpace(code) || code === 0x2f) {
       i++;
@@ -96,10 +98,28 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
         i = j;
       }
     }
-    if (!closing && !attributes.has(attrName)) attributes.set(attrName, value);
+    if (closing) continue;
+    attributes ??= new Map<string, string>();
+    if (!attributes.has(attrName)) attributes.set(attrName, value);
   }
   visited += html.length - start;
   return undefined;
+}
+
+/**
+ * The first `<` at or after `from` and before `to` that opens markup (a tag, end tag, comment or
+ * declaration), or -1. A `<` followed by anything else is text; runs of them (`<<<<`, a hostile
+ * shape) are stepped over here, a character at a time, rather than one search per `<`.
+ */
+function nextMarkup(html: string, from: number, to: number): number {
+  let lt = html.indexOf('<', from);
+  while (lt >= 0 && lt < to) {
+    const next = html.charCodeAt(lt + 1);
+    if (next === 0x21 || next === 0x3f || isAsciiLetter(next === 0x2f ? html.charCodeAt(lt + 2) : next))
+      return lt;
+    lt = next === 0x3c ? lt + 1 : html.indexOf('<', lt + 1);
+  }
+  return -1;
 }
 
 /**
@@ -109,9 +129,9 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
 export function* htmlTags(html: string, from = 0, to = html.length): Generator<HtmlTag> {
   let i = from;
   while (i < to) {
-    const lt = html.indexOf('<', i);
-    visited += (lt < 0 ? to : Math.min(lt, to)) - i;
-    if (lt < 0 || lt >= to) return;
+    const lt = nextMarkup(html, i, to);
+    visited += (lt < 0 ? to : lt) - i;
+    if (lt < 0) return;
     const next = html.charCodeAt(lt + 1);
     if (next === 0x21 || next === 0x3f) {
       // <!-- comment -->, <!DOCTYPE …>, <?…>: skipped whole.
@@ -125,10 +145,6 @@ export function* htmlTags(html: string, from = 0, to = html.length): Generator<H
       continue;
     }
     const closing = next === 0x2f;
-    if (!isAsciiLetter(closing ? html.charCodeAt(lt + 2) : next)) {
-      i = lt + 1;
-      continue;
-    }
     const tag = readTag(html, lt, closing);
     if (!tag) return;
     if (tag.end > to) return;
