@@ -472,8 +472,11 @@ interface HtmlEvidence {
   textMarker: number;
   /** The first visible text outside the head, or -1. */
   firstShown: number;
-  /** Start of the last `</body>`, or the length. */
-  bodyEnd: number;
+  /**
+   * Start of the last `</body>`, or the length; absent when the pass stopped at the quote (a
+   * top-posted reply's signature goes there, so nothing below it is needed).
+   */
+  bodyEnd?: number;
   /** Start of the last quote marker tag after the opening, or -1. */
   lastMarker: number;
   /** End of the last top-level `</blockquote>` after the opening, or -1. */
@@ -519,7 +522,6 @@ function collectEvidence(html: string): HtmlEvidence {
   const evidence: HtmlEvidence = {
     textMarker: -1,
     firstShown: -1,
-    bodyEnd: -1,
     lastMarker: -1,
     lastClose: -1,
     answers: 0,
@@ -530,7 +532,7 @@ function collectEvidence(html: string): HtmlEvidence {
   let hinted = false;
   let lines: VisibleLines | undefined;
   let plainTried = 0;
-  /** The opening is known and not a container, or a text marker came first: only the body end is left. */
+  /** The opening is known and not a container, or a text marker came first: the pass can stop. */
   let settled = false;
   let depth = 0;
   let gap: Gap | undefined;
@@ -588,7 +590,7 @@ function collectEvidence(html: string): HtmlEvidence {
       if (tag.closing) [evidence.bodyEnd, afterBody] = [tag.start, true];
       else if (!hinted) from = tag.start;
     } else if (tag.name === 'head') inHead = !tag.closing;
-    if (settled) continue;
+    if (settled) break;
     if (lines) {
       lines.tag(tag);
       const found = lines.chunk();
@@ -627,9 +629,10 @@ function collectEvidence(html: string): HtmlEvidence {
       gap = { from: tag.end, shown: -1, text: '', hint: -1 };
     }
   }
+  if (settled) return { ...evidence, bodyEnd: undefined };
   text(at, html.length);
   endText(html.length);
-  if (evidence.bodyEnd < 0) evidence.bodyEnd = html.length;
+  evidence.bodyEnd ??= html.length;
   evidence.trailing = gap;
   return evidence;
 }
@@ -663,7 +666,7 @@ function senderTextBelow(
   if (trailing && trailing.shown >= 0) {
     if (evidence.lastMarker > evidence.lastClose || /^--\s/.test(trailing.text.trimStart() + ' '))
       return NONE;
-    if (gapHasMarker(html, trailing, evidence.bodyEnd)) return NONE;
+    if (gapHasMarker(html, trailing, evidence.bodyEnd ?? html.length)) return NONE;
     const above = evidence.firstShown >= 0 && evidence.firstShown < start;
     return above && evidence.answers === 0 ? NONE : { tail: evidence.lastClose };
   }

@@ -6,7 +6,9 @@
  * signed above the quote.
  */
 import assert from 'node:assert/strict';
+import { Readable, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { signMessage } from '../../src/signing/index.js';
 import {
   findHtmlQuote,
   findTextQuote,
@@ -157,5 +159,50 @@ describe('HTML interleaving near-misses: signed above the quote as before', () =
       GMAIL_BLOCK('More?') +
       '<div>From: Carol<br>Sent: Monday<br>Subject: old</div></div></body></html>';
     assert.match(signedHtml(html), /^See below\. \[SIG\] On Mon/);
+  });
+});
+
+describe('HTML interleaving through the engine', () => {
+  it('a signed Gmail interleaved reply carries the block under the last answer, above the trailing quote', async () => {
+    const html =
+      '<html><body><div dir="ltr">Hi Bob,</div><div class="gmail_quote">' +
+      GMAIL_ATTR +
+      GMAIL_BLOCK('Question 1?') +
+      '<div>Answer 1.</div>' +
+      GMAIL_BLOCK('Question 2?') +
+      '<div>Answer 2.</div>' +
+      GMAIL_BLOCK('Thanks, Bob') +
+      '</div></body></html>';
+    const message =
+      'From: alice@contoso.com\r\nTo: bob@example.org\r\nSubject: Re: plan\r\nMIME-Version: 1.0\r\n' +
+      `Content-Type: text/html; charset=utf-8\r\n\r\n${html}\r\n`;
+    const out: Buffer[] = [];
+    const decision = await signMessage(
+      Readable.from([Buffer.from(message)]),
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          out.push(chunk);
+          callback();
+        },
+      }),
+      () =>
+        Promise.resolve({
+          action: 'sign',
+          content: {
+            template: 't',
+            rule: 'r',
+            html: '<b>SIG</b>',
+            text: 'SIG',
+            images: [],
+            placement: 'underReply',
+          },
+        }),
+      { sender: 'alice@contoso.com', recipients: ['bob@example.org'] },
+    );
+    assert.equal(decision.action, 'signed');
+    const body = Buffer.concat(out).toString('utf8');
+    const signature = body.indexOf('sigrelay-signature');
+    assert.ok(signature > body.indexOf('Answer 2.'), 'under the last answer');
+    assert.ok(signature < body.indexOf('Thanks, Bob'), 'above the quote that follows it');
   });
 });
