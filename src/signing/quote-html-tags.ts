@@ -44,6 +44,13 @@ function isTagSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d;
 }
 
+/**
+ * Attributes recorded per tag; the rest are read past for the tag's end but not kept. Clients
+ * write a handful; a tag that never closes (`<div class=x <div class=x …`) would otherwise
+ * allocate a name and a value for every word of the body.
+ */
+const MAX_ATTRIBUTES = 64;
+
 /** Reads the tag whose `<` is at `start`; undefined when it never closes. */
 function readTag(html: string, start: number, closing: boolean): HtmlTag | undefined {
   let i = start + (closing ? 2 : 1);
@@ -57,6 +64,7 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
   // Most tags carry no attributes (`<p>`, `<br>`, end tags): their shared empty map saves an
   // allocation per tag, which is what a body of `<a><a><a>…` is made of.
   let attributes: Map<string, string> | undefined;
+  let seen = 0;
   while (i < html.length) {
     const code = html.charCodeAt(i);
     if (code === 0x3e) {
@@ -74,7 +82,8 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
       if (isTagSpace(c) || c === 0x2f || c === 0x3e || c === 0x3d) break;
       i++;
     }
-    const attrName = html.slice(attrStart, i).toLowerCase();
+    const record = !closing && seen++ < MAX_ATTRIBUTES;
+    const attrName = record ? html.slice(attrStart, i).toLowerCase() : '';
     let j = i;
     while (j < html.length && isTagSpace(html.charCodeAt(j))) j++;
     let value = '';
@@ -85,7 +94,7 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
       if (quote === '"' || quote === "'") {
         const close = html.indexOf(quote, j + 1);
         if (close < 0) break;
-        value = html.slice(j + 1, close);
+        value = record ? html.slice(j + 1, close) : '';
         i = close + 1;
       } else {
         const valueStart = j;
@@ -94,11 +103,11 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
           if (isTagSpace(c) || c === 0x3e) break;
           j++;
         }
-        value = html.slice(valueStart, j);
+        value = record ? html.slice(valueStart, j) : '';
         i = j;
       }
     }
-    if (closing) continue;
+    if (!record) continue;
     attributes ??= new Map<string, string>();
     if (!attributes.has(attrName)) attributes.set(attrName, value);
   }

@@ -187,6 +187,16 @@ describe('quote detection does linear work', () => {
     assert.deepEqual(envelopeFromHeaders(Buffer.from('From: <<a <b@c.d>\r\n\r\n')).sender, 'b@c.d');
   });
 
+  it('the scanner keeps the first 64 attributes of a tag and still finds where it ends', () => {
+    const names = Array.from({ length: 70 }, (_, i) => `a${i}="v${i}"`);
+    const html = `<div ${names.join(' ')} title='x>y'>text</div>`;
+    const [tag, end] = [...htmlTags(html)];
+    assert.equal(tag?.attributes.size, 64);
+    assert.equal(tag?.attributes.get('a63'), 'v63');
+    assert.equal(tag?.attributes.has('title'), false);
+    assert.equal(html.slice(tag?.end, end?.start), 'text');
+  });
+
   it('the scanner reads every tag of ordinary markup once, with the offsets it stands at', () => {
     const html = '<p class="a">x</p><!-- c --><style>b{}</style><div id=\'q\' title="a>b">y</div>';
     const tags = [...htmlTags(html)].map((tag) => [tag.name, tag.closing, html.slice(tag.start, tag.end)]);
