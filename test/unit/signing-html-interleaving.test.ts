@@ -206,3 +206,25 @@ describe('HTML interleaving through the engine', () => {
     assert.ok(signature < body.indexOf('Thanks, Bob'), 'above the quote that follows it');
   });
 });
+
+describe('HTML text markers far down a long body (visible text read in chunks)', () => {
+  /** `count` paragraphs of filler, about 60 characters of visible text each. */
+  const filler = (count: number) =>
+    Array.from(
+      { length: count },
+      (_, i) => `<p>Line ${i} of the sender's long message, no markers here.</p>`,
+    ).join('');
+
+  // About 4,617 paragraphs fill the first 256 KB chunk: the marker before it, in its last 8 KB
+  // (left for the next chunk), across its end, and two chunks further.
+  for (const paragraphs of [100, 4_400, 4_550, 4_615, 4_620, 12_000]) {
+    it(`a header block after ${paragraphs} paragraphs, with a label line near the top, is found where it starts`, () => {
+      const html =
+        `<html><body><p>Note: figures below.</p>${filler(paragraphs)}` +
+        '<div id="marker"><b>From:</b> Bob<br><b>Sent:</b> Monday<br><b>Subject:</b> plan</div>' +
+        `${filler(300)}</body></html>`;
+      const quote = findHtmlQuote(html);
+      assert.equal(quote.start, html.indexOf('<div id="marker">'));
+    });
+  }
+});
