@@ -22,7 +22,7 @@ import {
   opensAttribution,
   startsAttribution,
 } from './reply-markers.js';
-import { hasWord, htmlTags, withoutTags, type HtmlTag } from './quote-html-tags.js';
+import { countWork, hasWord, htmlTags, withoutTags, type HtmlTag } from './quote-html-tags.js';
 
 /** Class name carried by every inserted HTML block; clients that prefix classes (x_) still match. */
 export const HTML_MARKER_CLASS = 'sigrelay-signature';
@@ -38,6 +38,8 @@ export interface QuoteLocation {
    * answer above a trailing quote in an interleaved reply); absent when it runs to the end.
    */
   end?: number;
+  /** HTML: where `</body>` stands (the length without one), found by the same pass. */
+  bodyEnd?: number;
 }
 
 const NO_QUOTE: QuoteLocation = { start: -1, tail: -1 };
@@ -222,45 +224,137 @@ function ruleBefore(html: string, at: number): number {
   return open >= 0 && /^<hr\b/i.test(html.slice(open, i)) ? open : -1;
 }
 
-interface VisibleText {
-  text: string;
-  /** Per line of `text`: its offset in `text` and the source offset where it starts. */
-  lines: { at: number; source: number }[];
+/** Tag names that end a line of visible text (BLOCK_TAG's names, for tags the scanner has read). */
+const BLOCK_NAMES = new Set(
+  'div p br blockquote table tbody thead tr td th li ul ol hr body html head h1 h2 h3 h4 h5 h6 pre center section article header footer'.split(
+    ' ',
+  ),
+);
+
+/** Visible text handed to the text markers at a time; the pass holds at most about twice this. */
+const CHUNK = 256 * 1024;
+/** Text kept from one chunk for the next: far more than a header block's few lines. */
+const CHUNK_OVERLAP = 8 * 1024;
+
+/** One line of visible text: its offset in the text and the source offset where it starts. */
+interface VisibleLine {
+  at: number;
+  /** -1 for the rest of a line longer than a chunk: no marker starts there. */
+  source: number;
 }
 
-/** The visible text of `html` from `start` to `end`, one line per block, with where each line starts. */
-function visibleText(html: string, start: number, end: number): VisibleText {
-  const parts: string[] = [];
-  const lines = [{ at: 0, source: start }];
-  let length = 0;
-  let lineOpen = false;
-  const addText = (from: number, to: number) => {
+/**
+ * The visible text of a stretch of HTML, one line per block, fed tag by tag as the single pass
+ * goes by, with where each line starts in the source. Text markers are line patterns, so they
+ * read the lines in chunks cut at line ends: the pass never holds a whole-document copy.
+ */
+class VisibleLines {
+  private parts: string[] = [];
+  private length = 0;
+  private lineOpen = false;
+  private lines: VisibleLine[];
+
+  constructor(
+    private readonly html: string,
+    source: number,
+  ) {
+    this.lines = [{ at: 0, source }];
+  }
+
+  text(from: number, to: number): void {
     if (to <= from) return;
-    const value = html.slice(from, to);
-    let text = decodeEntities(value).replace(/\s+/g, ' ');
-    if (!lineOpen) {
+    countWork(to - from);
+    const value = this.html.slice(from, to);
+    let text = (value.includes('&') ? decodeEntities(value) : value).replace(/\s+/g, ' ');
+    if (!this.lineOpen) {
       text = text.trimStart();
       if (!text) return;
-      const last = lines[lines.length - 1];
+      const last = this.lines[this.lines.length - 1];
       if (last) last.source = from + (value.length - value.trimStart().length);
     }
-    parts.push(text);
-    length += text.length;
-    lineOpen = true;
-  };
+    this.parts.push(text);
+    this.length += text.length;
+    this.lineOpen = true;
+  }
+
+  tag(tag: HtmlTag): void {
+    if (!this.lineOpen || !BLOCK_NAMES.has(tag.name)) return;
+    this.parts.push('\n');
+    this.length++;
+    this.lines.push({ at: this.length, source: tag.end });
+    this.lineOpen = false;
+  }
+
+  /**
+   * The first thread marker in the lines held, as a source offset, or -1. Lines starting at
+   * `cut` or later are left out; unless `final`, a marker in the last CHUNK_OVERLAP characters is
+   * left for the next chunk, which also holds the lines below it.
+   */
+  marker(cut: number, final: boolean): number {
+    let text = this.parts.join('');
+    this.parts = [text];
+    const after = this.lines.findIndex((line) => line.at > 0 && line.source >= cut);
+    if (after >= 0) text = text.slice(0, this.lines[after]?.at);
+    const from = this.lines[0]?.source === -1 ? (this.lines[1]?.at ?? text.length) : 0;
+    const found = threadStart(text.slice(from));
+    if (found < 0) return -1;
+    const at = from + found;
+    if (!final && at >= text.length - CHUNK_OVERLAP) return -1;
+    let source = -1;
+    for (const line of this.lines) {
+      if (line.at > at) break;
+      source = line.source;
+    }
+    return source;
+  }
+
+  /** When enough text is held: its first marker (source offset), else -1 and only the last lines kept. */
+  chunk(): number {
+    if (this.length <= (this.lineOpen ? 2 * CHUNK : CHUNK)) return -1;
+    const found = this.marker(Infinity, false);
+    if (found < 0) this.keepTail();
+    return found;
+  }
+
+  /** Keeps the last lines (at least twice the overlap); an overlong open line is let go. */
+  private keepTail(): void {
+    const text = this.parts.join('');
+    const floor = text.length - 2 * CHUNK_OVERLAP;
+    let first = 0;
+    for (let i = this.lines.length - 1; i > 0; i--) {
+      if ((this.lines[i]?.at ?? 0) <= floor) {
+        first = i;
+        break;
+      }
+    }
+    const line = this.lines[first];
+    if (!line || line.at === 0) {
+      // One line longer than the chunk: no marker line is that long, and a marker starts a line.
+      this.parts = [];
+      this.length = 0;
+      this.lines = [{ at: 0, source: -1 }];
+      return;
+    }
+    const rest = text.slice(line.at);
+    this.lines = this.lines.slice(first).map((kept) => ({ at: kept.at - line.at, source: kept.source }));
+    this.parts = [rest];
+    this.length = rest.length;
+  }
+}
+
+/** The visible text of `html` from `start` to `end` and its first thread marker (source), or -1. */
+function textMarkerIn(html: string, start: number, end: number): number {
+  const lines = new VisibleLines(html, start);
   let at = start;
   for (const tag of htmlTags(html, start, end)) {
-    addText(at, tag.start);
+    lines.text(at, tag.start);
     at = tag.end;
-    if (lineOpen && BLOCK_TAG.test(html.slice(tag.start, tag.start + 12))) {
-      parts.push('\n');
-      length++;
-      lines.push({ at: length, source: tag.end });
-      lineOpen = false;
-    }
+    lines.tag(tag);
+    const found = lines.chunk();
+    if (found >= 0) return found;
   }
-  addText(at, end);
-  return { text: parts.join(''), lines };
+  lines.text(at, end);
+  return lines.marker(end, true);
 }
 
 const LETTER = /^[\p{L}\p{M}]$/u;
@@ -296,6 +390,7 @@ function textMarkerHint(html: string, from: number, end: number): number {
   let tagOpen = -1;
   let tagEnd = -1;
   const stop = Math.min(end, html.length);
+  countWork(stop - from);
   for (let at = from; at < stop; at++) {
     const code = html.charCodeAt(at);
     if (code === 0x3c) {
@@ -324,25 +419,6 @@ function textMarkerHint(html: string, from: number, end: number): number {
   return -1;
 }
 
-/** Header blocks and separators written as HTML text (mobile Outlook, older clients), or -1. */
-function htmlTextMarker(html: string, end: number): number {
-  const body = html.search(/<body\b/i);
-  const from = body < 0 ? 0 : body;
-  const hint = textMarkerHint(html, from, end);
-  if (hint < 0) return -1;
-  const lead = hint - HINT_LEAD;
-  const start = lead <= from ? from : Math.max(from, html.lastIndexOf('<', lead));
-  const visible = visibleText(html, start, end);
-  const at = threadStart(visible.text);
-  if (at < 0) return -1;
-  let source = start;
-  for (const line of visible.lines) {
-    if (line.at > at) break;
-    source = line.source;
-  }
-  return overWrappers(html, source, 0);
-}
-
 function earliest(source: string, patterns: readonly RegExp[]): number {
   let best = -1;
   for (const pattern of patterns) {
@@ -352,47 +428,10 @@ function earliest(source: string, patterns: readonly RegExp[]): number {
   return best;
 }
 
-/** Index of the first structural quote tag and whether it is a container, or undefined. */
-function firstHtmlMarker(html: string): { at: number; container: boolean } | undefined {
-  for (const tag of htmlTags(html)) {
-    if (tag.closing) continue;
-    const marker = HTML_QUOTE_MARKERS.find((candidate) => candidate.test(tag));
-    if (marker) return { at: tag.start, container: marker.container };
-  }
-  return undefined;
-}
-
-/** A plain blockquote with an attribution above it, earlier than `before`, or undefined. */
-function attributedBlockquote(html: string, before: number): number | undefined {
-  let tried = 0;
-  for (const tag of htmlTags(html, 0, before)) {
-    if (tag.closing || tag.name !== 'blockquote') continue;
-    const start = htmlAttributionBefore(html, tag.start);
-    if (start >= 0) return start;
-    if (++tried >= PLAIN_BLOCKQUOTES_TRIED) return undefined;
-  }
-  return undefined;
-}
-
 function bodyEnd(html: string): number {
   let last = -1;
   for (const tag of htmlTags(html)) if (tag.closing && tag.name === 'body') last = tag.start;
   return last >= 0 ? last : html.length;
-}
-
-/** The text a reader sees, without what the head, styles and scripts hold. */
-function shownText(html: string): string {
-  const parts: string[] = [];
-  let at = 0;
-  let inHead = false;
-  for (const tag of htmlTags(html)) {
-    if (!inHead) parts.push(html.slice(at, tag.start));
-    at = tag.end;
-    // Comments and the content of style, script and title come as tags: skipped with them.
-    if (tag.name === 'head') inHead = !tag.closing;
-  }
-  if (!inHead) parts.push(html.slice(at));
-  return decodeEntities(parts.join('')).replace(/\s+/g, ' ').trim();
 }
 
 /**
@@ -404,36 +443,261 @@ function newTextBelow(above: string, below: string): boolean {
   return !above.trim() && !!below.trim() && !/^--\s/.test(below.trimStart() + ' ');
 }
 
-/** After the last `</blockquote>` of a bottom-posted reply, where the new text starts, or -1. */
-function htmlBottomPost(html: string, start: number): number {
-  const closing = /<\/blockquote\s*>/gi;
-  let last = -1;
-  closing.lastIndex = start;
-  for (let match = closing.exec(html); match; match = closing.exec(html)) last = closing.lastIndex;
-  if (last < 0) return -1;
-  const tail = html.slice(last, bodyEnd(html));
-  if (!newTextBelow(shownText(html.slice(0, start)), shownText(tail))) return -1;
-  if (firstHtmlMarker(tail) || /<blockquote\b/i.test(tail)) return -1;
-  return htmlTextMarker(tail, tail.length) >= 0 ? -1 : last;
+/** The first quote container or marker, or the first plain blockquote with an attribution. */
+interface QuoteOpening {
+  at: number;
+  /** A quote container (blockquote-style): the sender's text may follow its blocks. */
+  container: boolean;
+}
+
+/** What stands after a top-level `</blockquote>` of the quote, up to the next block or the end. */
+interface Gap {
+  /** End of the `</blockquote>` it follows. */
+  from: number;
+  /** Source offset of its first visible text; -1 while it has none. */
+  shown: number;
+  /** Its visible text, cut at GAP_TEXT characters: enough to tell an attribution or "-- ". */
+  text: string;
+  /** The first text-marker hint in it (source offset), -1 when none. */
+  hint: number;
+}
+
+/** Visible text kept per gap: an attribution line or a "-- " delimiter shows in far less. */
+const GAP_TEXT = 300;
+
+/** Everything the single pass over an HTML body collects; findHtmlQuote decides from it. */
+interface HtmlEvidence {
+  opening?: QuoteOpening;
+  /** The first text thread marker before the opening (source offset of its line), or -1. */
+  textMarker: number;
+  /** The first visible text outside the head, or -1. */
+  firstShown: number;
+  /**
+   * Start of the last `</body>`, or the length; absent when the pass stopped at the quote (a
+   * top-posted reply's signature goes there, so nothing below it is needed).
+   */
+  bodyEnd?: number;
+  /** Start of the last quote marker tag after the opening, or -1. */
+  lastMarker: number;
+  /** End of the last top-level `</blockquote>` after the opening, or -1. */
+  lastClose: number;
+  /** What follows the last top-level `</blockquote>` when no block opens after it. */
+  trailing?: Gap;
+  /** The sender's answers between two quote blocks (interleaving), the last one kept. */
+  answers: number;
+  lastAnswer?: { gap: Gap; next: number };
+}
+
+/** Where the first visible character of `html` between `from` and `to` stands, or -1. */
+function firstVisible(html: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const code = html.charCodeAt(i);
+    if (code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0x0c || code === 0xa0)
+      continue;
+    if (code === 0x26 && html.startsWith('&nbsp;', i)) {
+      i += 5;
+      continue;
+    }
+    countWork(i + 1 - from);
+    return i;
+  }
+  countWork(to - from);
+  return -1;
+}
+
+/** Where the visible text of the window led by a hint at `hint` starts (no earlier than `from`). */
+function windowStart(html: string, hint: number, from: number): number {
+  const lead = hint - HINT_LEAD;
+  return lead <= from ? from : Math.max(from, html.lastIndexOf('<', lead));
+}
+
+/**
+ * Reads an HTML body once: every tag through one `htmlTags` pass, every text node between them
+ * once, collecting the evidence the decision needs (quote containers and markers of every client,
+ * attributions above plain blockquotes, text thread markers from visible-text lines, the
+ * sender's text between and after quote blocks, the body's end). Windows read again are bounded
+ * (attribution look-backs, the text-marker lead) or read only in the part they are about.
+ */
+function collectEvidence(html: string): HtmlEvidence {
+  const evidence: HtmlEvidence = {
+    textMarker: -1,
+    firstShown: -1,
+    lastMarker: -1,
+    lastClose: -1,
+    answers: 0,
+  };
+  let from = 0;
+  let inHead = false;
+  let afterBody = false;
+  let hinted = false;
+  let lines: VisibleLines | undefined;
+  let plainTried = 0;
+  /** The opening is known and not a container, or a text marker came first: the pass can stop. */
+  let settled = false;
+  let depth = 0;
+  let gap: Gap | undefined;
+
+  const endText = (cut: number) => {
+    if (lines && evidence.textMarker < 0) evidence.textMarker = lines.marker(cut, true);
+    lines = undefined;
+  };
+  const open = (at: number, container: boolean) => {
+    evidence.opening = { at, container };
+    endText(at);
+    settled = !container;
+  };
+
+  const text = (start: number, end: number) => {
+    if (end <= start || inHead) return;
+    if (evidence.firstShown < 0) evidence.firstShown = firstVisible(html, start, end);
+    if (lines) {
+      lines.text(start, end);
+      return;
+    }
+    if (!evidence.opening && !hinted && !settled) {
+      const hint = textMarkerHint(html, Math.max(start, from), end);
+      if (hint < 0) return;
+      hinted = true;
+      // The text marker may open a few lines above its hint: read them from a bounded lead.
+      const lead = windowStart(html, hint, from);
+      lines = new VisibleLines(html, lead);
+      let at = lead;
+      for (const tag of htmlTags(html, lead, start)) {
+        lines.text(at, tag.start);
+        at = tag.end;
+        lines.tag(tag);
+      }
+      lines.text(at, end);
+      return;
+    }
+    if (gap && depth === 0 && !afterBody) {
+      const shown = firstVisible(html, start, end);
+      if (shown < 0) return;
+      if (gap.shown < 0) gap.shown = shown;
+      if (gap.text.length < GAP_TEXT) {
+        const raw = html.slice(shown, Math.min(end, shown + 2 * GAP_TEXT));
+        gap.text += ' ' + (raw.includes('&') ? decodeEntities(raw) : raw).replace(/\s+/g, ' ');
+      }
+      if (gap.hint < 0) gap.hint = textMarkerHint(html, start, end);
+    }
+  };
+
+  let at = 0;
+  for (const tag of htmlTags(html)) {
+    text(at, tag.start);
+    at = tag.end;
+    if (tag.name === 'body') {
+      if (tag.closing) [evidence.bodyEnd, afterBody] = [tag.start, true];
+      else if (!hinted) from = tag.start;
+    } else if (tag.name === 'head') inHead = !tag.closing;
+    if (settled) break;
+    if (lines) {
+      lines.tag(tag);
+      const found = lines.chunk();
+      if (found >= 0) {
+        // A text marker before any container: it wins, whatever follows.
+        [evidence.textMarker, lines, settled] = [found, undefined, true];
+        continue;
+      }
+    }
+    const blockquote = tag.name === 'blockquote';
+    if (!tag.closing) {
+      const marker = HTML_QUOTE_MARKERS.find((candidate) => candidate.test(tag));
+      if (!evidence.opening) {
+        if (marker) open(tag.start, marker.container);
+        else if (blockquote && plainTried++ < PLAIN_BLOCKQUOTES_TRIED) {
+          const attribution = htmlAttributionBefore(html, tag.start);
+          if (attribution >= 0) open(attribution, true);
+        }
+        // open() may have just set it; TypeScript keeps the narrowing of the test above.
+        if (!(evidence.opening as QuoteOpening | undefined)?.container) continue;
+      } else if (marker) evidence.lastMarker = tag.start;
+      if (!blockquote) continue;
+      if (depth === 0 && gap) {
+        if (isAnswer(gap)) {
+          evidence.answers++;
+          evidence.lastAnswer = { gap, next: tag.start };
+        }
+        gap = undefined;
+      }
+      depth++;
+    } else if (blockquote && evidence.opening) {
+      // A `</blockquote>` closing one opened above the quote also ends a top-level block.
+      depth = Math.max(0, depth - 1);
+      if (depth > 0) continue;
+      evidence.lastClose = tag.end;
+      gap = { from: tag.end, shown: -1, text: '', hint: -1 };
+    }
+  }
+  if (settled) return { ...evidence, bodyEnd: undefined };
+  text(at, html.length);
+  endText(html.length);
+  evidence.bodyEnd ??= html.length;
+  evidence.trailing = gap;
+  return evidence;
+}
+
+/** No sender's text below the quote. */
+const NONE = { tail: -1 } as const;
+
+/** Whether the text between two quote blocks is the sender's answer (not an attribution or "-- "). */
+function isAnswer(gap: Gap): boolean {
+  const text = gap.text.trim();
+  return gap.shown >= 0 && !/^--\s/.test(text + ' ') && !isAttribution(text, true);
+}
+
+/** Whether a gap's text holds a thread marker (a forwarded block, a list footer's rule). */
+function gapHasMarker(html: string, gap: Gap, end: number): boolean {
+  return gap.hint >= 0 && textMarkerIn(html, windowStart(html, gap.hint, gap.from), end) >= 0;
+}
+
+/**
+ * Where the sender's own text after the quote is (bottom-posting and interleaving, as in text):
+ * new text after the last `</blockquote>` when nothing was written above the quote or the sender
+ * answered between quote blocks; else, in an interleaved reply whose quote goes on below the last
+ * answer, that answer, ending where the next quote block (or its attribution) starts.
+ */
+function senderTextBelow(
+  html: string,
+  evidence: HtmlEvidence,
+  start: number,
+): Pick<QuoteLocation, 'tail' | 'end'> {
+  const { trailing, lastAnswer } = evidence;
+  if (trailing && trailing.shown >= 0) {
+    if (evidence.lastMarker > evidence.lastClose || /^--\s/.test(trailing.text.trimStart() + ' '))
+      return NONE;
+    if (gapHasMarker(html, trailing, evidence.bodyEnd ?? html.length)) return NONE;
+    const above = evidence.firstShown >= 0 && evidence.firstShown < start;
+    return above && evidence.answers === 0 ? NONE : { tail: evidence.lastClose };
+  }
+  if (!lastAnswer || gapHasMarker(html, lastAnswer.gap, lastAnswer.next)) return NONE;
+  const attribution = htmlAttributionBefore(html, lastAnswer.next);
+  const end =
+    attribution > lastAnswer.gap.shown
+      ? attribution
+      : overWrappers(html, lastAnswer.next, lastAnswer.gap.shown);
+  return { tail: lastAnswer.gap.from, end };
 }
 
 /** Where the quoted thread is in an HTML body. */
 export function findHtmlQuote(html: string): QuoteLocation {
-  const marker = firstHtmlMarker(html);
-  let start = marker?.at ?? -1;
-  let container = marker?.container ?? false;
-  const plain = attributedBlockquote(html, start < 0 ? html.length : start);
-  if (plain !== undefined) [start, container] = [plain, true];
-  const textMarker = htmlTextMarker(html, start < 0 ? html.length : start);
-  if (textMarker >= 0 && (start < 0 || textMarker < start)) [start, container] = [textMarker, false];
-  if (start < 0) return NO_QUOTE;
+  const evidence = collectEvidence(html);
+  const { bodyEnd } = evidence;
+  let start = evidence.opening?.at ?? -1;
+  let container = evidence.opening?.container ?? false;
+  if (evidence.textMarker >= 0) {
+    const textMarker = overWrappers(html, evidence.textMarker, 0);
+    if (start < 0 || textMarker < start) [start, container] = [textMarker, false];
+  }
+  if (start < 0) return { ...NO_QUOTE, bodyEnd };
   const moved = ruleBefore(html, start);
   if (moved >= 0) start = moved;
   else if (start > 0) {
     const attribution = htmlAttributionBefore(html, start);
     if (attribution >= 0) start = attribution;
   }
-  return { start, tail: container ? htmlBottomPost(html, start) : -1 };
+  if (!container) return { start, tail: -1, bodyEnd };
+  return { start, ...senderTextBelow(html, evidence, start), bodyEnd };
 }
 
 function newPart(body: string, quote: QuoteLocation): string {
@@ -458,8 +722,12 @@ export function htmlInsertionPoint(
   quote: QuoteLocation,
   placement: 'underReply' | 'bottom',
 ): number {
-  if (placement === 'underReply' && quote.start >= 0 && quote.tail < 0) return quote.start;
-  return bodyEnd(html);
+  if (placement === 'underReply' && quote.start >= 0) {
+    if (quote.tail < 0) return quote.start;
+    // Interleaved: under the last answer, above the quoted text that still follows it.
+    if (quote.end !== undefined) return quote.end;
+  }
+  return quote.bodyEnd ?? bodyEnd(html);
 }
 
 /** Lines that open a quoted thread that is not `>`-quoted: what follows is all thread. */

@@ -44,6 +44,13 @@ function isTagSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d;
 }
 
+/**
+ * Attributes recorded per tag; the rest are read past for the tag's end but not kept. Clients
+ * write a handful; a tag that never closes (`<div class=x <div class=x …`) would otherwise
+ * allocate a name and a value for every word of the body.
+ */
+const MAX_ATTRIBUTES = 64;
+
 /** Reads the tag whose `<` is at `start`; undefined when it never closes. */
 function readTag(html: string, start: number, closing: boolean): HtmlTag | undefined {
   let i = start + (closing ? 2 : 1);
@@ -54,12 +61,15 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
     i++;
   }
   const name = html.slice(nameStart, i).toLowerCase();
-  const attributes = new Map<string, string>();
+  // Most tags carry no attributes (`<p>`, `<br>`, end tags): their shared empty map saves an
+  // allocation per tag, which is what a body of `<a><a><a>…` is made of.
+  let attributes: Map<string, string> | undefined;
+  let seen = 0;
   while (i < html.length) {
     const code = html.charCodeAt(i);
     if (code === 0x3e) {
       visited += i + 1 - start;
-      return { start, end: i + 1, name, closing, attributes };
+      return { start, end: i + 1, name, closing, attributes: attributes ?? NO_ATTRIBUTES };
     }
     if (isTagSpace(code) || code === 0x2f) {
       i++;
@@ -72,7 +82,8 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
       if (isTagSpace(c) || c === 0x2f || c === 0x3e || c === 0x3d) break;
       i++;
     }
-    const attrName = html.slice(attrStart, i).toLowerCase();
+    const record = !closing && seen++ < MAX_ATTRIBUTES;
+    const attrName = record ? html.slice(attrStart, i).toLowerCase() : '';
     let j = i;
     while (j < html.length && isTagSpace(html.charCodeAt(j))) j++;
     let value = '';
@@ -83,7 +94,7 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
       if (quote === '"' || quote === "'") {
         const close = html.indexOf(quote, j + 1);
         if (close < 0) break;
-        value = html.slice(j + 1, close);
+        value = record ? html.slice(j + 1, close) : '';
         i = close + 1;
       } else {
         const valueStart = j;
@@ -92,14 +103,32 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
           if (isTagSpace(c) || c === 0x3e) break;
           j++;
         }
-        value = html.slice(valueStart, j);
+        value = record ? html.slice(valueStart, j) : '';
         i = j;
       }
     }
-    if (!closing && !attributes.has(attrName)) attributes.set(attrName, value);
+    if (!record) continue;
+    attributes ??= new Map<string, string>();
+    if (!attributes.has(attrName)) attributes.set(attrName, value);
   }
   visited += html.length - start;
   return undefined;
+}
+
+/**
+ * The first `<` at or after `from` and before `to` that opens markup (a tag, end tag, comment or
+ * declaration), or -1. A `<` followed by anything else is text; runs of them (`<<<<`, a hostile
+ * shape) are stepped over here, a character at a time, rather than one search per `<`.
+ */
+function nextMarkup(html: string, from: number, to: number): number {
+  let lt = html.indexOf('<', from);
+  while (lt >= 0 && lt < to) {
+    const next = html.charCodeAt(lt + 1);
+    if (next === 0x21 || next === 0x3f || isAsciiLetter(next === 0x2f ? html.charCodeAt(lt + 2) : next))
+      return lt;
+    lt = next === 0x3c ? lt + 1 : html.indexOf('<', lt + 1);
+  }
+  return -1;
 }
 
 /**
@@ -109,9 +138,9 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
 export function* htmlTags(html: string, from = 0, to = html.length): Generator<HtmlTag> {
   let i = from;
   while (i < to) {
-    const lt = html.indexOf('<', i);
-    visited += (lt < 0 ? to : Math.min(lt, to)) - i;
-    if (lt < 0 || lt >= to) return;
+    const lt = nextMarkup(html, i, to);
+    visited += (lt < 0 ? to : lt) - i;
+    if (lt < 0) return;
     const next = html.charCodeAt(lt + 1);
     if (next === 0x21 || next === 0x3f) {
       // <!-- comment -->, <!DOCTYPE …>, <?…>: skipped whole.
@@ -125,10 +154,6 @@ export function* htmlTags(html: string, from = 0, to = html.length): Generator<H
       continue;
     }
     const closing = next === 0x2f;
-    if (!isAsciiLetter(closing ? html.charCodeAt(lt + 2) : next)) {
-      i = lt + 1;
-      continue;
-    }
     const tag = readTag(html, lt, closing);
     if (!tag) return;
     if (tag.end > to) return;
@@ -176,4 +201,9 @@ export function withoutTags(html: string, from = 0, to = html.length): string {
   }
   parts.push(html.slice(at, to));
   return parts.join('');
+}
+
+/** Adds the characters a caller of the scanner read again (text nodes, bounded windows). */
+export function countWork(characters: number): void {
+  visited += characters;
 }

@@ -20,3 +20,22 @@ export const HOSTILE: Record<string, (size: number) => string> = {
   entities: (size) => '&#99999999999'.repeat(Math.ceil(size / 13)),
   'header lines': (size) => 'From: x\nSent: y\n'.repeat(Math.ceil(size / 16)),
 };
+
+/**
+ * An ordinary Gmail-style reply of about `size` characters, its quote filling the body: the
+ * baseline the hostile bodies are compared with.
+ */
+export function ordinaryReply(size: number): string {
+  const lines: string[] = [
+    '<html><body><div dir="ltr">Thanks, agreed.</div><div class="gmail_quote"><div class="gmail_attr">',
+    'On Mon, 3 Jun 2024 at 10:00, Bob &lt;bob@example.com&gt; wrote:<br></div><blockquote class="gmail_quote">',
+  ];
+  let length = lines.join('').length;
+  for (let i = 0; length < size; i++) {
+    const line = `<p class="MsoNormal">Earlier message line ${i}: quarterly figures, action items and notes.</p>\r\n`;
+    lines.push(line);
+    length += line.length;
+  }
+  lines.push('</blockquote></div></body></html>');
+  return lines.join('');
+}

@@ -11,7 +11,7 @@ import { findHtmlQuote, findTextQuote } from '../../src/signing/placement.js';
 import { envelopeFromHeaders } from '../../src/signing/message-facts.js';
 import { retargetMetaCharset } from '../../src/signing/part-codec.js';
 import { htmlTags, scannerWork } from '../../src/signing/quote-html-tags.js';
-import { HOSTILE } from '../helpers/hostile-bodies.js';
+import { HOSTILE, ordinaryReply } from '../helpers/hostile-bodies.js';
 
 function detect(body: string): void {
   findHtmlQuote(body);
@@ -44,6 +44,65 @@ function cpuMicros(body: string): number {
 const MAX_STEPS_PER_CHAR = 24;
 /** 16× the input: linear work is about 16× the CPU, quadratic 256×. */
 const MAX_CPU_RATIO_16X = 64;
+
+/** Scanner steps per character of `body` for the HTML detection alone. */
+function htmlStepsPerChar(body: string): number {
+  const before = scannerWork();
+  findHtmlQuote(body);
+  return (scannerWork() - before) / body.length;
+}
+
+/**
+ * The HTML detection reads the markup in one tag pass; text nodes, the text-marker lead and the
+ * attribution look-backs are read at most once more each. 4 steps per character is that, with
+ * room; two or more whole passes more would show.
+ */
+const MAX_HTML_STEPS_PER_CHAR = 4;
+
+describe('HTML quote detection reads each part once', () => {
+  for (const [name, build] of Object.entries({ 'ordinary reply': ordinaryReply, ...HOSTILE })) {
+    it(`${name}: steps per character stay under a small constant at 1 KB, 64 KB and 1 MB`, () => {
+      const steps = [1_000, 64_000, 1_000_000].map((size) => htmlStepsPerChar(build(size)));
+      for (const value of steps)
+        assert.ok(value <= MAX_HTML_STEPS_PER_CHAR, `${name}: ${steps.join(', ')} steps per char`);
+      // Linear work is flat per character across sizes; a pass per tag or line would grow.
+      const [small = 0, , large = 0] = steps;
+      assert.ok(large <= small + 1, `${name}: ${steps.join(', ')} steps per char`);
+    });
+  }
+
+  it('random markup and quote syntax: the HTML detection stays under the same constant', () => {
+    const piece = fc.constantFrom(
+      '<div class="gmail_quote">',
+      '<blockquote type="cite">',
+      '</blockquote>',
+      '<div>',
+      '</div>',
+      '<br>',
+      '<body>',
+      '</body>',
+      'On Mon, Bob &lt;bob@example.com&gt; wrote:',
+      'From: Bob',
+      'Sent: Monday',
+      '-----Original Message-----',
+      '-- ',
+      'answer',
+      '<',
+      '"',
+      '&nbsp;',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 30 }),
+        (pieces, times) => {
+          assert.ok(htmlStepsPerChar(pieces.join('').repeat(times)) <= MAX_HTML_STEPS_PER_CHAR);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
 
 describe('quote detection does linear work', () => {
   for (const [name, build] of Object.entries(HOSTILE)) {
@@ -126,6 +185,16 @@ describe('quote detection does linear work', () => {
       recipients: ['a@x.org', 'c@y.org', 'e@z.org'],
     });
     assert.deepEqual(envelopeFromHeaders(Buffer.from('From: <<a <b@c.d>\r\n\r\n')).sender, 'b@c.d');
+  });
+
+  it('the scanner keeps the first 64 attributes of a tag and still finds where it ends', () => {
+    const names = Array.from({ length: 70 }, (_, i) => `a${i}="v${i}"`);
+    const html = `<div ${names.join(' ')} title='x>y'>text</div>`;
+    const [tag, end] = [...htmlTags(html)];
+    assert.equal(tag?.attributes.size, 64);
+    assert.equal(tag?.attributes.get('a63'), 'v63');
+    assert.equal(tag?.attributes.has('title'), false);
+    assert.equal(html.slice(tag?.end, end?.start), 'text');
   });
 
   it('the scanner reads every tag of ordinary markup once, with the offsets it stands at', () => {
