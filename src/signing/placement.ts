@@ -215,13 +215,46 @@ function htmlAttributionBefore(html: string, at: number): number {
   return overWrappers(html, lineStart, floor);
 }
 
-/** OWA puts an `<hr>` just before `divRplyFwdMsg`; the signature goes above the rule. */
+/**
+ * Whether the first line of visible text after `at` (just inside a plain `<blockquote>`) is an
+ * attribution: clients that quote with a bare blockquote put "On …, Bob wrote:" inside it, so the
+ * blockquote opens the quote. The line must name a date, an address or open with a lead word
+ * (a blockquote also indents the sender's own text); the look-ahead is bounded.
+ */
+function opensWithAttribution(html: string, at: number): boolean {
+  const end = Math.min(html.length, at + ATTRIBUTION_WINDOW);
+  const parts: string[] = [];
+  let from = at;
+  let shown = false;
+  for (const tag of htmlTags(html, at, end)) {
+    const piece = html.slice(from, tag.start);
+    parts.push(piece);
+    shown ||= piece.trim().length > 0 && piece.trim() !== '&nbsp;';
+    from = tag.end;
+    if (tag.name === 'blockquote' || (shown && BLOCK_NAMES.has(tag.name))) break;
+  }
+  if (!shown) return false;
+  countWork(from - at);
+  return isAttribution(decodeEntities(parts.join('')).replace(/\s+/g, ' ').trim(), false);
+}
+
+/**
+ * A rule belongs to the block below it: OWA puts an `<hr>` just before `divRplyFwdMsg`, Outlook
+ * 2003 one (in a `<div>`) above its HTML header block. With only whitespace and closing tags
+ * between, the signature goes above the rule and the opening tags that wrap it.
+ */
 function ruleBefore(html: string, at: number): number {
+  const floor = Math.max(0, at - ATTRIBUTION_WINDOW);
   let i = at;
-  while (i > 0 && isSpace(html[i - 1])) i--;
-  if (html[i - 1] !== '>') return -1;
-  const open = html.lastIndexOf('<', i - 1);
-  return open >= 0 && /^<hr\b/i.test(html.slice(open, i)) ? open : -1;
+  for (;;) {
+    while (i > floor && isSpace(html[i - 1])) i--;
+    if (i <= floor || html[i - 1] !== '>') return -1;
+    const open = openBefore(html, i - 1, floor);
+    if (open < 0) return -1;
+    if (/^<hr\b/i.test(html.slice(open, i))) return overWrappers(html, open, floor);
+    if (html[open + 1] !== '/') return -1;
+    i = open;
+  }
 }
 
 /** Tag names that end a line of visible text (BLOCK_TAG's names, for tags the scanner has read). */
@@ -253,6 +286,8 @@ class VisibleLines {
   private length = 0;
   private lineOpen = false;
   private lines: VisibleLine[];
+  /** Whether the marker last found is an attribution line (not a header block or separator). */
+  attribution = false;
 
   constructor(
     private readonly html: string,
@@ -296,10 +331,16 @@ class VisibleLines {
     const after = this.lines.findIndex((line) => line.at > 0 && line.source >= cut);
     if (after >= 0) text = text.slice(0, this.lines[after]?.at);
     const from = this.lines[0]?.source === -1 ? (this.lines[1]?.at ?? text.length) : 0;
-    const found = threadStart(text.slice(from));
+    const shown = text.slice(from);
+    // As in text: an attribution line above the first thread marker opens the quote (an
+    // unprefixed quote below it, as mobile clients and Zoho write it in HTML too).
+    const thread = threadStart(shown);
+    const attribution = textAttribution(shown, thread < 0 ? shown.length : thread);
+    const found = attribution >= 0 ? attribution : thread;
     if (found < 0) return -1;
     const at = from + found;
     if (!final && at >= text.length - CHUNK_OVERLAP) return -1;
+    this.attribution = attribution >= 0;
     let source = -1;
     for (const line of this.lines) {
       if (line.at > at) break;
@@ -378,6 +419,39 @@ const MAX_LABEL_SOURCE = 80;
 const HINT_LEAD = 2000;
 
 /**
+ * Source read back from a mark that ends a text node, for an attribution's end: its verb ("a
+ * écrit :", "schrieb Bob:") or the address that closes it ("&lt;bob@example.org&gt;:"). Short:
+ * the hint only says where to read the visible lines; the line itself is judged there, whole.
+ */
+const ATTRIBUTION_TAIL = 32;
+
+/**
+ * Whether the colon, or the last of a pair of dashes, at `mark` ends its text node (only spaces
+ * and `&nbsp;` after it) and the text just before it ends an attribution ("… Bob &lt;bob@…&gt;
+ * wrote:", "---- Bob wrote ----"), in one node or after an inline link. Only the mark that ends
+ * a node reads back, a bounded tail of it, so the scan stays linear.
+ */
+function endsAttributionNode(html: string, nodeStart: number, mark: number, stop: number): boolean {
+  let i = mark + 1;
+  for (; i < stop; i++) {
+    if (isSpace(html[i])) continue;
+    if (html.startsWith('&nbsp;', i)) i += 5;
+    else break;
+  }
+  countWork(i - mark);
+  if (i < stop && html.charCodeAt(i) !== 0x3c) return false;
+  const from = Math.max(nodeStart, mark - ATTRIBUTION_TAIL);
+  countWork(mark - from);
+  const raw = html.slice(from, mark);
+  // The mark and the dashes or spaces before it are dropped: the end is read as "…:" would be.
+  let tail = raw.includes('&') ? decodeEntities(raw) : raw;
+  let cut = tail.length;
+  while (cut > 0 && (tail[cut - 1] === '-' || isSpace(tail[cut - 1]) || tail[cut - 1] === '\u00a0')) cut--;
+  tail = tail.slice(0, cut);
+  return tail.endsWith('>') || isAttribution(`${tail}:`, true);
+}
+
+/**
  * The first text node (outside tags) that starts with a header label and its colon, or with
  * dashes or underscores: where a text marker may be. Scanning colons and dashes is far cheaper
  * than building the visible text of every body.
@@ -409,6 +483,7 @@ function textMarkerHint(html: string, from: number, end: number): number {
     const start = pair ? at - 1 : at;
     if (tagOpen > tagEnd) continue;
     const nodeStart = Math.max(tagEnd + 1, from);
+    if (endsAttributionNode(html, nodeStart, at, stop)) return nodeStart;
     // A label is a few words long; longer text before a colon is prose.
     if (start - nodeStart > MAX_LABEL_SOURCE) continue;
     if (!endsWithLetter(html, start, nodeStart)) continue;
@@ -470,6 +545,11 @@ interface HtmlEvidence {
   opening?: QuoteOpening;
   /** The first text thread marker before the opening (source offset of its line), or -1. */
   textMarker: number;
+  /**
+   * An attribution line in the visible text above the first text marker and the opening (source
+   * offset of its line), or -1: it opens the quote as in text, whatever follows it.
+   */
+  attribution: number;
   /** The first visible text outside the head, or -1. */
   firstShown: number;
   /**
@@ -521,6 +601,7 @@ function windowStart(html: string, hint: number, from: number): number {
 function collectEvidence(html: string): HtmlEvidence {
   const evidence: HtmlEvidence = {
     textMarker: -1,
+    attribution: -1,
     firstShown: -1,
     lastMarker: -1,
     lastClose: -1,
@@ -538,7 +619,11 @@ function collectEvidence(html: string): HtmlEvidence {
   let gap: Gap | undefined;
 
   const endText = (cut: number) => {
-    if (lines && evidence.textMarker < 0) evidence.textMarker = lines.marker(cut, true);
+    if (lines && evidence.textMarker < 0 && evidence.attribution < 0) {
+      const found = lines.marker(cut, true);
+      if (lines.attribution) evidence.attribution = found;
+      else evidence.textMarker = found;
+    }
     lines = undefined;
   };
   const open = (at: number, container: boolean) => {
@@ -594,7 +679,10 @@ function collectEvidence(html: string): HtmlEvidence {
     if (lines) {
       lines.tag(tag);
       const found = lines.chunk();
-      if (found >= 0) {
+      if (found >= 0 && lines.attribution) {
+        // An attribution opens the quote; a container below it still tells how the quote ends.
+        [evidence.attribution, lines] = [found, undefined];
+      } else if (found >= 0) {
         // A text marker before any container: it wins, whatever follows.
         [evidence.textMarker, lines, settled] = [found, undefined, true];
         continue;
@@ -608,6 +696,7 @@ function collectEvidence(html: string): HtmlEvidence {
         else if (blockquote && plainTried++ < PLAIN_BLOCKQUOTES_TRIED) {
           const attribution = htmlAttributionBefore(html, tag.start);
           if (attribution >= 0) open(attribution, true);
+          else if (opensWithAttribution(html, tag.end)) open(tag.start, true);
         }
         // open() may have just set it; TypeScript keeps the narrowing of the test above.
         if (!(evidence.opening as QuoteOpening | undefined)?.container) continue;
@@ -688,6 +777,11 @@ export function findHtmlQuote(html: string): QuoteLocation {
   if (evidence.textMarker >= 0) {
     const textMarker = overWrappers(html, evidence.textMarker, 0);
     if (start < 0 || textMarker < start) [start, container] = [textMarker, false];
+  }
+  if (evidence.attribution >= 0) {
+    // Above a container the quote keeps the container's end (bottom-posting, interleaving).
+    const attribution = overWrappers(html, evidence.attribution, 0);
+    if (start < 0 || attribution < start) start = attribution;
   }
   if (start < 0) return { ...NO_QUOTE, bodyEnd };
   const moved = ruleBefore(html, start);

@@ -2,8 +2,7 @@
  * Reply shapes found by the held-out probe (test/placement/probe.ts, run on public fixtures of
  * reply parsers and mail clients outside ../shared/replies), one hand-written minimal example per
  * shape: the text is ours, only the shape is the clients'. Each asserts where the quoted thread
- * starts, in text and, where the client writes the shape in HTML, in HTML too. Shapes the HTML
- * quote finder does not read yet are `todo` for the rewrite of findHtmlQuote (htmlq).
+ * starts, in text and, where the client writes the shape in HTML, in HTML too.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -151,45 +150,41 @@ void describe('held-out shapes: an attribution between dashes without a date', (
     assert.equal(textQuoteLine('---- Bob Example wrote ----\n\n> Noon?\n'), '---- Bob Example wrote ----');
   });
 
-  void it('the same line in HTML above an unprefixed quote', { todo: 'htmlq' }, () => {
+  void it('the same line in HTML above an unprefixed quote', () => {
+    // The visible text runs on into the quote ("…----Noon?"), so the source is compared.
+    const html = page('<div>---- Bob Example wrote ----</div><div><br></div><div>Noon?</div>');
+    const found = findHtmlQuote(html);
     assert.equal(
-      htmlQuoteText(page('<div>---- Bob Example wrote ----</div><div><br></div><div>Noon?</div>')),
-      '---- Bob Example wrote ----',
+      html.slice(found.start, html.indexOf('</div>', found.start)),
+      '<div>---- Bob Example wrote ----',
     );
+    assert.equal(found.tail, -1);
   });
 });
 
-void describe('held-out shapes the HTML quote finder does not read yet', () => {
-  void it('an attribution inside a plain blockquote', { todo: 'htmlq' }, () => {
+void describe('held-out shapes in HTML: attributions without a marker tag, the rule above a header', () => {
+  void it('an attribution inside a plain blockquote', () => {
     const html = page(
       '<blockquote><div>On 3 Jun 2024, at 10:00, Bob &lt;bob@example.org&gt; wrote:</div><div>Noon?</div></blockquote>',
     );
     assert.equal(htmlQuoteText(html), 'On 3 Jun 2024, at 10:00, Bob <');
   });
 
-  void it(
-    'an attribution in a div above an unprefixed quote (the text twin is found)',
-    { todo: 'htmlq' },
-    () => {
-      const attribution = 'On 3 Jun 2024, at 10:00, Bob <bob@example.org> wrote:';
-      assert.equal(textQuoteLine(`${attribution}\n\nNoon?\n`), attribution);
-      const html = page(
-        '<div>On 3 Jun 2024, at 10:00, Bob &lt;bob@example.org&gt; wrote:</div><div>Noon?</div>',
-      );
-      assert.equal(htmlQuoteText(html), 'On 3 Jun 2024, at 10:00, Bob <');
-    },
-  );
+  void it('an attribution in a div above an unprefixed quote (the text twin is found)', () => {
+    const attribution = 'On 3 Jun 2024, at 10:00, Bob <bob@example.org> wrote:';
+    assert.equal(textQuoteLine(`${attribution}\n\nNoon?\n`), attribution);
+    const html = page(
+      '<div>On 3 Jun 2024, at 10:00, Bob &lt;bob@example.org&gt; wrote:</div><div>Noon?</div>',
+    );
+    assert.equal(htmlQuoteText(html), 'On 3 Jun 2024, at 10:00, Bob <');
+  });
 
-  void it(
-    "the <hr> that opens Outlook 2003's HTML header block goes below the signature",
-    { todo: 'htmlq' },
-    () => {
-      const html = page(
-        '<div><hr size=2 width="100%" align=center></div><p><b>From:</b> Bob [mailto:bob@example.org]<br>' +
-          '<b>Sent:</b> Friday, June 27, 2014 12:06 PM<br><b>To:</b> Alice<br><b>Subject:</b> Lunch</p><p>Noon?</p>',
-      );
-      const found = findHtmlQuote(html);
-      assert.equal(html.slice(found.start, found.start + 8), '<div><hr');
-    },
-  );
+  void it("the <hr> that opens Outlook 2003's HTML header block goes below the signature", () => {
+    const html = page(
+      '<div><hr size=2 width="100%" align=center></div><p><b>From:</b> Bob [mailto:bob@example.org]<br>' +
+        '<b>Sent:</b> Friday, June 27, 2014 12:06 PM<br><b>To:</b> Alice<br><b>Subject:</b> Lunch</p><p>Noon?</p>',
+    );
+    const found = findHtmlQuote(html);
+    assert.equal(html.slice(found.start, found.start + 8), '<div><hr');
+  });
 });
