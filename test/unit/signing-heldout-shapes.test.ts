@@ -188,3 +188,68 @@ void describe('held-out shapes in HTML: attributions without a marker tag, the r
     assert.equal(html.slice(found.start, found.start + 8), '<div><hr');
   });
 });
+
+void describe('held-out shapes in HTML: attributions written across inline tags and languages', () => {
+  void it('an attribution whose address is a mailto link, above an unprefixed quote', () => {
+    const html = page(
+      '<div>On 3 Jun 2024, at 10:00, Bob &lt;<a href="mailto:bob@example.org">bob@example.org</a>&gt; wrote:</div><div>Noon?</div>',
+    );
+    assert.equal(htmlQuoteText(html), 'On 3 Jun 2024, at 10:00, Bob <');
+  });
+
+  void it('a German attribution (verb before the name) above an unprefixed quote, in text and HTML', () => {
+    const attribution = 'Am 03.06.2024 um 10:00 schrieb Bob Example <bob@example.org>:';
+    assert.equal(textQuoteLine(`${attribution}\n\nNoon?\n`), attribution);
+    const html = page(
+      '<p>Am 03.06.2024 um 10:00 schrieb Bob Example &lt;bob@example.org&gt;:</p><p>Noon?</p>',
+    );
+    assert.equal(htmlQuoteText(html), 'Am 03.06.2024 um 10:00 schrieb');
+  });
+
+  void it('an attribution above a cite blockquote still lets bottom-posted text follow it', () => {
+    const html =
+      '<html><body><div>On 3 Jun 2024, at 10:00, Bob &lt;bob@example.org&gt; wrote:</div>' +
+      '<blockquote type="cite"><div>Noon?</div></blockquote><div>Noon works.</div></body></html>';
+    const found = findHtmlQuote(html);
+    assert.equal(found.start, html.indexOf('<div>On 3 Jun'));
+    assert.equal(found.tail, html.indexOf('<div>Noon works.'));
+  });
+});
+
+void describe('held-out near misses in HTML that must stay new text', () => {
+  void it('an <hr> used as decoration in new text, no header block below it', () => {
+    const html = page('<div>Agenda</div><div><hr></div><div>1. Lunch at noon</div><div>2. Budget</div>');
+    assert.equal(findHtmlQuote(html).start, -1);
+  });
+
+  void it('an <hr> with the sender’s text between it and a header block stays above the quote', () => {
+    const html = page(
+      '<hr><div>Notes from today.</div><p><b>From:</b> Bob<br><b>Sent:</b> Friday, June 27, 2014 12:06 PM<br><b>Subject:</b> Lunch</p><p>Noon?</p>',
+    );
+    assert.equal(html.slice(findHtmlQuote(html).start).slice(0, 9), '<p><b>Fro');
+  });
+
+  void it('a blockquote that only quotes a poem, with no attribution', () => {
+    const html = page(
+      '<blockquote><div>Two roads diverged in a yellow wood,</div><div>And sorry I could not travel both</div></blockquote><div>Lovely, isn’t it?</div>',
+    );
+    assert.equal(findHtmlQuote(html).start, -1);
+  });
+
+  void it('a blockquote opening with an undated "As Frost wrote:" is a citation, not a quote', () => {
+    const html = page(
+      '<blockquote><div>As Frost wrote:</div><div>Two roads diverged in a yellow wood,</div></blockquote>',
+    );
+    assert.equal(findHtmlQuote(html).start, -1);
+  });
+
+  void it('an undated "Bob wrote:" ending a line of new text, in text and HTML', () => {
+    assert.equal(findTextQuote('As Bob wrote:\nwe ship on Friday.\n').start, -1);
+    assert.equal(findHtmlQuote(page('<div>As Bob wrote:</div><div>we ship on Friday.</div>')).start, -1);
+  });
+
+  void it('a line of dashes and a dash-framed title without a verb in new text', () => {
+    const html = page('<div>---- Agenda ----</div><div>Lunch at noon</div><div>----------</div>');
+    assert.equal(findHtmlQuote(html).start, -1);
+  });
+});
