@@ -623,7 +623,49 @@ export function findTextQuote(text: string): QuoteLocation {
   const tail = thread >= 0 ? -1 : textBottomPost(text.slice(0, end), start);
   if (tail >= 0) return end < text.length ? { start, tail, end } : { start, tail };
   const answer = lastAnswer(text, start, end);
-  return answer ? { start, ...answer } : { start, tail: -1 };
+  if (answer) return { start, ...answer };
+  const closing = thread >= 0 ? -1 : closedBelow(text.slice(0, end), start);
+  if (closing < 0) return { start, tail: -1 };
+  return end < text.length ? { start, tail: closing, end } : { start, tail: closing };
+}
+
+/** A closing ("Kind regards,", "Herzliche Grüße") or a name: a few words, no sentence. */
+const SHORT_WORDS = /^\p{L}[\p{L}\p{M} .'-]{0,28}[,!.]?$/u;
+
+/**
+ * Whether `block` ends the way a sender closes a message: a short closing line and then a short
+ * name line (two to four words and one to three words), as the last two lines with text.
+ */
+function endsWithClosing(block: string): boolean {
+  const lines = block
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const [closing, name] = lines.slice(-2);
+  if (closing === undefined || name === undefined) return false;
+  const words = (line: string) => line.split(/\s+/).length;
+  return SHORT_WORDS.test(closing) && SHORT_WORDS.test(name) && words(closing) <= 4 && words(name) <= 3;
+}
+
+/**
+ * A reply written around one quote: text above it that does not close, and below the last `>`
+ * line (after a blank line) several lines of new text that end with a closing and a name. The
+ * sender's message ends there, so the signature goes under it (the text above is the opening).
+ * Where the new text starts below the quote, or -1.
+ */
+function closedBelow(text: string, start: number): number {
+  const above = text.slice(0, start);
+  if (!above.trim() || endsWithClosing(above)) return -1;
+  const last = text.lastIndexOf('\n>');
+  if (last < start) return -1;
+  const lineEnd = text.indexOf('\n', last + 1);
+  if (lineEnd < 0 || !/^[ \t]*\r?\n/.test(text.slice(lineEnd + 1))) return -1;
+  const tail = text.slice(lineEnd + 1);
+  if (/^--\s/.test(tail.trimStart() + ' ') || !endsWithClosing(tail)) return -1;
+  if (tail.split('\n').filter((line) => line.trim()).length < 3) return -1;
+  if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
+  const first = tail.search(/\S/);
+  return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
 }
 
 /** A line as it reads without its quote prefixes (`> > text` → `text`). */

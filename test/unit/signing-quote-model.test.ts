@@ -204,6 +204,31 @@ describe('quote-boundary model: the sender writes below the quote (A)', () => {
   });
 });
 
+describe('quote-boundary model: a reply written around the quote', () => {
+  const sign = (text: string) => insertTextSignature(text, 'SIG', findTextQuote(text), 'underReply', '\n');
+  const quote = 'On 12.06.2016 Bob wrote:\n\n> Dear Alice,\n\n> please send the issues.\n\n> Bob\n\n';
+
+  it('an opening above the quote and the message closed below it: under the closing', () => {
+    const text = `Dear Bob,\n\nthe issues were sent on Monday.\n\n${quote}Now he writes they never came.\n\nKind regards\n\nAlice\n`;
+    assert.match(sign(text), /Kind regards\n\nAlice\n\nSIG\n$/);
+  });
+
+  it('a top-posted reply that closes above the quote keeps the signature above the quote', () => {
+    const text = `Sent on Monday.\n\nKind regards\nAlice\n\n${quote}More text below.\n\nBest wishes\nAlice\n`;
+    assert.match(sign(text), /^Sent on Monday\.\n\nKind regards\nAlice\n\nSIG\n\nOn 12/);
+  });
+
+  it('text below the quote that does not close (a footer) is not the end of the message', () => {
+    const text = `Sent on Monday.\n\n${quote}This list is archived at\nhttp://lists.example.com/archive\nand more\n`;
+    assert.match(sign(text), /^Sent on Monday\.\n\nSIG\n\nOn 12/);
+  });
+
+  it('a closing glued under the last quoted line is the quoted message, not new text', () => {
+    const text = `Sent on Monday.\n\nOn 12.06.2016 Bob wrote:\n> please send them\nsome more words\nKind regards\nBob\n`;
+    assert.match(sign(text), /^Sent on Monday\.\n\nSIG\n\nOn 12/);
+  });
+});
+
 describe('quote-boundary model: a rule of underscores', () => {
   it("the sender's contact lines under a lone rule: a new message, signed at the end", () => {
     const text =
