@@ -63,6 +63,8 @@ export interface PartResult {
   part: 'text' | 'html';
   ok: boolean;
   landed: string;
+  /** The original line right above the signature ('' at the top), to compare the twins. */
+  lineAbove?: string;
 }
 
 export function judge(
@@ -79,7 +81,7 @@ export function judge(
   const floor =
     anchors.belowLine === null ? Math.max(anchors.aboveLine, lastTextLine(original)) : anchors.aboveLine;
   const ok = above >= floor && (anchors.belowLine === null || above < anchors.belowLine);
-  return { part, ok, landed: where };
+  return { part, ok, landed: where, lineAbove: above === 0 ? '' : (original[above - 1] ?? '') };
 }
 
 export const textLines = (body: string) => body.split(/\r?\n/u);

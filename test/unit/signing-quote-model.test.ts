@@ -175,6 +175,86 @@ describe('quote-boundary model: the sender writes below the quote (A)', () => {
     const text = 'On Mon, Bob wrote:\n> question\n\nanswer\n';
     assert.match(sign(text), /answer\n\nSIG\n$/);
   });
+
+  it("interleaved answers closed by the sender's own -- signature: under that signature", () => {
+    const text =
+      'On Mon, Bob <bob@example.com> wrote:\n> question 1\n\nanswer 1\n\n> question 2\n>\n' +
+      '> > --\n> > Alice, my signature\n\n--\nAlice, my signature\n';
+    assert.match(sign(text), /--\nAlice, my signature\n\nSIG\n$/);
+  });
+
+  it('a top-posted reply with a -- signature under the quote is still signed above the quote', () => {
+    const text = 'Yes.\n\nOn Mon, Bob wrote:\n> question\n\n--\nAlice\n';
+    assert.match(sign(text), /^Yes\.\n\nSIG\n\nOn Mon/);
+  });
+
+  it('a list footer repeated under interleaved answers: under the last answer, above the quote', () => {
+    const footer = 'team mailing list\nteam@lists.example.com\nhttp://lists.example.com/listinfo/team\n';
+    const text =
+      'Hi,\nOn Mon, Bob wrote:\n> question 1\n\nanswer 1\n\n> question 2\n\nanswer 2\n\n' +
+      `> -Bob\n> __\n${footer.replace(/^/gm, '> ')}\n\n__\n${footer}`;
+    assert.match(sign(text), /answer 2\n\nSIG\n\n\n> -Bob\n/);
+  });
+
+  it("new text under interleaved answers that the quote does not repeat stays the sender's", () => {
+    const text =
+      'Hi,\nOn Mon, Bob wrote:\n> question 1\n\nanswer 1\n\n> question 2\n\nanswer 2\n\n' +
+      '> thanks\n\nthanks to you, see you on Monday\n';
+    assert.match(sign(text), /see you on Monday\n\nSIG\n$/);
+  });
+});
+
+describe('quote-boundary model: a reply written around the quote', () => {
+  const sign = (text: string) => insertTextSignature(text, 'SIG', findTextQuote(text), 'underReply', '\n');
+  const quote = 'On 12.06.2016 Bob wrote:\n\n> Dear Alice,\n\n> please send the issues.\n\n> Bob\n\n';
+
+  it('an opening above the quote and the message closed below it: under the closing', () => {
+    const text = `Dear Bob,\n\nthe issues were sent on Monday.\n\n${quote}Now he writes they never came.\n\nKind regards\n\nAlice\n`;
+    assert.match(sign(text), /Kind regards\n\nAlice\n\nSIG\n$/);
+  });
+
+  it('a top-posted reply that closes above the quote keeps the signature above the quote', () => {
+    const text = `Sent on Monday.\n\nKind regards\nAlice\n\n${quote}More text below.\n\nBest wishes\nAlice\n`;
+    assert.match(sign(text), /^Sent on Monday\.\n\nKind regards\nAlice\n\nSIG\n\nOn 12/);
+  });
+
+  it('text below the quote that does not close (a footer) is not the end of the message', () => {
+    const text = `Sent on Monday.\n\n${quote}This list is archived at\nhttp://lists.example.com/archive\nand more\n`;
+    assert.match(sign(text), /^Sent on Monday\.\n\nSIG\n\nOn 12/);
+  });
+
+  it('a closing glued under the last quoted line is the quoted message, not new text', () => {
+    const text = `Sent on Monday.\n\nOn 12.06.2016 Bob wrote:\n> please send them\nsome more words\nKind regards\nBob\n`;
+    assert.match(sign(text), /^Sent on Monday\.\n\nSIG\n\nOn 12/);
+  });
+});
+
+describe('quote-boundary model: a rule of underscores', () => {
+  it("the sender's contact lines under a lone rule: a new message, signed at the end", () => {
+    const text =
+      'Hi Mat,\n\nA new message.\n\nPerrin\n\n\n______________________________\nperrin@example.com\n+44 20 7946 0958\n';
+    assert.equal(textQuoteLine(text), undefined);
+  });
+
+  it('contact lines with labels and a web address count too', () => {
+    const text = 'Hello.\n\n____________________________\nTel.: +49 (0)30 1234567\nwww.example.com\n';
+    assert.equal(textQuoteLine(text), undefined);
+  });
+
+  it('a lone rule above text of the old message still opens a quote (iPhone, header stripped)', () => {
+    const text = 'Sure.\n\n______________________________________\n\nLet us meet on Monday.\n';
+    assert.equal(textQuoteLine(text), '______________________________________');
+  });
+
+  it('a rule above a header block with an address still opens the quote', () => {
+    const text = 'Sure.\n\n______________________________\nFrom: bob@example.com\nSent: Monday\n\nHello\n';
+    assert.equal(textQuoteLine(text), '______________________________');
+  });
+
+  it('a lone rule above an address and a list name is a list footer, not contact lines', () => {
+    const text = 'Hello.\n\n______________________________\nteam mailing list\nteam@lists.example.com\n';
+    assert.equal(textQuoteLine(text), '______________________________');
+  });
 });
 
 describe('quote-boundary model: HTML containers', () => {
