@@ -21,4 +21,4 @@ export {
   type StageOutcome,
 } from './sent-items.js';
 export { returnHeaders, signInto, signIntoBlob, type SigningResult } from './signing.js';
-export { isOverBudget, SigningPool, type SigningPoolOptions } from './signing-pool.js';
+export { isOverBudget, SigningPool, SigningStalledError, type SigningPoolOptions } from './signing-pool.js';
