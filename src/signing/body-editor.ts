@@ -119,23 +119,56 @@ function spliceBytes(
   return encodeBytes(decoded, pieces, decoded.charset, eol);
 }
 
-/** spliceBytes for a signed text placement built whole: the stretch between what both share. */
-function spliceChanged(
-  decoded: DecodedPart & { bytes: Buffer },
-  signed: string,
+/** A change to a text: characters [start, end) replaced by `middle`. */
+export interface TextEdit {
+  start: number;
+  end: number;
+  middle: string;
+}
+
+/** Characters of the text kept on each side of the insertion point when placing the signature. */
+const TEXT_WINDOW = 256;
+
+/**
+ * insertTextSignature's change to a text body, computed on a window of the text around the
+ * insertion point: the whole signed text would be a second copy of the part, and reading it
+ * (to find what changed) flattens it into one (issue 19). insertTextSignature only looks at the
+ * characters next to where it inserts and at whether the text is empty, so the window, with the
+ * quote moved into it, gives the same change; test/unit/signing-memory.test.ts compares the two.
+ * The insertion point is placement.ts's rule (under the reply, below the answer, or at the end).
+ */
+export function textSignatureEdit(
+  text: string,
+  signatureText: string,
+  quote: QuoteLocation,
+  placement: 'underReply' | 'bottom',
   eol: Eol,
-): EncodedPart | undefined {
-  const { text } = decoded;
-  const shortest = Math.min(text.length, signed.length);
+  format: TextFormat,
+): TextEdit {
+  const at =
+    placement !== 'underReply' || quote.start < 0 ? -1 : quote.tail < 0 ? quote.start : (quote.end ?? -1);
+  const from = Math.max(0, (at < 0 ? text.length : at) - TEXT_WINDOW);
+  const to = at < 0 ? text.length : Math.min(text.length, at + TEXT_WINDOW);
+  const local: QuoteLocation =
+    at < 0
+      ? { start: -1, tail: -1 }
+      : {
+          start: Math.max(0, quote.start - from),
+          tail: quote.tail < 0 ? -1 : Math.max(0, quote.tail - from),
+          ...(quote.end === undefined ? {} : { end: quote.end - from }),
+        };
+  const window = text.slice(from, to);
+  const signed = insertTextSignature(window, signatureText, local, placement, eol, format);
+  const shortest = Math.min(window.length, signed.length);
   let head = 0;
-  while (head < shortest && text.charCodeAt(head) === signed.charCodeAt(head)) head++;
+  while (head < shortest && window.charCodeAt(head) === signed.charCodeAt(head)) head++;
   let tail = 0;
   while (
     tail < shortest - head &&
-    text.charCodeAt(text.length - 1 - tail) === signed.charCodeAt(signed.length - 1 - tail)
+    window.charCodeAt(window.length - 1 - tail) === signed.charCodeAt(signed.length - 1 - tail)
   )
     tail++;
-  return spliceBytes(decoded, head, text.length - tail, signed.slice(head, signed.length - tail), eol);
+  return { start: from + head, end: to - tail, middle: signed.slice(head, signed.length - tail) };
 }
 
 function textFormat(node: MimeNode): TextFormat {
@@ -369,34 +402,28 @@ export class BodyEditor extends Transform {
   private signPart(body: PreparedBody, content: SignatureContent): void {
     const { node, raw, html, decoded, quote } = body;
     const { text } = decoded;
-    let signed: string | undefined;
+    let edit: TextEdit;
     let added: string;
-    let at = 0;
     const eol = nodeEol(node);
     if (html) {
       if (!content.html.trim()) return this.emitUnchanged(node, raw);
       added = wrapHtmlSignature(content.html);
-      at = htmlInsertionPoint(text, quote, content.placement);
+      const at = htmlInsertionPoint(text, quote, content.placement);
+      edit = { start: at, end: at, middle: added };
     } else {
       if (!content.text.trim()) return this.emitUnchanged(node, raw);
       added = content.text;
-      signed = insertTextSignature(
-        text,
-        content.text,
-        quote,
-        content.placement,
-        decoded.eol,
-        textFormat(node),
-      );
+      edit = textSignatureEdit(text, content.text, quote, content.placement, decoded.eol, textFormat(node));
     }
+    // The part is signed from here on: the encoded part as it came is no longer needed, and
+    // re-encoding allocates a new one (for identity encodings `raw` is the decoded bytes, kept by
+    // `decoded`).
+    raw.length = 0;
     const charset = outputCharset(decoded, added);
     let encoded: EncodedPart | undefined;
-    if (charset === decoded.charset) {
-      encoded =
-        signed === undefined ? spliceBytes(decoded, at, at, added, eol) : spliceChanged(decoded, signed, eol);
-    }
+    if (charset === decoded.charset) encoded = spliceBytes(decoded, edit.start, edit.end, edit.middle, eol);
     if (!encoded) {
-      signed ??= text.slice(0, at) + added + text.slice(at);
+      let signed = text.slice(0, edit.start) + edit.middle + text.slice(edit.end);
       if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
       encoded = encodePart(decoded, signed, charset, eol);
     }
