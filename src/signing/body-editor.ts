@@ -93,6 +93,11 @@ interface HeldFragment {
  */
 export const MAX_HELD_FRAGMENT_BYTES = 8 * 1024 * 1024;
 
+/** An encoded part's pieces in the backlog, taken one at a time. */
+class Pieces {
+  constructor(readonly pieces: Iterator<Buffer>) {}
+}
+
 function isIdentity(decoded: DecodedPart): boolean {
   return ['', '7bit', '8bit', 'binary'].includes(decoded.transferEncoding);
 }
@@ -199,6 +204,10 @@ export class BodyEditor extends Transform {
   private signedParts = 0;
   /** Line ending of the root header block, read before any header is edited. */
   private rootEol: Eol = '\r\n';
+  /** What is to be pushed next, in order (see drain). */
+  private readonly backlog: (Buffer | SplitterChunk | Pieces)[] = [];
+  /** Set while the reader is full: carries on with the backlog when it reads again. */
+  private carryOn: (() => void) | undefined;
 
   constructor(options: EditorOptions) {
     super({ objectMode: true });
@@ -232,7 +241,7 @@ export class BodyEditor extends Transform {
     this.finishPending(chunk);
     if (chunk.type !== 'node') {
       this.out(chunk);
-      callback();
+      this.drain(callback);
       return;
     }
     if (this.held) {
@@ -243,26 +252,68 @@ export class BodyEditor extends Transform {
     this.locator.register(chunk);
     if (chunk.root) {
       this.startRoot(chunk).then(
-        () => callback(),
+        () => this.drain(callback),
         (err: unknown) => callback(err as Error),
       );
       return;
     }
     this.startNode(chunk);
-    callback();
+    this.drain(callback);
   }
 
   override _flush(callback: TransformCallback): void {
     this.finishPending();
     this.releaseHeld(true);
-    callback();
+    this.drain(callback);
+  }
+
+  /** The reader wants more: continue the backlog if it was waiting for that, then read on. */
+  override _read(size: number): void {
+    const carryOn = this.carryOn;
+    this.carryOn = undefined;
+    carryOn?.();
+    // A backlog that ran out lets the chunk in; Transform may have parked that (its buffer being
+    // full) until the next _read, which would never come while this one pushed nothing.
+    if (!this.carryOn) super._read(size);
+  }
+
+  /**
+   * Pushes the backlog while the reader keeps up, then calls `done` (which lets the next chunk
+   * in). A signed part's pieces are encoded only as they are pushed, so its new encoding is never
+   * all in memory at once beside the decoded part (issue 19).
+   */
+  private drain(done: (err?: Error) => void): void {
+    try {
+      for (;;) {
+        const head = this.backlog[0];
+        if (head === undefined) return done();
+        let value: Buffer | SplitterChunk;
+        if (head instanceof Pieces) {
+          const next = head.pieces.next();
+          if (next.done) {
+            this.backlog.shift();
+            continue;
+          }
+          value = next.value;
+        } else {
+          this.backlog.shift();
+          value = head;
+        }
+        if (!this.push(value)) {
+          this.carryOn = () => this.drain(done);
+          return;
+        }
+      }
+    } catch (err) {
+      done(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** Everything the editor emits goes through here, so that a held fragment keeps its place. */
   private out(chunk: Buffer | SplitterChunk): void {
     const held = this.held;
     if (!held) {
-      this.push(chunk);
+      this.backlog.push(chunk);
       return;
     }
     held.queue.push(chunk);
@@ -295,7 +346,7 @@ export class BodyEditor extends Transform {
     const { body } = held;
     if (sign && !this.leaveAlone && this.content) this.signPart(body, this.content);
     else this.emitUnchanged(body.node, body.raw);
-    for (const chunk of held.queue) this.push(chunk);
+    for (const chunk of held.queue) this.backlog.push(chunk);
   }
 
   private async startRoot(root: MimeNode): Promise<void> {
@@ -461,8 +512,10 @@ export class BodyEditor extends Transform {
     this.outAll(raw);
   }
 
-  private outAll(pieces: Buffer[]): void {
-    for (const piece of pieces) this.out(piece);
+  /** Pieces to write in order; produced only as they are pushed, unless a fragment is held. */
+  private outAll(pieces: Iterable<Buffer>): void {
+    if (this.held) for (const piece of pieces) this.out(piece);
+    else this.backlog.push(new Pieces(pieces[Symbol.iterator]()));
   }
 
   /** Original bytes when nothing changed, else the edited header block in the node's line ending. */
@@ -476,7 +529,12 @@ export class BodyEditor extends Transform {
    * Turns the HTML leaf into multipart/related(html, images...). The leaf's content headers move to
    * the inner part; on the root every other header stays where it is.
    */
-  private pushWrappedInRelated(node: MimeNode, body: Buffer[], content: SignatureContent, eol: Eol): void {
+  private pushWrappedInRelated(
+    node: MimeNode,
+    body: Iterable<Buffer>,
+    content: SignatureContent,
+    eol: Eol,
+  ): void {
     const boundary = newBoundary();
     const lines = headerLines(node);
     const inner = node.root ? lines.filter((l) => isContentHeader(l.key)) : lines;

@@ -80,9 +80,9 @@ describe('block-wise coders give the whole-part bytes', () => {
         (size, seed, cuts, eol) => {
           const bytes = mailBytes(size, seed);
           const pieces = chunked(bytes, cuts);
-          const b64 = Buffer.concat(encodeBytes(part('base64'), pieces, 'utf-8', eol).body);
+          const b64 = Buffer.concat([...encodeBytes(part('base64'), pieces, 'utf-8', eol).body]);
           assert.equal(b64.toString('latin1'), withEol(libbase64.wrap(libbase64.encode(bytes), 76), eol));
-          const qp = Buffer.concat(encodeBytes(part('quoted-printable'), pieces, 'utf-8', eol).body);
+          const qp = Buffer.concat([...encodeBytes(part('quoted-printable'), pieces, 'utf-8', eol).body]);
           assert.equal(qp.toString('latin1'), withEol(libqp.wrap(libqp.encode(bytes), 76), eol));
         },
       ),
@@ -117,7 +117,7 @@ describe('block-wise coders give the whole-part bytes', () => {
   it('one line longer than a block (no line feed at all) encodes and decodes as a whole', () => {
     const bytes = Buffer.from(mailBytes(2_600_000, 7).map((b) => (b === 0x0a ? 0x62 : b)));
     const pieces = chunked(bytes, [300_000, 1_700_000]);
-    const qp = Buffer.concat(encodeBytes(part('quoted-printable'), pieces, 'utf-8', '\r\n').body);
+    const qp = Buffer.concat([...encodeBytes(part('quoted-printable'), pieces, 'utf-8', '\r\n').body]);
     assert.equal(qp.toString('latin1'), libqp.wrap(libqp.encode(bytes), 76));
     const back = decodePart(chunked(qp, [900_000]), {
       transferEncoding: 'quoted-printable',
@@ -217,6 +217,37 @@ const TEXT_LINES = [
   'é'.repeat(200),
   '-- ',
 ];
+
+describe('a signed part is written as the reader takes it', () => {
+  it('a reader slower than the engine gets the bytes a fast one gets', async () => {
+    const body = Buffer.from(libbase64.wrap(libbase64.encode(html(PART_BYTES)), 76) + '\r\n', 'latin1');
+    const message = Buffer.concat([
+      Buffer.from(
+        `${HEAD}Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`,
+      ),
+      body,
+    ]);
+    const fast = Buffer.concat(await signChunks(message));
+    // Each write finishes on a later turn of the event loop: the editor must wait for the reader
+    // (it once parked the next chunk and never woke up) and then carry on where it stopped.
+    const chunks: Buffer[] = [];
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        setImmediate(callback);
+      },
+    });
+    const decision = await signMessage(
+      Readable.from(chunked(message, [64 * 1024])),
+      slow,
+      () => Promise.resolve({ action: 'sign', content: SIGNATURE }),
+      { sender: 'alice@contoso.com', recipients: ['bob@example.org'] },
+    );
+    assert.equal(decision.action, 'signed');
+    assert.ok(Buffer.concat(chunks).equals(fast));
+  });
+});
 
 describe('the text signature placed on a window of the text', () => {
   it('changes the text exactly as placing it on the whole text does', () => {
