@@ -1,6 +1,7 @@
 /**
  * A body part is held once (issue 19 finding 6). The block-wise coders give the bytes the
- * whole-part libbase64/libqp calls gave, whatever the chunking; and a signed message leaves the
+ * whole-part libbase64/libqp calls gave, whatever the chunking; a text signature placed on a window
+ * of the text gives the text placing it on the whole would; and a signed message leaves the
  * engine without a second whole-part buffer: the test counts the distinct buffers behind the
  * output chunks that are as large as the part.
  */
@@ -12,6 +13,8 @@ import * as libbase64 from 'libbase64';
 import * as libqp from 'libqp';
 import { decodePart, encodeBytes, type DecodedPart } from '../../src/signing/part-codec.js';
 import { signMessage, type SignatureContent } from '../../src/signing/index.js';
+import { textSignatureEdit } from '../../src/signing/body-editor.js';
+import { findTextQuote, insertTextSignature, type QuoteLocation } from '../../src/signing/placement.js';
 
 const SIGNATURE: SignatureContent = {
   template: 't',
@@ -77,9 +80,9 @@ describe('block-wise coders give the whole-part bytes', () => {
         (size, seed, cuts, eol) => {
           const bytes = mailBytes(size, seed);
           const pieces = chunked(bytes, cuts);
-          const b64 = Buffer.concat(encodeBytes(part('base64'), pieces, 'utf-8', eol).body);
+          const b64 = Buffer.concat([...encodeBytes(part('base64'), pieces, 'utf-8', eol).body]);
           assert.equal(b64.toString('latin1'), withEol(libbase64.wrap(libbase64.encode(bytes), 76), eol));
-          const qp = Buffer.concat(encodeBytes(part('quoted-printable'), pieces, 'utf-8', eol).body);
+          const qp = Buffer.concat([...encodeBytes(part('quoted-printable'), pieces, 'utf-8', eol).body]);
           assert.equal(qp.toString('latin1'), withEol(libqp.wrap(libqp.encode(bytes), 76), eol));
         },
       ),
@@ -114,7 +117,7 @@ describe('block-wise coders give the whole-part bytes', () => {
   it('one line longer than a block (no line feed at all) encodes and decodes as a whole', () => {
     const bytes = Buffer.from(mailBytes(2_600_000, 7).map((b) => (b === 0x0a ? 0x62 : b)));
     const pieces = chunked(bytes, [300_000, 1_700_000]);
-    const qp = Buffer.concat(encodeBytes(part('quoted-printable'), pieces, 'utf-8', '\r\n').body);
+    const qp = Buffer.concat([...encodeBytes(part('quoted-printable'), pieces, 'utf-8', '\r\n').body]);
     assert.equal(qp.toString('latin1'), libqp.wrap(libqp.encode(bytes), 76));
     const back = decodePart(chunked(qp, [900_000]), {
       transferEncoding: 'quoted-printable',
@@ -194,5 +197,86 @@ describe('a signed body part leaves the engine without a second copy', () => {
     const chunks = await signChunks(message);
     assert.equal(wholePartBuffers(chunks, PART_BYTES / 2), 1);
     assert.ok(Buffer.concat(chunks).includes('Alice Martin'));
+  });
+});
+
+/** Lines a text body is made of: replies, quotes, attributions, rules, blanks, long lines. */
+const TEXT_LINES = [
+  'Thanks, agreed.',
+  '> quoted line',
+  '>',
+  'On Monday, Bob <bob@example.org> wrote:',
+  '-----Original Message-----',
+  'From: Bob',
+  'Sent: Monday',
+  '________________________________',
+  '',
+  ' ',
+  'answer below the quote ',
+  'x'.repeat(300),
+  'é'.repeat(200),
+  '-- ',
+];
+
+describe('a signed part is written as the reader takes it', () => {
+  it('a reader slower than the engine gets the bytes a fast one gets', async () => {
+    const body = Buffer.from(libbase64.wrap(libbase64.encode(html(PART_BYTES)), 76) + '\r\n', 'latin1');
+    const message = Buffer.concat([
+      Buffer.from(
+        `${HEAD}Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`,
+      ),
+      body,
+    ]);
+    const fast = Buffer.concat(await signChunks(message));
+    // Each write finishes on a later turn of the event loop: the editor must wait for the reader
+    // (it once parked the next chunk and never woke up) and then carry on where it stopped.
+    const chunks: Buffer[] = [];
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        setImmediate(callback);
+      },
+    });
+    const decision = await signMessage(
+      Readable.from(chunked(message, [64 * 1024])),
+      slow,
+      () => Promise.resolve({ action: 'sign', content: SIGNATURE }),
+      { sender: 'alice@contoso.com', recipients: ['bob@example.org'] },
+    );
+    assert.equal(decision.action, 'signed');
+    assert.ok(Buffer.concat(chunks).equals(fast));
+  });
+});
+
+describe('the text signature placed on a window of the text', () => {
+  it('changes the text exactly as placing it on the whole text does', () => {
+    const quoteOf = (text: string, pick: number): QuoteLocation => {
+      if (pick === 0) return findTextQuote(text);
+      // Any quote shape, anywhere: placement's rule, not quote detection, is under test here.
+      const at = (n: number) => Math.min(text.length, Math.abs(n * pick) % (text.length + 1));
+      if (pick % 3 === 1) return { start: at(7), tail: -1 };
+      const start = at(3);
+      const tail = Math.max(start, at(5));
+      return pick % 3 === 2 ? { start, tail } : { start, tail, end: Math.max(tail, at(11)) };
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...TEXT_LINES), { maxLength: 40 }),
+        fc.constantFrom('\r\n' as const, '\n' as const),
+        fc.boolean(),
+        fc.constantFrom('underReply' as const, 'bottom' as const),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1000 }),
+        (lines, eol, trailing, placement, flowed, pick) => {
+          const text = lines.join(eol) + (trailing ? eol : '');
+          const quote = quoteOf(text, pick);
+          const whole = insertTextSignature(text, SIGNATURE.text, quote, placement, eol, { flowed });
+          const edit = textSignatureEdit(text, SIGNATURE.text, quote, placement, eol, { flowed });
+          assert.equal(text.slice(0, edit.start) + edit.middle + text.slice(edit.end), whole);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });

@@ -1,13 +1,14 @@
 /**
  * The signing pool: worker threads give the same bytes as the engine in-process, stream large
  * messages through, and stop a message that runs over its CPU budget — that message fails alone,
- * the next one is signed by a fresh worker. (The heap limit has no test here: Node aborts the whole
+ * the next one is signed by a fresh worker — or that waits on a stalled input or output past the
+ * stall limit — that message rejects for a retry, and the next one is signed. (The heap limit has no test here: Node aborts the whole
  * process when a worker reaches it through ArrayBuffer allocation, nodejs/node#47224.)
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { SigningPool, isOverBudget } from '../../src/processing/index.js';
+import { SigningPool, SigningStalledError, isOverBudget } from '../../src/processing/index.js';
 import { signMessage, type SignatureContent } from '../../src/signing/index.js';
 import { TEST_SIGNATURE } from '../corpus/invariants.js';
 
@@ -52,8 +53,8 @@ class Collect extends Writable {
 }
 
 const pools: SigningPool[] = [];
-function pool(budgetMs = 30_000, memoryMb = 512, workers = 2): SigningPool {
-  const p = new SigningPool({ workers, budgetMs, memoryMb, largeBytes: 4 * 1024 * 1024 });
+function pool(budgetMs = 30_000, memoryMb = 512, workers = 2, stallMs = 30_000): SigningPool {
+  const p = new SigningPool({ workers, budgetMs, stallMs, memoryMb, largeBytes: 4 * 1024 * 1024 });
   pools.push(p);
   return p;
 }
@@ -167,5 +168,100 @@ void describe('signing pool', () => {
       size: raw.length,
     });
     assert.equal(ok.action, 'signed');
+  });
+
+  /** The stall limit of the stall tests: small, as the only wall-clock figure they depend on. */
+  const stallMs = 300;
+
+  /** Signs a small message on `p`: the worker a stalled job held is free again. */
+  async function signsNext(p: SigningPool): Promise<void> {
+    const raw = htmlMessage('');
+    const next = await p.sign(Readable.from([raw]), new Collect(), resolveWith(TEST_SIGNATURE), {
+      ...options,
+      size: raw.length,
+    });
+    assert.equal(next.action, 'signed');
+  }
+
+  void it('frees the worker when the output never drains, rejecting for a retry', async () => {
+    const p = pool(30_000, 512, 1, stallMs);
+    const { message, chunks } = withAttachment(8 * 1024 * 1024);
+    // A sink that takes its first write and never finishes it: it never drains, never fails.
+    let writes = 0;
+    const stuck = new Writable({
+      highWaterMark: 1024,
+      write() {
+        writes++;
+      },
+    });
+    await assert.rejects(
+      p.sign(chunks(), stuck, resolveWith(TEST_SIGNATURE), { ...options, size: message.length }),
+      (err: unknown) => err instanceof SigningStalledError && /its output/.test(err.message),
+    );
+    assert.equal(writes, 1, 'the sink took one write and nothing after it');
+    assert.ok(stuck.destroyed, 'the partial output is discarded');
+    await signsNext(p);
+  });
+
+  void it('frees the worker when the input stops mid-message, rejecting for a retry', async () => {
+    const p = pool(30_000, 512, 1, stallMs);
+    const { message } = withAttachment(1024 * 1024);
+    // A blob read that delivers the first half and then neither ends nor fails.
+    let reads = 0;
+    const input = new Readable({
+      read() {
+        if (reads++ === 0) this.push(message.subarray(0, message.length / 2));
+      },
+    });
+    await assert.rejects(
+      p.sign(input, new Collect(), resolveWith(TEST_SIGNATURE), { ...options, size: message.length }),
+      (err: unknown) => err instanceof SigningStalledError && /its input/.test(err.message),
+    );
+    assert.ok(reads >= 2, 'the pool asked for more input than the source gave');
+    assert.ok(input.destroyed, 'the stalled read is abandoned');
+    await signsNext(p);
+  });
+
+  void it('frees the worker when the signature lookup never answers', async () => {
+    const p = pool(30_000, 512, 1, stallMs);
+    const raw = htmlMessage('');
+    let lookups = 0;
+    await assert.rejects(
+      p.sign(
+        Readable.from([raw]),
+        new Collect(),
+        () => {
+          lookups++;
+          return new Promise(() => undefined);
+        },
+        { ...options, size: raw.length },
+      ),
+      (err: unknown) => err instanceof SigningStalledError && /signature lookup/.test(err.message),
+    );
+    assert.equal(lookups, 1);
+    await signsNext(p);
+  });
+
+  void it('does not count a slow sink that keeps draining as a stall', async () => {
+    const p = pool(30_000, 512, 1, stallMs);
+    const { message, chunks } = withAttachment(4 * 1024 * 1024);
+    // Each write finishes only on the next stall-check tick or later: slow, but always moving.
+    let writes = 0;
+    const slow = new Collect();
+    const sink = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _e, cb) {
+        writes++;
+        slow.chunks.push(chunk);
+        setTimeout(cb, stallMs / 10);
+      },
+    });
+    const decision = await p.sign(chunks(), sink, resolveWith(TEST_SIGNATURE), {
+      ...options,
+      size: message.length,
+    });
+    assert.equal(decision.action, 'signed');
+    assert.equal(decision.bytesOut, slow.bytes().length);
+    assert.ok(writes > 10, `${writes} writes`);
   });
 });
