@@ -107,7 +107,7 @@ export const settingsSchema = z.object({
      * 20: at 20 messages/s end to end it took the trace from 0.24 to 0.15 transactions per message
      * (docs/benchmarks.md); the wait comes after the delivery and the delete, so mail is not delayed.
      */
-    traceLingerMs: z.coerce.number().int().nonnegative().default(50),
+    traceLingerMs: z.coerce.number().int().nonnegative().default(200),
     /** How long the delete after a 250 is retried through a storage outage before giving up. */
     deleteRetryMs: z.coerce.number().int().nonnegative().default(300_000),
     /**
