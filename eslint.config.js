@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     files: [
       'src/signing/**/*.ts',
-      'test/unit/signing-*.ts',
+      'test/unit/signing/**/*.ts',
       'test/security/**/*.ts',
       'test/helpers/hostile-bodies.ts',
     ],

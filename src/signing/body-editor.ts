@@ -139,7 +139,7 @@ const TEXT_WINDOW = 256;
  * insertion point: the whole signed text would be a second copy of the part, and reading it
  * (to find what changed) flattens it into one (issue 19). insertTextSignature only looks at the
  * characters next to where it inserts and at whether the text is empty, so the window, with the
- * quote moved into it, gives the same change; test/unit/signing-memory.test.ts compares the two.
+ * quote moved into it, gives the same change; test/unit/signing/part-codec.test.ts compares the two.
  * The insertion point is placement.ts's rule (under the reply, below the answer, or at the end).
  */
 export function textSignatureEdit(

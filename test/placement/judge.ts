@@ -45,7 +45,7 @@ export async function sign(raw: Buffer, resolve: ResolveSignature) {
  * signature's first line (and the `-- ` delimiter above it), trailing blank lines dropped. The
  * engine only inserts, so those lines are the original's first lines.
  */
-function linesAboveSignature(lines: string[], start: RegExp): number | null {
+export function linesAboveSignature(lines: string[], start: RegExp): number | null {
   const first = lines.findIndex((line) => start.test(line));
   if (first < 0) return null;
   let end = first;

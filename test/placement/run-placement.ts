@@ -15,7 +15,16 @@ import path from 'node:path';
 import { loadContent } from '../../src/content/index.js';
 import { envelopeFromHeaders, type ResolveSignature } from '../../src/signing/index.js';
 import { htmlToLines } from './detector.js';
-import { configDir, judge, repoRoot, sign, signatureStartOf, textLines, type PartResult } from './judge.js';
+import {
+  configDir,
+  judge,
+  linesAboveSignature,
+  repoRoot,
+  sign,
+  signatureStartOf,
+  textLines,
+  type PartResult,
+} from './judge.js';
 import { bodiesOf, readLabels, type Anchors, type Label } from './labels.js';
 import { signBuffer, TEST_SIGNATURE } from '../corpus/invariants.js';
 
