@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     files: [
       'src/signing/**/*.ts',
-      'test/unit/signing-*.ts',
+      'test/unit/signing/**/*.ts',
       'test/security/**/*.ts',
       'test/helpers/hostile-bodies.ts',
     ],
@@ -57,7 +57,11 @@ export default tseslint.config(
     // Types the server and the console's browser build share (docs/architecture.md): they import
     // nothing, so no Node module can reach the browser through them. The console's tsconfig cannot
     // tell, because vite's own types bring Node's in.
-    files: ['src/contracts/dead-letter.ts', 'src/contracts/service-status.ts'],
+    files: [
+      'src/contracts/dead-letter.ts',
+      'src/contracts/reply-explanation.ts',
+      'src/contracts/service-status.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -12,9 +12,14 @@
  *     machine's non-idle CPU per delivered message for both (/proc/stat, load generator included).
  * Prints the figures and writes them to docs/benchmarks.md.
  *
+ * With `--aged N` the same stack then carries N more messages (smtp-source, as fast as it takes
+ * them) and the rounds and the p50-at-20-messages/s probe run again on it: fresh and aged figures
+ * from one run, with Azurite's file sizes after each.
+ *
  * Options: --messages N (2000) --sessions N (10) --size BYTES (20000) --rates LIST (20,50)
  * --rate-seconds N (20) --idle-seconds N (10) --compare-messages N (1000) --rounds N (3) --front-tls
- * --request-log on|off (on) --setup-postfix --skip-postfix --save-baseline --keep
+ * --request-log on|off (on) --aged N (0) --trace-store memory|main (memory, as `npm start`)
+ * --setup-postfix --skip-postfix --save-baseline --keep
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -27,7 +32,7 @@ import { LocalStack } from '../src/local/stack.js';
 import { outlookReply } from '../src/samples/outlook-reply.js';
 import { readAzuriteDebugLog, tallyRequests, type StorageTally } from './azurite-log.js';
 import { clockTicks, cpuTimes, machineBusyMs } from './cpu.js';
-import { postfixBench, postfixMissing, setupPostfix, smtpSource } from './postfix.js';
+import { postfixBench, postfixMissing, postfixTool, setupPostfix, smtpSource } from './postfix.js';
 import { percentile, writeBenchmarkSection } from './report.js';
 
 const { values } = parseArgs({
@@ -40,6 +45,8 @@ const { values } = parseArgs({
     'idle-seconds': { type: 'string', default: '10' },
     'compare-messages': { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '3' },
+    aged: { type: 'string', default: '0' },
+    'trace-store': { type: 'string', default: 'memory' },
     'front-tls': { type: 'boolean', default: false },
     'request-log': { type: 'string', default: 'on' },
     'setup-postfix': { type: 'boolean', default: false },
@@ -66,6 +73,10 @@ const rateSeconds = count('rate-seconds');
 const idleSeconds = count('idle-seconds');
 const compareMessages = count('compare-messages');
 const rounds = Math.max(1, count('rounds'));
+const agedMessages = count('aged');
+const traceStore = values['trace-store'];
+if (traceStore !== 'memory' && traceStore !== 'main')
+  throw new Error(`--trace-store must be memory or main, got ${String(traceStore)}`);
 const requestLog = values['request-log'] !== 'off';
 const frontTls = values['front-tls'] === true;
 const sharedBench = path.join(projectRoot, '..', 'shared', 'bench', 'postfix-altermime');
@@ -76,6 +87,9 @@ const recipient = 'megan@fabrikam.example';
 const settleMs = 3000;
 /** The machine is shared: say how busy it was when the run began. */
 const loadAtStart = os.loadavg()[0] ?? 0;
+/** …and while it ran: the 1-minute load average every 10 s. */
+const loadSamples: number[] = [];
+setInterval(() => loadSamples.push(os.loadavg()[0] ?? 0), 10_000).unref();
 
 /** The issues' floors on this 2-core machine (issues 10 and 21). */
 const floors = {
@@ -103,15 +117,46 @@ interface Percentiles {
   p99: number;
 }
 
+type Steady = { rate: number; messages: number } & Percentiles;
+
+/** Bytes of Azurite's files: LokiJS's databases (rewritten whole on autosave) and the data extents. */
+interface AzuriteFiles {
+  table: number;
+  blobMetadata: number;
+  blobData: number;
+  queue: number;
+}
+
+/** The stack after `pushed` more messages: the same rounds and probe as on the fresh stack. */
+interface Aged {
+  pushed: number;
+  /** Messages the stand-in held before the aged rounds (warm-up and every earlier phase included). */
+  carried: number;
+  pushRate: number;
+  rounds: Round[];
+  steady20?: Steady;
+  files: AzuriteFiles;
+}
+
 interface E2eResult {
   date: string;
   machine: string;
-  options: { messages: number; sessions: number; size: number; frontTls: boolean; requestLog: boolean };
+  options: {
+    messages: number;
+    sessions: number;
+    size: number;
+    frontTls: boolean;
+    requestLog: boolean;
+    traceStore?: string;
+  };
   sustained: { messages: number; rate: number; acceptRate: number; latency: Percentiles };
   storage?: StorageTally & { delivered: number; idleSeconds: number };
   cpuMsPerMessage: Record<string, number>;
-  steady: ({ rate: number; messages: number } & Percentiles)[];
+  steady: Steady[];
   rounds: Round[];
+  /** Azurite's files after the fresh rounds. */
+  files?: AzuriteFiles;
+  aged?: Aged;
   compare:
     | {
         sigrelay: number;
@@ -157,12 +202,20 @@ async function main(): Promise<void> {
     t.settings = { ...t.settings, limits: { messagesPerMinute: 1_000_000, messagesPerDay: 10_000_000 } };
   await fs.writeFile(path.join(configDir, 'tenants.json'), JSON.stringify(tenants, null, 2));
   const debugLog = requestLog ? path.join(dataDir, 'azurite-debug.log') : undefined;
+  const traceDebugLog =
+    requestLog && traceStore === 'memory' ? path.join(dataDir, 'trace-debug.log') : undefined;
+  // `--trace-store memory` runs the trace as `npm start` does: a second, in-memory Azurite, with
+  // the day of retention start.ts gives it.
   const stack = new LocalStack({
     dataDir,
     configDir,
     functionsRuntime: 'local',
-    env: { SIGRELAY_LOG_LEVEL: 'warn' },
+    env: {
+      SIGRELAY_LOG_LEVEL: 'warn',
+      ...(traceStore === 'memory' ? { SIGRELAY_TRACE_RETENTION_DAYS: '1' } : {}),
+    },
     debugLog,
+    ...(traceStore === 'memory' ? { traceTablePort: 0, traceDebugLog } : {}),
   });
   try {
     await stack.start();
@@ -170,7 +223,10 @@ async function main(): Promise<void> {
     await stack.stop();
     if (debugLog) {
       console.log('reading the storage request log…');
-      const tally = tallyRequests(await readAzuriteDebugLog(debugLog), windows.sustained, windows.idle);
+      const requests = await readAzuriteDebugLog(debugLog);
+      if (traceDebugLog) requests.push(...(await readAzuriteDebugLog(traceDebugLog)));
+      requests.sort((a, b) => a.at - b.at);
+      const tally = tallyRequests(requests, windows.sustained, windows.idle);
       result.storage = { ...tally, delivered: result.sustained.messages, idleSeconds };
     }
     await report(result);
@@ -215,20 +271,36 @@ async function measure(
     if (!id) throw new Error(`unexpected reply ${info.response}`);
     accepted.set(id, at);
   };
+  // The stand-in's log is read from where the last read stopped: read whole every 200 ms, it would
+  // make the benchmark's own CPU (counted in the machine's) grow with the messages the stack carried.
+  const seen: { id: string; at: number }[] = [];
+  const first = new Map<string, number>();
+  let readTo = 0;
+  let partial = '';
   const deliveries = async () => {
-    const text = await fs.readFile(received, 'utf8').catch(() => '');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
+    const file = await fs.open(received, 'r').catch(() => undefined);
+    if (!file) return seen;
+    try {
+      const { size: end } = await file.stat();
+      if (end <= readTo) return seen;
+      const chunk = Buffer.alloc(end - readTo);
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, readTo);
+      readTo += bytesRead;
+      const lines = (partial + chunk.subarray(0, bytesRead).toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
         const [id = '', at = ''] = line.split('\t');
-        return { id, at: Number(at) };
-      });
+        seen.push({ id, at: Number(at) });
+        if (!first.has(id)) first.set(id, Number(at));
+      }
+    } finally {
+      await file.close();
+    }
+    return seen;
   };
   const firstDelivery = async () => {
-    const out = new Map<string, number>();
-    for (const d of await deliveries()) if (!out.has(d.id)) out.set(d.id, d.at);
-    return out;
+    await deliveries();
+    return first;
   };
   const waitFor = async (done: () => Promise<boolean>, what: string, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
@@ -262,39 +334,52 @@ async function measure(
   await sleep(idleSeconds * 1000);
   accepted.clear();
 
-  // 0. Postfix's smtp-source against sigrelay first, on a fresh stack: Azurite's in-memory tables
-  // grow with every trace row and its upserts scan them, so later phases run on a slower emulator.
-  // Postfix + alterMIME runs at the end, with the sigrelay stack stopped.
+  /** Messages at a steady rate for `rateSeconds`: receive→delivered percentiles. */
+  const steadyAt = async (rate: number): Promise<Steady> => {
+    console.log(`steady: ${rate} messages/s for ${rateSeconds} s…`);
+    accepted.clear();
+    const sends: Promise<void>[] = [];
+    const n = Math.round(rate * rateSeconds);
+    const s = Date.now();
+    for (let i = 0; i < n; i++) {
+      const wait = s + (i * 1000) / rate - Date.now();
+      if (wait > 0) await sleep(wait);
+      sends.push(sendOne());
+    }
+    await Promise.all(sends);
+    const sids = [...accepted.keys()];
+    return { rate, messages: n, ...pct(latencies(sids, await waitDelivered(sids, 600_000))) };
+  };
+
+  /** smtp-source into the front until the stand-in holds all `messages`; returns the delivered rate. */
+  const pushThrough = async (messages: number) => {
+    const before = (await deliveries()).length;
+    const s = Date.now();
+    await smtpSource({ port: stack.ports.smtp, messages, size, sessions, from: sender, to: recipient });
+    let last = 0;
+    await waitFor(
+      async () => {
+        const all = (await deliveries()).slice(before);
+        last = all.reduce((m, d) => Math.max(m, d.at), last);
+        return all.length >= messages;
+      },
+      `${messages} smtp-source messages at the stand-in`,
+      Math.max(900_000, messages * 100),
+    );
+    return (messages / (last - s)) * 1000;
+  };
+
   // Rounds on one stack: a flat loop runs its last round about as fast as its first, with Azurite's
-  // CPU per message not growing as the trace grows.
-  const roundsRun: Round[] = [];
-  if (!postfixSkip && compareMessages > 0) {
+  // CPU per message not growing as the stack carries more.
+  const runRounds = async (label: string): Promise<Round[]> => {
+    const out: Round[] = [];
     for (let round = 1; round <= rounds; round++) {
       console.log(
-        `smtp-source → sigrelay, round ${round}: ${compareMessages} × ${size} bytes, ${sessions} sessions…`,
+        `smtp-source → sigrelay, ${label} round ${round}: ${compareMessages} × ${size} bytes, ${sessions} sessions…`,
       );
-      const before = (await deliveries()).length;
       const cpuStart = cpu();
       const machineStart = machineBusyMs(ticks);
-      const s = Date.now();
-      await smtpSource({
-        port: stack.ports.smtp,
-        messages: compareMessages,
-        size,
-        sessions,
-        from: sender,
-        to: recipient,
-      });
-      let last = 0;
-      await waitFor(
-        async () => {
-          const all = (await deliveries()).slice(before);
-          last = Math.max(0, ...all.map((d) => d.at));
-          return all.length >= compareMessages;
-        },
-        `${compareMessages} smtp-source messages at the stand-in`,
-        900_000,
-      );
+      const rate = await pushThrough(compareMessages);
       // The deletes after the endpoint's 250 belong to the message, as in the sustained run.
       await sleep(settleMs);
       const machineMs = (machineBusyMs(ticks) - machineStart) / compareMessages;
@@ -302,16 +387,29 @@ async function measure(
       const cpuMs: Record<string, number> = {};
       for (const [name, ms] of Object.entries(cpuEnd))
         cpuMs[name] = (ms - (cpuStart[name] ?? 0)) / compareMessages;
-      const r = { messages: compareMessages, rate: (compareMessages / (last - s)) * 1000, machineMs, cpuMs };
-      roundsRun.push(r);
-      console.log(`  ${r.rate.toFixed(1)} messages/s, machine ${machineMs.toFixed(1)} CPU ms/message`);
+      const r = { messages: compareMessages, rate, machineMs, cpuMs };
+      out.push(r);
+      console.log(
+        `  ${r.rate.toFixed(1)} messages/s, machine ${machineMs.toFixed(1)} CPU ms/message, Azurite ${((cpuMs.azurite ?? 0) + (cpuMs.trace ?? 0)).toFixed(1)}`,
+      );
     }
-  }
+    return out;
+  };
+  const canRound = compareMessages > 0 && postfixTool('smtp-source') !== undefined;
+
+  // 0. p50 at 20 messages/s on the fresh stack (the floor is for a fresh stack and an aged one).
+  const steady: Steady[] = [];
+  if (rates.includes(20)) steady.push(await steadyAt(20));
+
+  // 1. Postfix's smtp-source against sigrelay, on the fresh stack. Postfix + alterMIME runs at the
+  // end, with the sigrelay stack stopped.
+  const roundsRun = canRound ? await runRounds('fresh') : [];
+  const files = await azuriteFiles(stack.azurite.location);
   const sigrelayCompare = roundsRun.length
     ? roundsRun.reduce((n, r) => n + r.messages, 0) / roundsRun.reduce((n, r) => n + r.messages / r.rate, 0)
     : undefined;
 
-  // 1. Sustained throughput: `total` messages from `sessions` concurrent SMTP sessions.
+  // 2. Sustained throughput: `total` messages from `sessions` concurrent SMTP sessions.
   console.log(`sustained: ${total} messages from ${sessions} sessions…`);
   const cpuBefore = cpu();
   const started = Date.now();
@@ -343,29 +441,33 @@ async function measure(
   };
   console.log(`  ${sustained.rate.toFixed(1)} messages/s delivered`);
 
-  // 2. Latency at steady rates, below and near saturation.
-  const steady: E2eResult['steady'] = [];
-  for (const rate of rates) {
-    console.log(`steady: ${rate} messages/s for ${rateSeconds} s…`);
-    accepted.clear();
-    const sends: Promise<void>[] = [];
-    const n = Math.round(rate * rateSeconds);
-    const s = Date.now();
-    for (let i = 0; i < n; i++) {
-      const wait = s + (i * 1000) / rate - Date.now();
-      if (wait > 0) await sleep(wait);
-      sends.push(sendOne());
-    }
-    await Promise.all(sends);
-    const sids = [...accepted.keys()];
-    steady.push({ rate, messages: n, ...pct(latencies(sids, await waitDelivered(sids, 600_000))) });
-  }
+  // 3. Latency at the other steady rates, near saturation.
+  for (const rate of rates) if (rate !== 20) steady.push(await steadyAt(rate));
+
+  // 4. The aged stack: `agedMessages` more through the same stack, then the rounds and the probe again.
+  let aged: Aged | undefined;
+  if (agedMessages > 0 && postfixTool('smtp-source')) {
+    console.log(`aging the stack: ${agedMessages} messages through smtp-source…`);
+    const pushRate = await pushThrough(agedMessages);
+    await sleep(settleMs);
+    const carried = (await deliveries()).length;
+    console.log(`  ${pushRate.toFixed(1)} messages/s; the stand-in holds ${carried}`);
+    const agedRounds = canRound ? await runRounds('aged') : [];
+    aged = {
+      pushed: agedMessages,
+      carried,
+      pushRate,
+      rounds: agedRounds,
+      ...(rates.includes(20) ? { steady20: await steadyAt(20) } : {}),
+      files: await azuriteFiles(stack.azurite.location),
+    };
+  } else if (agedMessages > 0) console.log('aged stack skipped: smtp-source is not installed');
   t.close();
   const ceiling = await storageCeiling(stack);
 
-  // 3. Postfix + alterMIME under the same load, with the sigrelay stack stopped.
+  // 5. Postfix + alterMIME under the same load, with the sigrelay stack stopped.
   let compare: E2eResult['compare'] = { skipped: postfixSkip ?? '' };
-  if (sigrelayCompare !== undefined) {
+  if (sigrelayCompare !== undefined && !postfixSkip) {
     const sigrelay = sigrelayCompare;
     console.log('Postfix + alterMIME…');
     await stack.stop();
@@ -395,17 +497,39 @@ async function measure(
   const duplicates = all.length - new Set(all.map((d) => d.id)).size;
   const result: E2eResult = {
     date: new Date().toISOString().slice(0, 10),
-    machine: `${os.cpus().length} cores, Node ${process.version}, load average ${loadAtStart.toFixed(1)} at the start`,
-    options: { messages: total, sessions, size, frontTls, requestLog: debugLog !== undefined },
+    machine: `${os.cpus().length} cores, Node ${process.version}, load average ${loadAtStart.toFixed(1)} at the start, ${loadSamples.length ? `${(loadSamples.reduce((a, b) => a + b, 0) / loadSamples.length).toFixed(1)} on average and ${Math.max(...loadSamples).toFixed(1)} at most during the run (sampled every 10 s; the machine is shared with other engineers' builds and tests)` : 'not sampled during the run'}`,
+    options: { messages: total, sessions, size, frontTls, requestLog: debugLog !== undefined, traceStore },
     sustained,
     cpuMsPerMessage,
     steady,
     rounds: roundsRun,
+    files,
+    ...(aged ? { aged } : {}),
     compare,
     duplicates,
     ceiling,
   };
   return { result, windows: { idle, sustained: sustainedWindow } };
+}
+
+/** Sizes of Azurite's files under its workspace (`__azurite_db_*.json`, `__blobstorage__`, …). */
+async function azuriteFiles(location: string): Promise<AzuriteFiles> {
+  const sizeOf = async (p: string): Promise<number> => {
+    const st = await fs.stat(p).catch(() => undefined);
+    if (!st) return 0;
+    if (!st.isDirectory()) return st.size;
+    let n = 0;
+    for (const name of await fs.readdir(p)) n += await sizeOf(path.join(p, name));
+    return n;
+  };
+  return {
+    table: await sizeOf(path.join(location, '__azurite_db_table__.json')),
+    blobMetadata: await sizeOf(path.join(location, '__azurite_db_blob__.json')),
+    blobData: await sizeOf(path.join(location, '__blobstorage__')),
+    queue:
+      (await sizeOf(path.join(location, '__azurite_db_queue__.json'))) +
+      (await sizeOf(path.join(location, '__queuestorage__'))),
+  };
 }
 
 /**
@@ -460,6 +584,8 @@ async function report(result: E2eResult): Promise<void> {
   await writeBenchmarkSection('e2e', md);
 }
 
+const oursMs = (x: Round) => (x.cpuMs.front ?? 0) + (x.cpuMs.functions ?? 0);
+const azuriteMs = (x: Round) => (x.cpuMs.azurite ?? 0) + (x.cpuMs.trace ?? 0);
 const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(0));
 const f1 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(1));
 const f2 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(2));
@@ -471,25 +597,52 @@ function figures(r: E2eResult) {
   const perMessage = (n: number | undefined) =>
     r.storage && n !== undefined ? n / r.storage.delivered : undefined;
   const cmp = 'ratio' in r.compare ? r.compare : undefined;
-  const firstRound = r.rounds[0];
-  const lastRound = r.rounds[r.rounds.length - 1];
   const delivered = r.rounds.reduce((n, x) => n + x.messages, 0);
   const sumOf = (pick: (x: Round) => number) =>
     delivered ? r.rounds.reduce((n, x) => n + pick(x) * x.messages, 0) / delivered : NaN;
   const machine = {
     total: sumOf((x) => x.machineMs),
-    ours: sumOf((x) => (x.cpuMs.front ?? 0) + (x.cpuMs.functions ?? 0)),
-    azurite: sumOf((x) => x.cpuMs.azurite ?? 0),
+    ours: sumOf(oursMs),
+    azurite: sumOf(azuriteMs),
     standin: sumOf((x) => x.cpuMs.standin ?? 0),
-    rest: sumOf(
-      (x) =>
-        x.machineMs -
-        (x.cpuMs.front ?? 0) -
-        (x.cpuMs.functions ?? 0) -
-        (x.cpuMs.azurite ?? 0) -
-        (x.cpuMs.standin ?? 0),
-    ),
+    rest: sumOf((x) => x.machineMs - oursMs(x) - azuriteMs(x) - (x.cpuMs.standin ?? 0)),
   };
+  const roundRows = (label: string, list: Round[]) => [
+    ...list.map((round, i) => ({
+      name: `${label} round ${i + 1} of ${round.messages}: messages/s; CPU ms / message: machine, front + functions, Azurite (incl. trace store)`,
+      floor: '',
+      value: `${f1(round.rate)}; ${f1(round.machineMs)}, ${f1(oursMs(round))}, ${f1(azuriteMs(round))}`,
+    })),
+    {
+      name: `${label}: last round / first round, messages/s`,
+      floor: `≥ ${floors.lastRoundToFirst}`,
+      value: f2(list.length > 1 ? (list.at(-1)?.rate ?? NaN) / (list[0]?.rate ?? NaN) : undefined),
+    },
+  ];
+  const mb = (n: number | undefined) => (n === undefined ? '–' : (n / 1e6).toFixed(1));
+  const filesValue = (x: AzuriteFiles | undefined) =>
+    x ? `${mb(x.table)} / ${mb(x.blobMetadata)} / ${mb(x.blobData)} / ${mb(x.queue)}` : '–';
+  const aged = r.aged;
+  const agedRows = aged
+    ? [
+        {
+          name: `aging: ${aged.pushed} messages through smtp-source, messages/s (stand-in then held ${aged.carried})`,
+          floor: '',
+          value: f1(aged.pushRate),
+        },
+        ...roundRows('aged', aged.rounds),
+        {
+          name: 'aged: receive→delivered p50 / p95 / p99 at 20 messages/s',
+          floor: `p50 ≤ ${floors.p50At20} ms`,
+          value: ms(aged.steady20),
+        },
+        {
+          name: "aged: Azurite's files, MB: table db / blob db / blob data / queue",
+          floor: '',
+          value: filesValue(aged.files),
+        },
+      ]
+    : [];
   return [
     {
       name: `sustained messages/s (${r.options.sessions} sessions, ${r.options.messages} × ${r.options.size / 1000} KB)`,
@@ -501,16 +654,13 @@ function figures(r: E2eResult) {
       floor: '',
       value: f1(cmp?.sigrelay),
     },
-    ...r.rounds.map((round, i) => ({
-      name: `round ${i + 1} of ${round.messages}: messages/s, Azurite CPU ms / message`,
-      floor: '',
-      value: `${f1(round.rate)}, ${f1(round.cpuMs.azurite)}`,
-    })),
+    ...roundRows('fresh', r.rounds),
     {
-      name: 'last round / first round, messages/s',
-      floor: `≥ ${floors.lastRoundToFirst}`,
-      value: f2(lastRound && firstRound ? lastRound.rate / firstRound.rate : undefined),
+      name: "fresh: Azurite's files, MB: table db / blob db / blob data / queue",
+      floor: '',
+      value: filesValue(r.files),
     },
+    ...agedRows,
     {
       name: 'machine CPU ms / delivered message, sigrelay (all rounds)',
       floor: '',
@@ -553,13 +703,13 @@ function figures(r: E2eResult) {
       floor: `≤ ${floors.cpuFrontFunctions} ms`,
       value: f1((cpu.front ?? NaN) + (cpu.functions ?? NaN)),
     },
-    ...(['front', 'functions', 'azurite', 'standin'] as const).map((p) => ({
+    ...(['front', 'functions', 'azurite', 'trace', 'standin'] as const).map((p) => ({
       name: `CPU ms / message, ${p}`,
       floor: '',
       value: f1(cpu[p]),
     })),
     ...r.steady.map((s) => ({
-      name: `receive→delivered p50 / p95 / p99 at ${s.rate} messages/s`,
+      name: `${s.rate === 20 ? 'fresh (after the 20 warm-up messages): ' : ''}receive→delivered p50 / p95 / p99 at ${s.rate} messages/s`,
       floor: s.rate === 20 ? `p50 ≤ ${floors.p50At20} ms` : '',
       value: ms(steadyAt(s.rate)),
     })),
@@ -620,7 +770,7 @@ ${s.rows
   return `
 ### End to end (\`npm run bench:e2e\`)
 
-${r.date}, ${r.machine}; front, functions (in-process host), stand-in and Azurite as separate processes on one machine; ${r.options.size / 1000} KB Outlook-style HTML replies signed by the Contoso sample config (per-sender limits lifted); ${r.options.frontTls ? 'STARTTLS' : 'plain SMTP'} into the front, STARTTLS with a client certificate to the stand-in${r.options.requestLog ? "; Azurite's debug log on (it costs Azurite CPU: `--request-log off` to compare)" : ''}. Floors from issue 10.
+${r.date}, ${r.machine}; front, functions (in-process host), stand-in and Azurite as separate processes on one machine; ${r.options.size / 1000} KB Outlook-style HTML replies signed by the Contoso sample config (per-sender limits lifted); ${r.options.frontTls ? 'STARTTLS' : 'plain SMTP'} into the front, STARTTLS with a client certificate to the stand-in${r.options.requestLog ? "; Azurite's debug log on (it costs Azurite CPU: `--request-log off` to compare)" : ''}; the trace ${r.options.traceStore === 'main' ? 'in the main Azurite' : 'in a second, in-memory Azurite (table service only), as `npm start` keeps it'}. Floors from issues 10 and 21. The fresh p50 at 20 messages/s runs right after the warm-up, then the fresh rounds, the sustained run and the other rates${r.aged ? `; then ${r.aged.pushed} more messages age the stack, and the rounds and the 20 messages/s probe run again on it` : ''}.
 
 ${head}
 ${sep}

@@ -181,6 +181,7 @@ async function probe(mode: 'engine' | 'pool', file: string): Promise<void> {
       ? new SigningPool({
           workers: 1,
           budgetMs: 10 * 60_000,
+          stallMs: 10 * 60_000,
           memoryMb: Number(process.env.SIGRELAY_SIGN_MEMORY_MB ?? 4096),
           largeBytes: 0,
         })

@@ -2,19 +2,9 @@ import crypto from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { AuditEntry, Me } from './contract.js';
 
-// A type alias, not an interface: the Tables SDK wants entities assignable to an index signature.
-type Entity = {
-  partitionKey: string;
-  rowKey: string;
-  at: string;
-  by: string;
-  byId: string;
-  action: string;
-  target: string;
-  beforeSha256?: string;
-  afterSha256?: string;
-  detail?: string;
-};
+// The stored row: an AuditEntry with its keys, `detail` as JSON text. A mapped type, not an
+// interface: the Tables SDK wants entities assignable to an index signature.
+type Entity = Omit<AuditEntry, 'detail'> & { partitionKey: string; rowKey: string; detail?: string };
 
 const partition = 'audit';
 const maxTime = 9_999_999_999_999;

@@ -21,6 +21,7 @@
  *   console/tsconfig.json), re-exported here, so there is one definition for both sides.
  */
 import type { DeadLetter } from '../contracts/dead-letter.js';
+import type { ReplyExplanation } from '../contracts/reply-explanation.js';
 import type { RecentActivity, ServiceStatus } from '../contracts/service-status.js';
 
 export type { DeadLetter } from '../contracts/dead-letter.js';
@@ -490,14 +491,7 @@ export interface TimelineEntry {
   explanation?: ReplyExplanationJson;
 }
 /** One entry of the Exchange reply catalogue, as the console shows it beside the raw reply. */
-export interface ReplyExplanationJson {
-  id: string;
-  title: string;
-  permanent: boolean;
-  meaning: string;
-  remedy: string;
-  source: string;
-}
+export type ReplyExplanationJson = Omit<ReplyExplanation, 'microsoft'>;
 /** GET /api/admin/messages/{id} → 200 MessageTimeline, 404 when nothing is traced for the id. */
 export interface MessageTimeline {
   id: string;

@@ -107,7 +107,7 @@ export const settingsSchema = z.object({
      * 20: at 20 messages/s end to end it took the trace from 0.24 to 0.15 transactions per message
      * (docs/benchmarks.md); the wait comes after the delivery and the delete, so mail is not delayed.
      */
-    traceLingerMs: z.coerce.number().int().nonnegative().default(50),
+    traceLingerMs: z.coerce.number().int().nonnegative().default(200),
     /** How long the delete after a 250 is retried through a storage outage before giving up. */
     deleteRetryMs: z.coerce.number().int().nonnegative().default(300_000),
     /**
@@ -116,6 +116,13 @@ export const settingsSchema = z.object({
      * tenant's signing-failure way (fail-open: unsigned; fail-closed: dead letter), once.
      */
     signBudgetMs: z.coerce.number().int().positive().default(30_000),
+    /**
+     * Wall-clock limit of one message's signing while it waits on I/O: no byte read or written (nor
+     * the signature lookup answered) for this long and the worker is freed, the message failing as
+     * a temporary error that the normal path retries. Above the blob client's own timeouts, so it
+     * only catches a read or upload that hangs without ever failing.
+     */
+    signStallMs: z.coerce.number().int().positive().default(60_000),
     /**
      * Heap limit of a signing worker thread, MB: a backstop, not a precise budget — Node may abort
      * the whole process instead of the worker when the limit is reached (nodejs/node#47224).
@@ -189,6 +196,7 @@ export function loadSettings(env: Env = process.env): Settings {
       traceLingerMs: env.SIGRELAY_TRACE_LINGER_MS,
       deleteRetryMs: env.SIGRELAY_DELETE_RETRY_MS,
       signBudgetMs: env.SIGRELAY_SIGN_BUDGET_MS,
+      signStallMs: env.SIGRELAY_SIGN_STALL_MS,
       signMemoryMb: env.SIGRELAY_SIGN_MEMORY_MB,
       signWorkers: env.SIGRELAY_SIGN_WORKERS,
     },
@@ -254,6 +262,7 @@ const envNames: Record<string, string> = {
   'processing.traceLingerMs': 'SIGRELAY_TRACE_LINGER_MS',
   'processing.deleteRetryMs': 'SIGRELAY_DELETE_RETRY_MS',
   'processing.signBudgetMs': 'SIGRELAY_SIGN_BUDGET_MS',
+  'processing.signStallMs': 'SIGRELAY_SIGN_STALL_MS',
   'processing.signMemoryMb': 'SIGRELAY_SIGN_MEMORY_MB',
   'processing.signWorkers': 'SIGRELAY_SIGN_WORKERS',
   'sentItems.firstLookSeconds': 'SIGRELAY_SENTITEMS_FIRST_LOOK_SECONDS',

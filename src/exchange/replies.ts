@@ -8,20 +8,9 @@
  * the entry names the page it does come from and `microsoft` is false.
  */
 
-export interface ReplyExplanation {
-  /** Stable key: groups retrying messages by reason, anchors in docs/deploy.md. */
-  id: string;
-  title: string;
-  /** True when sending the same message again cannot succeed until the admin changes something. */
-  permanent: boolean;
-  /** What it means for mail going through sigrelay. */
-  meaning: string;
-  /** What the admin does. */
-  remedy: string;
-  source: string;
-  /** False when `source` is not a Microsoft page (no Microsoft page was found for this reply). */
-  microsoft: boolean;
-}
+import type { ReplyExplanation } from '../contracts/reply-explanation.js';
+
+export type { ReplyExplanation };
 
 interface Entry extends ReplyExplanation {
   /** Enhanced status codes (`5.7.64`) or inclusive ranges of the last part (`5.7.606-649`). */

@@ -109,6 +109,8 @@ export interface StackOptions {
    * Absent: the trace stays in the main Azurite (tests, benchmarks that count its requests).
    */
   traceTablePort?: number;
+  /** The trace store's own debug log (see `debugLog`), for benchmarks that count its requests too. */
+  traceDebugLog?: string;
 }
 
 const dist = path.join(projectRoot, 'dist');
@@ -162,6 +164,7 @@ export class LocalStack implements Supervisable {
             location: path.join(options.dataDir, 'azurite-trace'),
             inMemoryTables: true,
             ports: options.traceTablePort ? { table: options.traceTablePort } : {},
+            debugLog: options.traceDebugLog,
             logFile: this.logFile('azurite'),
           });
     // Supervised as part of `azurite`: restarting that part starts whichever of the two is down.
@@ -287,10 +290,11 @@ export class LocalStack implements Supervisable {
     await this.serves('functions', child, this.ports.functions, 60_000);
   }
 
-  /** The process id of each running part (CPU accounting in benchmarks). */
-  pids(): Partial<Record<'azurite' | 'front' | 'functions' | 'standin', number>> {
-    const out: Partial<Record<'azurite' | 'front' | 'functions' | 'standin', number>> = {};
+  /** The process id of each running part (CPU accounting in benchmarks); `trace` is the trace store. */
+  pids(): Partial<Record<'azurite' | 'trace' | 'front' | 'functions' | 'standin', number>> {
+    const out: Partial<Record<'azurite' | 'trace' | 'front' | 'functions' | 'standin', number>> = {};
     if (this.azurite.pid) out.azurite = this.azurite.pid;
+    if (this.traceStore?.pid) out.trace = this.traceStore.pid;
     for (const name of ['front', 'functions', 'standin'] as const) {
       const child = this.children.get(name);
       if (child?.pid && child.exitCode === null && child.signalCode === null) out[name] = child.pid;

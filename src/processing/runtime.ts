@@ -62,6 +62,7 @@ export function createRuntime(settings: Settings, parts: RuntimeParts = {}): Run
     signer: new SigningPool({
       workers: settings.processing.signWorkers,
       budgetMs: settings.processing.signBudgetMs,
+      stallMs: settings.processing.signStallMs,
       memoryMb: settings.processing.signMemoryMb,
       largeBytes: settings.processing.directMaxBytes,
       logger,

@@ -11,6 +11,11 @@ export interface SigningPoolOptions {
   workers?: number;
   /** Milliseconds a job's worker may spend running (not waiting for I/O) before it is stopped. */
   budgetMs: number;
+  /**
+   * Wall-clock milliseconds a job may wait on its input, its output or its signature lookup without
+   * a byte moving, before it is stopped as a temporary failure (see SigningStalledError).
+   */
+  stallMs: number;
   /** Heap limit of each worker, MB: a message that needs more fails alone. */
   memoryMb: number;
   /** Messages above this size are "large": they never take the last free worker. */
@@ -36,6 +41,19 @@ export function isOverBudget(reason: string | undefined): boolean {
 }
 
 /**
+ * A job whose input, output or signature lookup made no progress for the stall limit. Not the
+ * message's fault (a blob read or upload that hangs), so it rejects like any storage failure and
+ * the message is retried by the normal path; nothing was delivered, so a retry cannot duplicate it.
+ */
+export class SigningStalledError extends Error {
+  readonly code = 'ESIGNSTALL';
+  constructor(waitingFor: string, stallMs: number) {
+    super(`signing stalled: no progress on its ${waitingFor} for ${stallMs} ms`);
+    this.name = 'SigningStalledError';
+  }
+}
+
+/**
  * Signs messages in worker threads, one message per worker at a time, so a message that costs too
  * much (a pathological body, a huge part) cannot block the host's event loop — queue lease renewal,
  * HTTP routes, other deliveries — nor other messages for long. Each message gets a CPU budget
@@ -43,6 +61,9 @@ export function isOverBudget(reason: string | undefined): boolean {
  * past either the worker is terminated and replaced, and the message comes back as `failed` with
  * reason `over-budget: …`, for the tenant's failure policy. Large messages queue for all but one
  * worker, and small ones go first, so ordinary mail never waits behind a batch of big ones.
+ * The budget counts running time only, so a job waiting on I/O has its own wall-clock limit: no
+ * byte in or out (nor the signature lookup answered) for `stallMs` while the worker waits on it,
+ * and the worker is stopped and replaced and the job rejects with SigningStalledError (temporary).
  *
  * Hand-written rather than piscina: a job here is a two-way stream plus a callback into the main
  * thread (the signature is resolved where the content lives), which a task-function pool does not
@@ -152,6 +173,7 @@ export class SigningPool {
         if (finished) return;
         finished = true;
         clearInterval(budgetCheck);
+        clearInterval(stallCheck);
         worker.off('error', onWorkerError);
         worker.off('exit', onExit);
         input.off('data', onData).off('end', onEnd).off('error', onInputError);
@@ -166,15 +188,26 @@ export class SigningPool {
         finish({ decision: { action: 'failed', reason: `${overBudgetReason}: ${what}`, bytesIn, bytesOut } });
       };
 
+      const stalled = (waitingFor: string) => {
+        stopWorker = true;
+        void worker.terminate();
+        finish({ error: new SigningStalledError(waitingFor, this.options.stallMs) });
+      };
+
       // Input: a few chunks ahead of the worker, paused until it has read them.
       let inFlight = 0;
+      let inputEnded = false;
       const onData = (chunk: Buffer) => {
+        progressed();
         bytesIn += chunk.length;
         const buffer = ownBuffer(chunk);
         send({ type: 'in', chunk: buffer }, [buffer]);
         if (++inFlight >= chunkWindow) input.pause();
       };
-      const onEnd = () => send({ type: 'in-end' });
+      const onEnd = () => {
+        inputEnded = true;
+        send({ type: 'in-end' });
+      };
       const onInputError = (err: unknown) => {
         ioError ??= err;
         send({ type: 'in-error', message: describeError(err) });
@@ -183,6 +216,8 @@ export class SigningPool {
 
       // Output: written in order, acknowledged once the sink has taken it.
       let writing = Promise.resolve();
+      let writesPending = 0;
+      let resolving = false;
       const onOutputError = (err: unknown) => {
         ioError ??= err;
         stopWorker = true;
@@ -197,11 +232,14 @@ export class SigningPool {
             startBudget();
             break;
           case 'in-ack':
+            progressed();
             if (--inFlight < chunkWindow && input.isPaused()) input.resume();
             break;
           case 'out': {
+            progressed();
             const chunk = Buffer.from(m.chunk);
             bytesOut += chunk.length;
+            writesPending++;
             writing = writing.then(
               () =>
                 new Promise<void>((done) => {
@@ -215,15 +253,27 @@ export class SigningPool {
                   output.once('drain', settle).once('close', settle);
                 }),
             );
-            void writing.then(() => !finished && send({ type: 'out-ack' }));
+            void writing.then(() => {
+              writesPending--;
+              progressed();
+              if (!finished) send({ type: 'out-ack' });
+            });
             break;
           }
-          case 'resolve':
+          case 'resolve': {
+            resolving = true;
+            progressed();
+            const answered = () => {
+              resolving = false;
+              progressed();
+              return !finished;
+            };
             job.resolve(m.facts).then(
-              (resolution) => !finished && send({ type: 'resolved', resolution }),
-              (err: unknown) => !finished && send({ type: 'resolve-failed', message: describeError(err) }),
+              (resolution) => answered() && send({ type: 'resolved', resolution }),
+              (err: unknown) => answered() && send({ type: 'resolve-failed', message: describeError(err) }),
             );
             break;
+          }
           case 'done':
             void writing.then(() => {
               output.off('error', onOutputError);
@@ -275,6 +325,30 @@ export class SigningPool {
         );
       };
 
+      // The stall limit counts wall-clock time, but only while the job waits on something outside
+      // the worker: input it asked for (fewer than a window of chunks in flight, so the source is
+      // flowing), output the sink has not taken, or the signature lookup. While the worker has
+      // everything it needs, it is running (the CPU budget's business) and the clock stands still.
+      const { stallMs } = this.options;
+      let lastProgress = performance.now();
+      const progressed = () => {
+        lastProgress = performance.now();
+      };
+      const waitingFor = (): string | undefined => {
+        if (writesPending > 0) return 'output';
+        if (resolving) return 'signature lookup';
+        if (!inputEnded && inFlight < chunkWindow) return 'input';
+        return undefined;
+      };
+      const stallCheck = setInterval(
+        () => {
+          const what = waitingFor();
+          if (what === undefined) progressed();
+          else if (performance.now() - lastProgress > stallMs) stalled(what);
+        },
+        Math.max(1, Math.min(1000, Math.floor(stallMs / 4))),
+      );
+
       const startJob: StartJob = { port: port2, options: job.options };
       worker.postMessage(startJob, [port2]);
     });
@@ -289,6 +363,11 @@ export class SigningPool {
       job.settle.resolve(decision);
     } catch (err) {
       input.destroy();
+      if (err instanceof SigningStalledError) {
+        // Whatever the sink holds is not the message: its owner abandons it (a blob upload aborts).
+        if (!output.destroyed) output.destroy();
+        this.options.logger?.warn({ err: err.message, bytesIn }, 'signing stopped: stalled; retried');
+      }
       job.settle.reject(err);
     } finally {
       if (!stopWorker) this.release(worker);

@@ -33,9 +33,17 @@ export const chunkWindow = 8;
 /** The worker joins the engine's small output chunks into batches of about this size. */
 export const outBatchBytes = 64 * 1024;
 
-/** A chunk's bytes in an ArrayBuffer of their own (a Buffer may be a slice of a shared pool). */
-export function ownBuffer(chunk: Uint8Array): ArrayBuffer {
-  const copy = new Uint8Array(chunk.byteLength);
-  copy.set(chunk);
+/**
+ * Chunks' bytes, read as one, in an ArrayBuffer of their own (a Buffer may be a slice of a shared
+ * pool, or of a whole body part): copied once, straight into the buffer that is transferred.
+ */
+export function ownBuffer(chunks: Uint8Array | Uint8Array[]): ArrayBuffer {
+  if (!Array.isArray(chunks)) chunks = [chunks];
+  const copy = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    copy.set(chunk, at);
+    at += chunk.byteLength;
+  }
   return copy.buffer;
 }

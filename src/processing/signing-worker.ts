@@ -40,7 +40,7 @@ async function run(port: JobPort, job: StartJob): Promise<void> {
   let waiting: (() => void) | undefined;
   const flush = (then: () => void) => {
     if (batchBytes > 0) {
-      const chunk = ownBuffer(Buffer.concat(batch, batchBytes));
+      const chunk = ownBuffer(batch);
       batch = [];
       batchBytes = 0;
       unacked++;

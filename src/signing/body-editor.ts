@@ -93,6 +93,11 @@ interface HeldFragment {
  */
 export const MAX_HELD_FRAGMENT_BYTES = 8 * 1024 * 1024;
 
+/** An encoded part's pieces in the backlog, taken one at a time. */
+class Pieces {
+  constructor(readonly pieces: Iterator<Buffer>) {}
+}
+
 function isIdentity(decoded: DecodedPart): boolean {
   return ['', '7bit', '8bit', 'binary'].includes(decoded.transferEncoding);
 }
@@ -119,23 +124,56 @@ function spliceBytes(
   return encodeBytes(decoded, pieces, decoded.charset, eol);
 }
 
-/** spliceBytes for a signed text placement built whole: the stretch between what both share. */
-function spliceChanged(
-  decoded: DecodedPart & { bytes: Buffer },
-  signed: string,
+/** A change to a text: characters [start, end) replaced by `middle`. */
+export interface TextEdit {
+  start: number;
+  end: number;
+  middle: string;
+}
+
+/** Characters of the text kept on each side of the insertion point when placing the signature. */
+const TEXT_WINDOW = 256;
+
+/**
+ * insertTextSignature's change to a text body, computed on a window of the text around the
+ * insertion point: the whole signed text would be a second copy of the part, and reading it
+ * (to find what changed) flattens it into one (issue 19). insertTextSignature only looks at the
+ * characters next to where it inserts and at whether the text is empty, so the window, with the
+ * quote moved into it, gives the same change; test/unit/signing/part-codec.test.ts compares the two.
+ * The insertion point is placement.ts's rule (under the reply, below the answer, or at the end).
+ */
+export function textSignatureEdit(
+  text: string,
+  signatureText: string,
+  quote: QuoteLocation,
+  placement: 'underReply' | 'bottom',
   eol: Eol,
-): EncodedPart | undefined {
-  const { text } = decoded;
-  const shortest = Math.min(text.length, signed.length);
+  format: TextFormat,
+): TextEdit {
+  const at =
+    placement !== 'underReply' || quote.start < 0 ? -1 : quote.tail < 0 ? quote.start : (quote.end ?? -1);
+  const from = Math.max(0, (at < 0 ? text.length : at) - TEXT_WINDOW);
+  const to = at < 0 ? text.length : Math.min(text.length, at + TEXT_WINDOW);
+  const local: QuoteLocation =
+    at < 0
+      ? { start: -1, tail: -1 }
+      : {
+          start: Math.max(0, quote.start - from),
+          tail: quote.tail < 0 ? -1 : Math.max(0, quote.tail - from),
+          ...(quote.end === undefined ? {} : { end: quote.end - from }),
+        };
+  const window = text.slice(from, to);
+  const signed = insertTextSignature(window, signatureText, local, placement, eol, format);
+  const shortest = Math.min(window.length, signed.length);
   let head = 0;
-  while (head < shortest && text.charCodeAt(head) === signed.charCodeAt(head)) head++;
+  while (head < shortest && window.charCodeAt(head) === signed.charCodeAt(head)) head++;
   let tail = 0;
   while (
     tail < shortest - head &&
-    text.charCodeAt(text.length - 1 - tail) === signed.charCodeAt(signed.length - 1 - tail)
+    window.charCodeAt(window.length - 1 - tail) === signed.charCodeAt(signed.length - 1 - tail)
   )
     tail++;
-  return spliceBytes(decoded, head, text.length - tail, signed.slice(head, signed.length - tail), eol);
+  return { start: from + head, end: to - tail, middle: signed.slice(head, signed.length - tail) };
 }
 
 function textFormat(node: MimeNode): TextFormat {
@@ -166,6 +204,10 @@ export class BodyEditor extends Transform {
   private signedParts = 0;
   /** Line ending of the root header block, read before any header is edited. */
   private rootEol: Eol = '\r\n';
+  /** What is to be pushed next, in order (see drain). */
+  private readonly backlog: (Buffer | SplitterChunk | Pieces)[] = [];
+  /** Set while the reader is full: carries on with the backlog when it reads again. */
+  private carryOn: (() => void) | undefined;
 
   constructor(options: EditorOptions) {
     super({ objectMode: true });
@@ -199,7 +241,7 @@ export class BodyEditor extends Transform {
     this.finishPending(chunk);
     if (chunk.type !== 'node') {
       this.out(chunk);
-      callback();
+      this.drain(callback);
       return;
     }
     if (this.held) {
@@ -210,26 +252,68 @@ export class BodyEditor extends Transform {
     this.locator.register(chunk);
     if (chunk.root) {
       this.startRoot(chunk).then(
-        () => callback(),
+        () => this.drain(callback),
         (err: unknown) => callback(err as Error),
       );
       return;
     }
     this.startNode(chunk);
-    callback();
+    this.drain(callback);
   }
 
   override _flush(callback: TransformCallback): void {
     this.finishPending();
     this.releaseHeld(true);
-    callback();
+    this.drain(callback);
+  }
+
+  /** The reader wants more: continue the backlog if it was waiting for that, then read on. */
+  override _read(size: number): void {
+    const carryOn = this.carryOn;
+    this.carryOn = undefined;
+    carryOn?.();
+    // A backlog that ran out lets the chunk in; Transform may have parked that (its buffer being
+    // full) until the next _read, which would never come while this one pushed nothing.
+    if (!this.carryOn) super._read(size);
+  }
+
+  /**
+   * Pushes the backlog while the reader keeps up, then calls `done` (which lets the next chunk
+   * in). A signed part's pieces are encoded only as they are pushed, so its new encoding is never
+   * all in memory at once beside the decoded part (issue 19).
+   */
+  private drain(done: (err?: Error) => void): void {
+    try {
+      for (;;) {
+        const head = this.backlog[0];
+        if (head === undefined) return done();
+        let value: Buffer | SplitterChunk;
+        if (head instanceof Pieces) {
+          const next = head.pieces.next();
+          if (next.done) {
+            this.backlog.shift();
+            continue;
+          }
+          value = next.value;
+        } else {
+          this.backlog.shift();
+          value = head;
+        }
+        if (!this.push(value)) {
+          this.carryOn = () => this.drain(done);
+          return;
+        }
+      }
+    } catch (err) {
+      done(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** Everything the editor emits goes through here, so that a held fragment keeps its place. */
   private out(chunk: Buffer | SplitterChunk): void {
     const held = this.held;
     if (!held) {
-      this.push(chunk);
+      this.backlog.push(chunk);
       return;
     }
     held.queue.push(chunk);
@@ -262,7 +346,7 @@ export class BodyEditor extends Transform {
     const { body } = held;
     if (sign && !this.leaveAlone && this.content) this.signPart(body, this.content);
     else this.emitUnchanged(body.node, body.raw);
-    for (const chunk of held.queue) this.push(chunk);
+    for (const chunk of held.queue) this.backlog.push(chunk);
   }
 
   private async startRoot(root: MimeNode): Promise<void> {
@@ -369,34 +453,28 @@ export class BodyEditor extends Transform {
   private signPart(body: PreparedBody, content: SignatureContent): void {
     const { node, raw, html, decoded, quote } = body;
     const { text } = decoded;
-    let signed: string | undefined;
+    let edit: TextEdit;
     let added: string;
-    let at = 0;
     const eol = nodeEol(node);
     if (html) {
       if (!content.html.trim()) return this.emitUnchanged(node, raw);
       added = wrapHtmlSignature(content.html);
-      at = htmlInsertionPoint(text, quote, content.placement);
+      const at = htmlInsertionPoint(text, quote, content.placement);
+      edit = { start: at, end: at, middle: added };
     } else {
       if (!content.text.trim()) return this.emitUnchanged(node, raw);
       added = content.text;
-      signed = insertTextSignature(
-        text,
-        content.text,
-        quote,
-        content.placement,
-        decoded.eol,
-        textFormat(node),
-      );
+      edit = textSignatureEdit(text, content.text, quote, content.placement, decoded.eol, textFormat(node));
     }
+    // The part is signed from here on: the encoded part as it came is no longer needed, and
+    // re-encoding allocates a new one (for identity encodings `raw` is the decoded bytes, kept by
+    // `decoded`).
+    raw.length = 0;
     const charset = outputCharset(decoded, added);
     let encoded: EncodedPart | undefined;
-    if (charset === decoded.charset) {
-      encoded =
-        signed === undefined ? spliceBytes(decoded, at, at, added, eol) : spliceChanged(decoded, signed, eol);
-    }
+    if (charset === decoded.charset) encoded = spliceBytes(decoded, edit.start, edit.end, edit.middle, eol);
     if (!encoded) {
-      signed ??= text.slice(0, at) + added + text.slice(at);
+      let signed = text.slice(0, edit.start) + edit.middle + text.slice(edit.end);
       if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
       encoded = encodePart(decoded, signed, charset, eol);
     }
@@ -434,8 +512,10 @@ export class BodyEditor extends Transform {
     this.outAll(raw);
   }
 
-  private outAll(pieces: Buffer[]): void {
-    for (const piece of pieces) this.out(piece);
+  /** Pieces to write in order; produced only as they are pushed, unless a fragment is held. */
+  private outAll(pieces: Iterable<Buffer>): void {
+    if (this.held) for (const piece of pieces) this.out(piece);
+    else this.backlog.push(new Pieces(pieces[Symbol.iterator]()));
   }
 
   /** Original bytes when nothing changed, else the edited header block in the node's line ending. */
@@ -449,7 +529,12 @@ export class BodyEditor extends Transform {
    * Turns the HTML leaf into multipart/related(html, images...). The leaf's content headers move to
    * the inner part; on the root every other header stays where it is.
    */
-  private pushWrappedInRelated(node: MimeNode, body: Buffer[], content: SignatureContent, eol: Eol): void {
+  private pushWrappedInRelated(
+    node: MimeNode,
+    body: Iterable<Buffer>,
+    content: SignatureContent,
+    eol: Eol,
+  ): void {
     const boundary = newBoundary();
     const lines = headerLines(node);
     const inner = node.root ? lines.filter((l) => isContentHeader(l.key)) : lines;

@@ -33,8 +33,11 @@ export interface DecodedPart {
 }
 
 export interface EncodedPart {
-  /** The encoded body in pieces, written out one after the other (never joined). */
-  body: Buffer[];
+  /**
+   * The encoded body in pieces, written out one after the other (never joined). Base64 and
+   * quoted-printable pieces are encoded as they are read, so only those the reader holds exist.
+   */
+  body: Iterable<Buffer>;
   /** Set when the charset parameter must change. */
   charset?: string;
   /** Set when the Content-Transfer-Encoding header must change. */
@@ -342,8 +345,7 @@ const BASE64_BLOCK = 57 * 16 * 1024;
  * Base64 in 76-character lines, block by block: the lines libbase64.wrap(encode(all)) gives,
  * joined with `eol`, without the encoded part ever being one string.
  */
-function base64Lines(pieces: Buffer[], eol: string): Buffer[] {
-  const out: Buffer[] = [];
+function* base64Lines(pieces: Buffer[], eol: string): Generator<Buffer> {
   const lines = (block: Buffer) => (block.toString('base64').match(/.{1,76}/g) ?? []).join(eol);
   let carry: Buffer[] = [];
   let held = 0;
@@ -357,22 +359,17 @@ function base64Lines(pieces: Buffer[], eol: string): Buffer[] {
     const whole = joined.length - (joined.length % BASE64_BLOCK);
     for (let at = 0; at < whole; at += BASE64_BLOCK) {
       done += BASE64_BLOCK;
-      out.push(
-        Buffer.from(lines(joined.subarray(at, at + BASE64_BLOCK)) + (done < total ? eol : ''), 'latin1'),
-      );
+      yield Buffer.from(lines(joined.subarray(at, at + BASE64_BLOCK)) + (done < total ? eol : ''), 'latin1');
     }
     carry = whole < joined.length ? [joined.subarray(whole)] : [];
     held = joined.length - whole;
   }
-  if (held > 0) out.push(Buffer.from(lines(concat(carry)), 'latin1'));
-  return out;
+  if (held > 0) yield Buffer.from(lines(concat(carry)), 'latin1');
 }
 
-function quotedPrintableLines(pieces: Buffer[], eol: string): Buffer[] {
-  const out: Buffer[] = [];
+function* quotedPrintableLines(pieces: Buffer[], eol: string): Generator<Buffer> {
   for (const block of lineBlocks(pieces))
-    out.push(Buffer.from(withEol(libqp.wrap(libqp.encode(block), 76), eol), 'latin1'));
-  return out;
+    yield Buffer.from(withEol(libqp.wrap(libqp.encode(block), 76), eol), 'latin1');
 }
 
 /** Whether the pieces, read as one, are ASCII with lines of at most MAX_LINE octets. */

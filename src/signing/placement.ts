@@ -908,9 +908,11 @@ function textBottomPost(text: string, start: number): number {
   const lineEnd = text.indexOf('\n', lastLine);
   if (lineEnd < 0) return -1;
   const tail = text.slice(lineEnd + 1);
-  // Interleaved answers make it the sender's text whatever stands above the first quote.
-  const above = interleaved(text, start, lastLine) ? '' : text.slice(0, start);
-  if (!newTextBelow(above, tail)) return -1;
+  // Interleaved answers make it the sender's text whatever stands above the first quote, and
+  // the sender's own "-- " signature under the last quote closes those answers.
+  const answered = interleaved(text, start, lastLine);
+  const above = answered ? '' : text.slice(0, start);
+  if (!newTextBelow(above, tail) && !(answered && /^--[ \t]*\r?\n/.test(tail.trimStart()))) return -1;
   if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
   const first = tail.search(/\S/);
   return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
@@ -977,11 +979,90 @@ export function findTextQuote(text: string): QuoteLocation {
   if (cited < 0 || (thread >= 0 && thread < cited))
     return thread < 0 ? NO_QUOTE : { start: thread, tail: -1 };
   const start = withRuleAbove(text, cited);
-  const tail = thread >= 0 ? -1 : textBottomPost(text, start);
-  if (tail >= 0) return { start, tail };
-  // Answers end where a later thread marker (a forwarded block, a list footer's rule) begins.
-  const answer = lastAnswer(text, start, thread >= 0 ? thread : text.length);
-  return answer ? { start, ...answer } : { start, tail: -1 };
+  // Answers end where a later thread marker (a forwarded block, a list footer's rule) begins,
+  // or where a list footer that the quote repeats begins.
+  const end = thread >= 0 ? thread : repeatedFooter(text, start);
+  const tail = thread >= 0 ? -1 : textBottomPost(text.slice(0, end), start);
+  if (tail >= 0) return end < text.length ? { start, tail, end } : { start, tail };
+  const answer = lastAnswer(text, start, end);
+  if (answer) return { start, ...answer };
+  const closing = thread >= 0 ? -1 : closedBelow(text.slice(0, end), start);
+  if (closing < 0) return { start, tail: -1 };
+  return end < text.length ? { start, tail: closing, end } : { start, tail: closing };
+}
+
+/** A closing ("Kind regards,", "Herzliche Grüße") or a name: a few words, no sentence. */
+const SHORT_WORDS = /^\p{L}[\p{L}\p{M} .'-]{0,28}[,!.]?$/u;
+
+/**
+ * Whether `block` ends the way a sender closes a message: a short closing line and then a short
+ * name line (two to four words and one to three words), as the last two lines with text.
+ */
+function endsWithClosing(block: string): boolean {
+  const lines = block
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const [closing, name] = lines.slice(-2);
+  if (closing === undefined || name === undefined) return false;
+  const words = (line: string) => line.split(/\s+/).length;
+  return SHORT_WORDS.test(closing) && SHORT_WORDS.test(name) && words(closing) <= 4 && words(name) <= 3;
+}
+
+/**
+ * A reply written around one quote: text above it that does not close, and below the last `>`
+ * line (after a blank line) several lines of new text that end with a closing and a name. The
+ * sender's message ends there, so the signature goes under it (the text above is the opening).
+ * Where the new text starts below the quote, or -1.
+ */
+function closedBelow(text: string, start: number): number {
+  const above = text.slice(0, start);
+  if (!above.trim() || endsWithClosing(above)) return -1;
+  const last = text.lastIndexOf('\n>');
+  if (last < start) return -1;
+  const lineEnd = text.indexOf('\n', last + 1);
+  if (lineEnd < 0 || !/^[ \t]*\r?\n/.test(text.slice(lineEnd + 1))) return -1;
+  const tail = text.slice(lineEnd + 1);
+  if (/^--\s/.test(tail.trimStart() + ' ') || !endsWithClosing(tail)) return -1;
+  if (tail.split('\n').filter((line) => line.trim()).length < 3) return -1;
+  if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
+  const first = tail.search(/\S/);
+  return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
+}
+
+/** A line as it reads without its quote prefixes (`> > text` → `text`). */
+function unquoted(line: string): string {
+  return line.replace(/^(?:[ \t]*>)+/, '').trim();
+}
+
+/**
+ * Where the last block of the body starts when it repeats lines of the quote above it (from
+ * `start`), else the body's length. A mailing list appends its footer to every message, so a
+ * reply shows it once quoted and once below: the copy below is the list's, not the sender's text.
+ * Half the block's lines, one of them 10 characters or more, must stand in the quote; a block
+ * opening with the `-- ` delimiter is the sender's signature, never a footer.
+ */
+function repeatedFooter(text: string, start: number): number {
+  let end = text.length;
+  while (end > 0 && /\s/.test(text[end - 1] ?? '')) end--;
+  let block = text.lastIndexOf('\n', end - 1) + 1;
+  for (let above = lineBefore(text, block); above > start && lineAt(text, above).trim();)
+    [block, above] = [above, lineBefore(text, above)];
+  const lines = text.slice(block).split('\n');
+  if (block <= start || lines.some((line) => line.startsWith('>'))) return text.length;
+  const quoted = new Set(
+    text
+      .slice(start, block)
+      .split('\n')
+      .filter((line) => line.startsWith('>'))
+      .map(unquoted),
+  );
+  const own = lines.map((line) => line.trim()).filter(Boolean);
+  // A "-- " block is the sender's own signature, quoted above when they answer their own message.
+  if (own[0] === '--') return text.length;
+  const repeated = own.filter((line) => quoted.has(line));
+  const found = repeated.length * 2 >= own.length && repeated.some((line) => line.length >= 10);
+  return found ? block : text.length;
 }
 
 /** Start of the line before the one starting at `at` (which must follow a newline), or -1. */
@@ -1069,7 +1150,36 @@ function nonBlankLineBefore(text: string, at: number): number {
 /** Where the first thread marker (header block, separator, forward introduction) starts, or -1. */
 function threadStart(text: string): number {
   const at = earliest(text, TEXT_THREAD_MARKERS);
+  if (at >= 0 && contactBlockBelow(text, at)) return -1;
   return at < 0 ? at : withRuleAbove(text, at);
+}
+
+/** An address, a URL or a phone number, alone or after a short label ("Tel.", "M:"). */
+const CONTACT_VALUE =
+  /^(?:(?<label>[\p{L}-]{1,12})\.?:?[ \t]+)?(?:<?[^\s@<>]+@[\w-]+(?:\.[\w-]+)+>?|(?:https?:\/\/|www\.)\S+|(?<phone>\+?[\d(][\d ()./-]{5,}))$/u;
+
+function isContactLine(line: string): boolean {
+  const match = CONTACT_VALUE.exec(line.trim());
+  if (!match) return false;
+  const { label, phone } = match.groups ?? {};
+  // "From: bob@example.com" is a header line, not a contact line.
+  if (label !== undefined && isHeaderLabel(label)) return false;
+  return phone === undefined || (phone.match(/\d/g)?.length ?? 0) >= 6;
+}
+
+/**
+ * Whether the line at `at` is a lone rule of underscores with only the sender's contact lines
+ * (addresses, phone numbers, URLs) under it to the end: a signature block the sender set off with
+ * a rule, not a quote whose header a client stripped (that quote has the old message's text).
+ */
+function contactBlockBelow(text: string, at: number): boolean {
+  const lineEnd = text.indexOf('\n', at);
+  if (lineEnd < 0 || !/^[ \t]*_+[ \t]*\r?$/.test(text.slice(at, lineEnd))) return false;
+  const lines = text
+    .slice(lineEnd + 1)
+    .split('\n')
+    .filter((line) => line.trim());
+  return lines.length > 0 && lines.every(isContactLine);
 }
 
 function normaliseSpace(value: string): string {

@@ -20,7 +20,7 @@
  *   reports a miss.
  *
  * To add a language: add one entry below (with its sources), add its fixtures to
- * test/unit/signing-languages.test.ts, and run the corpus. Nothing else changes.
+ * test/unit/signing/reply-markers.test.ts, and run the corpus. Nothing else changes.
  */
 
 export interface LanguageMarkers {

@@ -163,10 +163,27 @@ export class MessageTrace {
         const actions = rows
           .slice(i, i + maxBatch)
           .map((row): TransactionAction => ['upsert', { partitionKey, ...row }, 'Replace']);
-        await this.client(table).submitTransaction(actions);
+        await this.write(table, actions);
       }
     } catch (err) {
       this.log?.warn({ messageIds: ids, err: describeError(err) }, 'trace write failed');
+    }
+  }
+
+  /**
+   * One transaction. A table this process created can vanish under it: the local profile's in-memory
+   * trace store starts empty after a restart, and Azurite's LokiJS loses what it had not saved when
+   * killed. The remembered create then lies, and every later write to that day would be dropped until
+   * the process restarts; so a "table not found" forgets it, creates the table again and retries once.
+   */
+  private async write(table: string, actions: TransactionAction[]): Promise<void> {
+    try {
+      await this.client(table).submitTransaction(actions);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.created.delete(table);
+      await this.ensureTable(table);
+      await this.client(table).submitTransaction(actions);
     }
   }
 

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TableServiceClient, type TableClient } from '@azure/data-tables';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { newMessageId } from '../../src/contracts/index.js';
+import { Azurite } from '../../src/local/azurite.js';
 import type { StorageClients } from '../../src/storage/index.js';
 import { legacyTable, MessageTrace, shardCount, tableOf } from '../../src/trace/index.js';
 import { countingTable } from '../helpers/counting-table.js';
@@ -221,5 +225,38 @@ describe('message trace layout', () => {
       (await trace.forMessage(upgraded)).map((e) => e.event),
       ['deleted'],
     );
+  });
+});
+
+/** The local profile's trace store: Azurite's table service in memory, which starts empty after a restart. */
+describe('message trace after its store restarts', () => {
+  it('writes the events that follow a restart, into the day table created again', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sigrelay-trace-restart-'));
+    const azurite = new Azurite({ location: dir, inMemoryTables: true });
+    try {
+      await azurite.start();
+      const trace = new MessageTrace((name) =>
+        TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true }),
+      );
+      const now = new Date();
+      const before = idAt(now, 1);
+      const afterRestart = idAt(now, 2);
+      await trace.record(before, [{ event: 'deleted' }]);
+      assert.equal((await trace.forMessage(before)).length, 1);
+
+      await azurite.stop();
+      await azurite.start();
+      assert.deepEqual(await trace.forMessage(before), [], 'the restart emptied the store');
+
+      // Same day, same process: its "table created" memory is from before the restart.
+      await trace.record(afterRestart, [{ event: 'delivered', response: '250', recipients: 1 }]);
+      assert.deepEqual(
+        (await trace.forMessage(afterRestart)).map((e) => e.event),
+        ['delivered'],
+      );
+    } finally {
+      await azurite.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -45,7 +45,7 @@ export async function sign(raw: Buffer, resolve: ResolveSignature) {
  * signature's first line (and the `-- ` delimiter above it), trailing blank lines dropped. The
  * engine only inserts, so those lines are the original's first lines.
  */
-function linesAboveSignature(lines: string[], start: RegExp): number | null {
+export function linesAboveSignature(lines: string[], start: RegExp): number | null {
   const first = lines.findIndex((line) => start.test(line));
   if (first < 0) return null;
   let end = first;
@@ -63,6 +63,8 @@ export interface PartResult {
   part: 'text' | 'html';
   ok: boolean;
   landed: string;
+  /** The original line right above the signature ('' at the top), to compare the twins. */
+  lineAbove?: string;
 }
 
 export function judge(
@@ -79,7 +81,7 @@ export function judge(
   const floor =
     anchors.belowLine === null ? Math.max(anchors.aboveLine, lastTextLine(original)) : anchors.aboveLine;
   const ok = above >= floor && (anchors.belowLine === null || above < anchors.belowLine);
-  return { part, ok, landed: where };
+  return { part, ok, landed: where, lineAbove: above === 0 ? '' : (original[above - 1] ?? '') };
 }
 
 export const textLines = (body: string) => body.split(/\r?\n/u);

@@ -15,13 +15,38 @@ import path from 'node:path';
 import { loadContent } from '../../src/content/index.js';
 import { envelopeFromHeaders, type ResolveSignature } from '../../src/signing/index.js';
 import { htmlToLines } from './detector.js';
-import { configDir, judge, repoRoot, sign, signatureStartOf, textLines, type PartResult } from './judge.js';
+import {
+  configDir,
+  judge,
+  linesAboveSignature,
+  repoRoot,
+  sign,
+  signatureStartOf,
+  textLines,
+  type PartResult,
+} from './judge.js';
 import { bodiesOf, readLabels, type Anchors, type Label } from './labels.js';
+import { signBuffer, TEST_SIGNATURE } from '../corpus/invariants.js';
 
 interface Outcome {
   label: Label;
   ok: boolean;
   detail: string;
+  /** For a message with a text and an HTML body: whether both signatures follow the same line. */
+  twinsAgree?: boolean;
+}
+
+/** Letters and digits only: text wraps and HTML does not, and entities and spacing differ. */
+const bare = (line: string) => line.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+
+/**
+ * Whether the text and HTML signatures follow the same line of the message: the same line's end
+ * (its last 20 letters and digits, as text wraps long lines) stands in the other's line above.
+ */
+function sameBoundary(text: string, html: string): boolean {
+  const [a, b] = [bare(text), bare(html)];
+  if (!a || !b) return a === b;
+  return b.includes(a.slice(-20)) || a.includes(b.slice(-20));
 }
 
 async function check(dir: string, label: Label, resolve: ResolveSignature): Promise<Outcome> {
@@ -49,6 +74,14 @@ async function check(dir: string, label: Label, resolve: ResolveSignature): Prom
       ),
     );
   const bad = results.filter((r) => !r.ok);
+  const [textPart, htmlPart] = [
+    results.find((r) => r.part === 'text'),
+    results.find((r) => r.part === 'html'),
+  ];
+  const twinsAgree =
+    textPart?.lineAbove !== undefined && htmlPart?.lineAbove !== undefined
+      ? sameBoundary(textPart.lineAbove, htmlPart.lineAbove)
+      : undefined;
   const expected = (a: Anchors | undefined) =>
     a
       ? `want after ${a.aboveLine} "${a.above ?? ''}" and ${a.belowLine === null ? 'at the end' : `before ${a.belowLine} "${a.below ?? ''}"`}`
@@ -57,6 +90,7 @@ async function check(dir: string, label: Label, resolve: ResolveSignature): Prom
     label,
     ok: results.length > 0 && bad.length === 0,
     detail: bad.map((r) => `${r.part} ${r.landed}; ${expected(label[r.part])}`).join(' | ') || 'no body',
+    ...(twinsAgree === undefined ? {} : { twinsAgree }),
   };
 }
 
@@ -91,6 +125,47 @@ function printScores(title: string, scores: Map<string, Score>) {
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
   return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+/** The lines of a list file, comment lines (`#` first: file names may hold one) and blank lines dropped. */
+function listed(file: string): string[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+}
+
+/**
+ * Text and HTML twins, unlabelled: every message of `dir` with both bodies is signed with the
+ * corpus test signature, and the line above the signature compared in the two bodies. No label
+ * is needed, only the promise that both bodies get it under the same line.
+ */
+async function twinsApart(dir: string): Promise<{ twins: number; apart: string[] }> {
+  const start = /^\s*Zoë Tester\b/u;
+  const apart: string[] = [];
+  let twins = 0;
+  const files = fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.eml'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+  for (const file of files) {
+    const raw = fs.readFileSync(file);
+    const { decision, output } = await signBuffer(raw, TEST_SIGNATURE);
+    if (decision.action !== 'signed') continue;
+    const [before, after] = [await bodiesOf(raw), await bodiesOf(output)];
+    if (before.text === undefined || before.html === undefined) continue;
+    const text = [textLines(before.text), textLines(after.text ?? '')] as const;
+    const html = [textLines(htmlToLines(before.html)), textLines(htmlToLines(after.html ?? ''))] as const;
+    const [textAbove, htmlAbove] = [linesAboveSignature(text[1], start), linesAboveSignature(html[1], start)];
+    if (textAbove === null || htmlAbove === null) continue;
+    twins++;
+    const line = (lines: readonly string[], above: number) => (above === 0 ? '' : (lines[above - 1] ?? ''));
+    if (!sameBoundary(line(text[0], textAbove), line(html[0], htmlAbove)))
+      apart.push(path.relative(dir, file));
+  }
+  return { twins, apart };
 }
 
 async function main(): Promise<number> {
@@ -132,7 +207,32 @@ async function main(): Promise<number> {
     `\n${right} of ${judged.length} placed right (${((100 * right) / Math.max(judged.length, 1)).toFixed(1)} %), ${outcomes.length - judged.length} ambiguous\n`,
   );
 
+  const twins = outcomes.filter((o) => o.twinsAgree !== undefined);
+  const apart = twins.filter((o) => !o.twinsAgree).map((o) => o.label.file);
+  console.log(
+    `labelled replies, text and HTML twins: ${twins.length - apart.length} of ${twins.length} agree`,
+  );
+  const twinDir = path.resolve(option('--twins') ?? path.join(repoRoot, '..', 'shared', 'corpus'));
+  if (fs.existsSync(twinDir)) {
+    const corpus = await twinsApart(twinDir);
+    console.log(
+      `${twinDir}, text and HTML twins: ${corpus.twins - corpus.apart.length} of ${corpus.twins} agree`,
+    );
+    apart.push(...corpus.apart);
+  }
+  const twinsPath = option('--twins-baseline');
+  const knownApart = new Set(twinsPath && fs.existsSync(twinsPath) ? listed(twinsPath) : []);
+
   let failures = 0;
+  for (const file of apart) {
+    const known = knownApart.has(file);
+    if (!known) failures++;
+    console.log(`${known ? 'TWINS' : 'TWINS NEW'} ${file}: text and HTML signatures follow different lines`);
+  }
+  for (const file of [...knownApart].filter((f) => !apart.includes(f))) {
+    failures++;
+    console.log(`TWINS FIXED ${file} agrees now: remove it from ${twinsPath ?? 'the twins baseline'}`);
+  }
   for (const o of outcomes.filter((x) => !x.ok)) {
     const tag = o.label.ambiguous ? 'AMBIGUOUS' : baseline.has(o.label.file) ? 'KNOWN' : 'MISPLACED';
     if (tag === 'MISPLACED') failures++;

@@ -36,21 +36,27 @@ export function RadioOption(props: {
   );
 }
 
-/** A `<select>` of plain names (templates, rules), each its own value. */
+/** A labelled `<select>` of plain names (templates, rules, files), each its own value. */
 export function NameSelect(props: {
   id: string;
+  label: string;
   value: string;
   names: readonly string[];
   onChange: (name: string) => void;
+  /** Label and select on one line (page heads, toolbars). */
+  inline?: boolean;
 }) {
   return (
-    <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
-      {props.names.map((name) => (
-        <option key={name} value={name}>
-          {name}
-        </option>
-      ))}
-    </select>
+    <div class={props.inline ? 'field inline' : 'field'}>
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        {props.names.map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 

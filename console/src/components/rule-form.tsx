@@ -209,15 +209,13 @@ export function RuleForm({
           {err('replyVariant')}
         </div>
         {variantKind === 'short' && (
-          <div class="field">
-            <label for={id('short')}>Short signature template</label>
-            <NameSelect
-              id={id('short')}
-              value={shortTemplate}
-              names={templates}
-              onChange={(name) => set({ replyVariant: `short:${name}` })}
-            />
-          </div>
+          <NameSelect
+            label="Short signature template"
+            id={id('short')}
+            value={shortTemplate}
+            names={templates}
+            onChange={(name) => set({ replyVariant: `short:${name}` })}
+          />
         )}
       </div>
       {rule.banner && (

@@ -54,10 +54,14 @@ export function VersionList({ paths, currentEtag, onRolledBack }: Props) {
     <details class="panel">
       <summary>Versions</summary>
       {paths.length > 1 && (
-        <div class="field inline">
-          <label for="versions-of">Versions of</label>
-          <NameSelect id="versions-of" value={path} names={paths} onChange={setPath} />
-        </div>
+        <NameSelect
+          label="Versions of"
+          inline
+          id="versions-of"
+          value={path}
+          names={paths}
+          onChange={setPath}
+        />
       )}
       {done && <Notice kind="success">{done}</Notice>}
       <ErrorNotice error={error} />

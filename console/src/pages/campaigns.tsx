@@ -203,15 +203,13 @@ export function CampaignsPage({ scope, reloadConfig }: PageProps) {
           <h2 id="new-banner-title">Schedule a new banner</h2>
           {editing?.isNew ? (
             <>
-              <div class="field">
-                <label for="banner-rule">On rule</label>
-                <NameSelect
-                  id="banner-rule"
-                  value={editing.rule}
-                  names={rulesWithout}
-                  onChange={(rule) => setEditing({ ...editing, rule })}
-                />
-              </div>
+              <NameSelect
+                label="On rule"
+                id="banner-rule"
+                value={editing.rule}
+                names={rulesWithout}
+                onChange={(rule) => setEditing({ ...editing, rule })}
+              />
               {bannerForm(editing, editing.rule)}
             </>
           ) : (
@@ -262,15 +260,13 @@ function BannerForm(props: {
         props.onSave();
       }}
     >
-      <div class="field">
-        <label for="banner-template">Banner template</label>
-        <NameSelect
-          id="banner-template"
-          value={banner.template}
-          names={templates}
-          onChange={(template) => set({ template })}
-        />
-      </div>
+      <NameSelect
+        label="Banner template"
+        id="banner-template"
+        value={banner.template}
+        names={templates}
+        onChange={(template) => set({ template })}
+      />
       <DateRange
         idFor={(field) => `banner-${field}`}
         from={banner.from}

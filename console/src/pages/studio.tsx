@@ -259,10 +259,14 @@ export function StudioPage({ scope, reloadConfig }: PageProps) {
     <>
       <div class="page-head">
         <h1 tabIndex={-1}>Signature studio</h1>
-        <div class="field inline">
-          <label for="template">Template</label>
-          <NameSelect id="template" value={template} names={templates} onChange={changeTemplate} />
-        </div>
+        <NameSelect
+          label="Template"
+          inline
+          id="template"
+          value={template}
+          names={templates}
+          onChange={changeTemplate}
+        />
       </div>
       <ErrorNotice error={loadError} />
       <div class="studio">

@@ -1,0 +1,214 @@
+/**
+ * Quote detection does work proportional to the body, whatever the body: random and hostile
+ * inputs at 1×, 4× and 16× their size. The HTML scanner counts the characters it visits
+ * (scannerWork), so the assertion is on counted steps; the whole detector (tag scanner plus the
+ * text patterns) is also compared by CPU time ratios across sizes, never against a clock.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { findHtmlQuote, findTextQuote } from '../../../src/signing/placement.js';
+import { envelopeFromHeaders } from '../../../src/signing/message-facts.js';
+import { retargetMetaCharset } from '../../../src/signing/part-codec.js';
+import { htmlTags, scannerWork } from '../../../src/signing/quote-html-tags.js';
+import { HOSTILE, ordinaryReply } from '../../helpers/hostile-bodies.js';
+
+function detect(body: string): void {
+  findHtmlQuote(body);
+  findTextQuote(body);
+}
+
+/** Scanner steps per character of `body` for one HTML and one text detection. */
+function stepsPerChar(body: string): number {
+  const before = scannerWork();
+  detect(body);
+  return (scannerWork() - before) / body.length;
+}
+
+/** CPU microseconds for detecting `body`, the least of a few runs (the least is the least noisy). */
+function cpuMicros(body: string): number {
+  let least = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const start = process.cpuUsage();
+    detect(body);
+    const used = process.cpuUsage(start);
+    least = Math.min(least, used.user + used.system);
+  }
+  return Math.max(least, 1);
+}
+
+/**
+ * The HTML detection makes a fixed number of passes over the body; 24 steps per character is
+ * far above what it needs and far below what a quadratic scan takes at these sizes.
+ */
+const MAX_STEPS_PER_CHAR = 24;
+/** 16× the input: linear work is about 16× the CPU, quadratic 256×. */
+const MAX_CPU_RATIO_16X = 64;
+
+/** Scanner steps per character of `body` for the HTML detection alone. */
+function htmlStepsPerChar(body: string): number {
+  const before = scannerWork();
+  findHtmlQuote(body);
+  return (scannerWork() - before) / body.length;
+}
+
+/**
+ * The HTML detection reads the markup in one tag pass; text nodes, the text-marker lead and the
+ * attribution look-backs are read at most once more each. 4 steps per character is that, with
+ * room; two or more whole passes more would show.
+ */
+const MAX_HTML_STEPS_PER_CHAR = 4;
+
+describe('HTML quote detection reads each part once', () => {
+  for (const [name, build] of Object.entries({ 'ordinary reply': ordinaryReply, ...HOSTILE })) {
+    it(`${name}: steps per character stay under a small constant at 1 KB, 64 KB and 1 MB`, () => {
+      const steps = [1_000, 64_000, 1_000_000].map((size) => htmlStepsPerChar(build(size)));
+      for (const value of steps)
+        assert.ok(value <= MAX_HTML_STEPS_PER_CHAR, `${name}: ${steps.join(', ')} steps per char`);
+      // Linear work is flat per character across sizes; a pass per tag or line would grow.
+      const [small = 0, , large = 0] = steps;
+      assert.ok(large <= small + 1, `${name}: ${steps.join(', ')} steps per char`);
+    });
+  }
+
+  it('random markup and quote syntax: the HTML detection stays under the same constant', () => {
+    const piece = fc.constantFrom(
+      '<div class="gmail_quote">',
+      '<blockquote type="cite">',
+      '</blockquote>',
+      '<div>',
+      '</div>',
+      '<br>',
+      '<body>',
+      '</body>',
+      'On Mon, Bob &lt;bob@example.com&gt; wrote:',
+      'From: Bob',
+      'Sent: Monday',
+      '-----Original Message-----',
+      '-- ',
+      'answer',
+      '<',
+      '"',
+      '&nbsp;',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 30 }),
+        (pieces, times) => {
+          assert.ok(htmlStepsPerChar(pieces.join('').repeat(times)) <= MAX_HTML_STEPS_PER_CHAR);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('quote detection does linear work', () => {
+  for (const [name, build] of Object.entries(HOSTILE)) {
+    it(`${name}: counted scanner steps stay proportional at 1×, 4×, 16×`, () => {
+      for (const size of [4_000, 16_000, 64_000]) {
+        const steps = stepsPerChar(build(size));
+        assert.ok(steps <= MAX_STEPS_PER_CHAR, `${name} at ${size}: ${steps.toFixed(1)} steps per char`);
+      }
+    });
+    it(`${name}: CPU grows with the size, not its square`, () => {
+      const small = cpuMicros(build(16_000));
+      const large = cpuMicros(build(256_000));
+      assert.ok(large / small <= MAX_CPU_RATIO_16X, `${name}: 16× input cost ${(large / small).toFixed(1)}×`);
+    });
+  }
+
+  it('random markup, text and quote syntax: counted steps stay proportional', () => {
+    const piece = fc.constantFrom(
+      '<',
+      '>',
+      '<div class=',
+      '"',
+      "'",
+      ' ',
+      '\n',
+      ':',
+      '--',
+      '__',
+      '&',
+      '#',
+      ';',
+      '<blockquote>',
+      '</blockquote>',
+      '<!--',
+      '-->',
+      '<style>',
+      'From:',
+      'gmail_quote',
+      'On Mon, Bob wrote:',
+      '> ',
+      'x',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 40 }),
+        (pieces, times) => {
+          const body = pieces.join('').repeat(times);
+          assert.ok(stepsPerChar(body) <= MAX_STEPS_PER_CHAR);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('retargetMetaCharset: rewrites both meta forms, and hostile metas cost counted linear steps', () => {
+    const html =
+      '<head><meta charset="iso-8859-1"><meta http-equiv="Content-Type" content="text/html; charset=windows-1252"></head>';
+    assert.equal(
+      retargetMetaCharset(html, 'utf-8'),
+      '<head><meta charset="utf-8"><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head>',
+    );
+    for (const hostile of [
+      '<meta charset= '.repeat(5_000),
+      '<meta '.repeat(10_000),
+      `<meta content="${'charset'.repeat(9_000)}">`,
+    ]) {
+      const before = scannerWork();
+      retargetMetaCharset(hostile, 'utf-8');
+      assert.ok((scannerWork() - before) / hostile.length <= 2);
+    }
+  });
+
+  it('addresses are read from headers by splitting, with the results the old patterns gave', () => {
+    const raw = Buffer.from(
+      'From: "Bob, Jr." <Bob@Example.com>\r\nTo: a@x.org, "C" <c@y.org>; @bad, d@\r\nCc: (e@z.org)\r\n\r\nbody',
+    );
+    assert.deepEqual(envelopeFromHeaders(raw), {
+      sender: 'bob@example.com',
+      recipients: ['a@x.org', 'c@y.org', 'e@z.org'],
+    });
+    assert.deepEqual(envelopeFromHeaders(Buffer.from('From: <<a <b@c.d>\r\n\r\n')).sender, 'b@c.d');
+  });
+
+  it('the scanner keeps the first 64 attributes of a tag and still finds where it ends', () => {
+    const names = Array.from({ length: 70 }, (_, i) => `a${i}="v${i}"`);
+    const html = `<div ${names.join(' ')} title='x>y'>text</div>`;
+    const [tag, end] = [...htmlTags(html)];
+    assert.equal(tag?.attributes.size, 64);
+    assert.equal(tag?.attributes.get('a63'), 'v63');
+    assert.equal(tag?.attributes.has('title'), false);
+    assert.equal(html.slice(tag?.end, end?.start), 'text');
+  });
+
+  it('the scanner reads every tag of ordinary markup once, with the offsets it stands at', () => {
+    const html = '<p class="a">x</p><!-- c --><style>b{}</style><div id=\'q\' title="a>b">y</div>';
+    const tags = [...htmlTags(html)].map((tag) => [tag.name, tag.closing, html.slice(tag.start, tag.end)]);
+    assert.deepEqual(tags, [
+      ['p', false, '<p class="a">'],
+      ['p', true, '</p>'],
+      ['!', false, '<!-- c -->'],
+      ['style', false, '<style>'],
+      ['#raw', false, 'b{}'],
+      ['style', true, '</style>'],
+      ['div', false, '<div id=\'q\' title="a>b">'],
+      ['div', true, '</div>'],
+    ]);
+  });
+});
