@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalStack } from '../../src/local/stack.js';
 import { createStorageClients } from '../../src/storage/index.js';
+import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { MessageTrace } from '../../src/trace/index.js';
 import { eventually, inboundBlobCount } from './loop.js';
 
@@ -46,4 +47,25 @@ export async function assertDeliveredOnce(stack: LocalStack, id: string, timeout
 export async function traceEvents(stack: LocalStack, id: string) {
   const storage = createStorageClients({ connectionString: stack.azurite.connectionString });
   return new MessageTrace(storage.table).forMessage(id);
+}
+
+/**
+ * Sends alice's sample reply to a recipient the stand-in refuses for good (550), so it is
+ * dead-lettered at once, and waits until `isListed` sees its id; returns the id.
+ */
+export async function sendDeadLetter(
+  loop: {
+    stack: LocalStack;
+    send: (raw: Buffer, envelope: { from: string; to: string[] }) => Promise<string>;
+  },
+  isListed: (id: string) => Promise<boolean>,
+): Promise<string> {
+  await loop.stack.setStandinBehaviour({
+    rcptReplies: { 'gone@fabrikam.example': { code: 550, text: 'Mailbox unavailable' } },
+  });
+  const id = idFromReply(
+    await loop.send(outlookReply(), { from: 'alice@contoso.com', to: ['gone@fabrikam.example'] }),
+  );
+  await eventually('the dead letter to be listed', () => isListed(id), 60_000);
+  return id;
 }

@@ -21,7 +21,7 @@ import type {
 import { sample } from '../../src/admin/conversations.js';
 import { HTML_MARKER_CLASS } from '../../src/signing/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
-import { acceptedCount, assertDeliveredOnce, idFromReply } from '../helpers/fault-checks.js';
+import { acceptedCount, assertDeliveredOnce, idFromReply, sendDeadLetter } from '../helpers/fault-checks.js';
 import { faultConfig, faultEnv } from '../helpers/fault-config.js';
 import { eventually, startLoop } from '../helpers/loop.js';
 
@@ -484,16 +484,8 @@ describe('the admin console API over HTTP in the functions host', { timeout: 300
     });
 
     it('replays a dead letter once: a second click, even at the same time, does not deliver twice', async () => {
-      await loop.stack.setStandinBehaviour({
-        rcptReplies: { 'gone@fabrikam.example': { code: 550, text: 'Mailbox unavailable' } },
-      });
-      const id = idFromReply(
-        await loop.send(outlookReply(), { from: 'alice@contoso.com', to: ['gone@fabrikam.example'] }),
-      );
-      await eventually(
-        'the dead letter to be listed',
-        async () => (await call<DeadLetter[]>('GET', '/api/admin/deadletters')).body.some((d) => d.id === id),
-        60_000,
+      const id = await sendDeadLetter(loop, async (id) =>
+        (await call<DeadLetter[]>('GET', '/api/admin/deadletters')).body.some((d) => d.id === id),
       );
       const dead = (await call<DeadLetter[]>('GET', '/api/admin/deadletters')).body.find((d) => d.id === id);
       assert.match(dead?.reason ?? '', /550/);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeadLetter } from '../../src/contracts/dead-letter.js';
-import { outlookReply } from '../../src/samples/outlook-reply.js';
 import type { TraceRecord } from '../../src/trace/index.js';
-import { acceptedCount, idFromReply } from '../helpers/fault-checks.js';
+import { acceptedCount, sendDeadLetter } from '../helpers/fault-checks.js';
 import { faultConfig, faultEnv } from '../helpers/fault-config.js';
 import { eventually, startLoop } from '../helpers/loop.js';
 
@@ -35,16 +34,8 @@ describe('the function-key routes for trace and dead letters', { timeout: 180_00
   after(async () => loop?.dispose());
 
   it('a dead letter is listed, replayed once (a second replay answers 409), and its trace says by whom', async () => {
-    await loop.stack.setStandinBehaviour({
-      rcptReplies: { 'gone@fabrikam.example': { code: 550, text: 'Mailbox unavailable' } },
-    });
-    const id = idFromReply(
-      await loop.send(outlookReply(), { from: 'alice@contoso.com', to: ['gone@fabrikam.example'] }),
-    );
-    await eventually(
-      'the dead letter to be listed',
-      async () => (await call<DeadLetter[]>('GET', '/api/deadletters')).body.some((d) => d.id === id),
-      60_000,
+    const id = await sendDeadLetter(loop, async (id) =>
+      (await call<DeadLetter[]>('GET', '/api/deadletters')).body.some((d) => d.id === id),
     );
     const listed = (await call<DeadLetter[]>('GET', '/api/deadletters')).body.find((d) => d.id === id);
     assert.equal(listed?.sender, 'alice@contoso.com');

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { projectRoot } from '../../src/config/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
 import { createStorageClients } from '../../src/storage/index.js';
-import { acceptedCount, assertDeliveredOnce, idFromReply } from '../helpers/fault-checks.js';
+import { acceptedCount, assertDeliveredOnce, idFromReply, sendDeadLetter } from '../helpers/fault-checks.js';
 import { faultConfig, faultEnv } from '../helpers/fault-config.js';
 import { eventually, startLoop } from '../helpers/loop.js';
 
@@ -49,20 +49,10 @@ describe(
     });
 
     it('dead letter → listed by the API and the CLI → replayed → delivered once, traced', async () => {
-      await loop.stack.setStandinBehaviour({
-        rcptReplies: { 'gone@fabrikam.example': { code: 550, text: 'Mailbox unavailable' } },
+      const id = await sendDeadLetter(loop, async (id) => {
+        const list = (await (await api('deadletters')).json()) as { id: string }[];
+        return list.some((d) => d.id === id);
       });
-      const id = idFromReply(
-        await loop.send(outlookReply(), { from: 'alice@contoso.com', to: ['gone@fabrikam.example'] }),
-      );
-      await eventually(
-        'the dead letter to be listed',
-        async () => {
-          const list = (await (await api('deadletters')).json()) as { id: string }[];
-          return list.some((d) => d.id === id);
-        },
-        30_000,
-      );
       assert.equal(
         (await api('deadletters', { key: false })).status,
         401,

@@ -16,6 +16,7 @@ import type { ResolveSignature } from '../../src/signing/index.js';
 import { detectText, htmlToLines, type Boundary } from './detector.js';
 import { configDir, judge, sign, signatureStartOf, textLines } from './judge.js';
 import { bodiesOf, snippet, type Anchors, type Bodies } from './labels.js';
+import { runMain } from '../helpers/run-main.js';
 
 const SENDER = 'alice@contoso.com';
 
@@ -135,12 +136,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 2;
-  },
-);
+runMain(main);

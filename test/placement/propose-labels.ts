@@ -18,6 +18,7 @@ import {
   type Anchors,
   type Label,
 } from './labels.js';
+import { runMain } from '../helpers/run-main.js';
 
 function anchors(body: string, b: Boundary): Anchors {
   const lines = body.split(/\r?\n/u);
@@ -136,12 +137,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 2;
-  },
-);
+runMain(main);

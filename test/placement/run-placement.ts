@@ -27,6 +27,7 @@ import {
 } from './judge.js';
 import { bodiesOf, readLabels, type Anchors, type Label } from './labels.js';
 import { signBuffer, TEST_SIGNATURE } from '../corpus/invariants.js';
+import { runMain } from '../helpers/run-main.js';
 
 interface Outcome {
   label: Label;
@@ -257,12 +258,4 @@ async function main(): Promise<number> {
   return failures ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 2;
-  },
-);
+runMain(main);
