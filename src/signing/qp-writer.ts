@@ -11,6 +11,10 @@
 const LITERAL = new Uint8Array(256);
 for (let i = 0; i < 256; i++)
   LITERAL[i] = i === 0x09 || i === 0x0a || i === 0x0d || (i >= 0x20 && i <= 0x7e && i !== 0x3d) ? 1 : 0;
+/** 1 for the literal bytes no neighbour can make escaped (all but blanks and the hyphen). */
+const PLAIN = LITERAL.map((literal, byte) =>
+  literal && byte !== 0x20 && byte !== 0x09 && byte !== 0x2d ? 1 : 0,
+);
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
 /** libqp's preferred places for a soft break: just after one of ` \t.,!?`. */
 const BREAK_AFTER = new Uint8Array(256);
@@ -42,6 +46,10 @@ function encodeLines(block: Buffer): Buffer {
   const len = block.length;
   for (let i = 0; i < len; i++) {
     const byte = block[i] as number;
+    if (PLAIN[byte]) {
+      out[pos++] = byte;
+      continue;
+    }
     if (
       LITERAL[byte] &&
       !(isSpace(byte) && (i + 1 === len || isLineBreak(block[i + 1]))) &&
