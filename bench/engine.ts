@@ -15,83 +15,17 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
 import * as prettier from 'prettier';
-import { signMessage, type SignatureContent } from '../src/signing/index.js';
-import { HOSTILE } from '../test/helpers/hostile-bodies.js';
+import { signMessage } from '../src/signing/index.js';
+import { HOSTILE_KINDS, SIGNATURE, hostileMessage, replyHtml } from './engine-inputs.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const gc = (globalThis as { gc?: () => void }).gc;
-
-const SIGNATURE: SignatureContent = {
-  template: 'bench',
-  rule: 'bench',
-  html: '<table><tr><td><b>Alice Martin</b><br>Head of Sales · Contoso<br>+44 20 7946 0958</td></tr></table>',
-  text: '-- \nAlice Martin\nHead of Sales · Contoso\n+44 20 7946 0958',
-  images: [],
-  placement: 'underReply',
-};
 
 function base64Lines(size: number): string {
   const raw = Buffer.alloc(Math.ceil((size * 3) / 4));
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 2654435761) >>> 24;
   return (raw.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
 }
-
-function replyHtml(targetBytes: number): string {
-  const quoted: string[] = [];
-  let size = 0;
-  for (let i = 0; size < targetBytes; i++) {
-    const p = `<p class="MsoNormal">Earlier message line ${i}: quarterly figures, action items and notes.</p>\r\n`;
-    quoted.push(p);
-    size += p.length;
-  }
-  return (
-    '<html><body><div class="WordSection1"><p class="MsoNormal">Thanks, agreed.</p>\r\n' +
-    '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">' +
-    '<p class="MsoNormal"><b>From:</b> Bob<br><b>Sent:</b> Monday</p></div>\r\n' +
-    quoted.join('') +
-    '</div></body></html>'
-  );
-}
-
-/**
- * A reply whose quoted thread is hostile (issue 19): the same bodies the ReDoS tests use, in the
- * HTML part, the text part or the From header. Each is signed like an ordinary reply.
- */
-function hostileMessage(kind: HostileKind, size: number): string {
-  const from = kind === 'long From' ? `${'a'.repeat(size)} <alice@contoso.com>` : 'alice@contoso.com';
-  const build = HOSTILE_HTML[kind];
-  const html = build ? `<html><body><p>Thanks.</p>${build(size)}</body></html>` : replyHtml(size);
-  const text =
-    kind === 'deep > lines' ? `Thanks.\r\n\r\n${hostile('deep quote lines')(size)}` : 'Thanks.\r\n';
-  return (
-    `From: ${from}\r\nTo: bob@example.org\r\nSubject: RE: bench\r\nMIME-Version: 1.0\r\n` +
-    'Content-Type: multipart/alternative; boundary="alt"\r\n\r\n' +
-    `--alt\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n` +
-    `--alt\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}\r\n--alt--\r\n`
-  );
-}
-
-function hostile(name: string): (size: number) => string {
-  const build = HOSTILE[name];
-  if (!build) throw new Error(`no hostile body named ${name}`);
-  return build;
-}
-
-const HOSTILE_HTML: Record<string, (size: number) => string> = {
-  'unclosed <div class=x': hostile('unclosed div class'),
-  '<<<<': hostile('less-than signs'),
-  'long attribute value': hostile('long attribute value'),
-};
-type HostileKind =
-  'ordinary' | 'unclosed <div class=x' | '<<<<' | 'long attribute value' | 'deep > lines' | 'long From';
-const HOSTILE_KINDS: HostileKind[] = [
-  'ordinary',
-  'unclosed <div class=x',
-  '<<<<',
-  'long attribute value',
-  'deep > lines',
-  'long From',
-];
 
 function message(htmlBytes: number, attachmentBytes: number[]): string {
   const parts = [

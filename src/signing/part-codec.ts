@@ -5,10 +5,12 @@
  * it can (issue 19): the encoded part stays the list of chunks it arrived in, transfer decoding
  * writes straight into one Buffer, and re-encoding hands back a list of chunks to stream out.
  */
+import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import iconv from 'iconv-lite';
 import * as libqp from 'libqp';
 import * as libbase64 from 'libbase64';
+import { quotedPrintableBlock } from './qp-writer.js';
 import { htmlTags } from './quote-html-tags.js';
 
 /** A decoding problem that makes the engine leave the whole message alone, with this reason. */
@@ -48,11 +50,6 @@ const IDENTITY_ENCODINGS = new Set(['', '7bit', '8bit', 'binary']);
 /** Charsets we read but never write back (not ASCII-compatible): UTF-8 replaces them. */
 const READ_ONLY_CHARSETS = /^(?:utf-?16|utf-?32|ucs-?2|utf-?7|unicode-1-1-utf-7)/;
 const MAX_LINE = 998;
-
-function isAscii(bytes: Buffer): boolean {
-  for (const byte of bytes) if (byte > 0x7f) return false;
-  return true;
-}
 
 function longestLine(bytes: Buffer): number {
   let longest = 0;
@@ -334,10 +331,6 @@ export function byteOffset(text: string, at: number, charset: string): number | 
   return offset;
 }
 
-function withEol(encoded: string, eol: string): string {
-  return encoded.replace(/\r?\n/g, eol);
-}
-
 /** Input bytes per base64 block: whole 76-character lines (57 bytes each). */
 const BASE64_BLOCK = 57 * 16 * 1024;
 
@@ -367,9 +360,8 @@ function* base64Lines(pieces: Buffer[], eol: string): Generator<Buffer> {
   if (held > 0) yield Buffer.from(lines(concat(carry)), 'latin1');
 }
 
-function* quotedPrintableLines(pieces: Buffer[], eol: string): Generator<Buffer> {
-  for (const block of lineBlocks(pieces))
-    yield Buffer.from(withEol(libqp.wrap(libqp.encode(block), 76), eol), 'latin1');
+function* quotedPrintableLines(pieces: Buffer[], eol: '\r\n' | '\n'): Generator<Buffer> {
+  for (const block of lineBlocks(pieces)) yield quotedPrintableBlock(block, eol);
 }
 
 /** Whether the pieces, read as one, are ASCII with lines of at most MAX_LINE octets. */

@@ -123,10 +123,12 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
 function nextMarkup(html: string, from: number, to: number): number {
   let lt = html.indexOf('<', from);
   while (lt >= 0 && lt < to) {
+    // Only the last `<` of a run can open markup: step to it with one comparison a character.
+    while (lt + 1 < to && html.charCodeAt(lt + 1) === 0x3c) lt++;
     const next = html.charCodeAt(lt + 1);
     if (next === 0x21 || next === 0x3f || isAsciiLetter(next === 0x2f ? html.charCodeAt(lt + 2) : next))
       return lt;
-    lt = next === 0x3c ? lt + 1 : html.indexOf('<', lt + 1);
+    lt = html.indexOf('<', lt + 1);
   }
   return -1;
 }

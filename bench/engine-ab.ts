@@ -1,0 +1,94 @@
+/**
+ * Same-process A/B of the engine on the hostile-vs-ordinary inputs of `npm run bench:engine`: a
+ * base build's signMessage and this build's, alternating per message (the order swapped every
+ * round), least time of N per build and input. On a shared, loaded machine the least time is the
+ * one least disturbed by others, and alternating puts both builds under the same load.
+ *
+ * Build the base into its own folder (e.g. `git archive <base> | tar -x -C /tmp/base`, node_modules
+ * linked, `npx tsc -p tsconfig.json` there), then:
+ *   npm run build && node --expose-gc dist/bench/engine-ab.js /tmp/base/dist [rounds-scale]
+ * Prints a Markdown table; writes nothing.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { signMessage } from '../src/signing/index.js';
+import { HOSTILE_KINDS, SIGNATURE, hostileMessage } from './engine-inputs.js';
+
+type Sign = typeof signMessage;
+
+function sink(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+}
+
+async function once(sign: Sign, file: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const decision = await sign(
+    createReadStream(file, { highWaterMark: 64 * 1024 }),
+    sink(),
+    () => Promise.resolve({ action: 'sign', content: SIGNATURE }),
+    { sender: 'alice@contoso.com', recipients: ['bob@example.org'] },
+  );
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (decision.action !== 'signed') throw new Error(`bench message not signed: ${decision.reason}`);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const [baseDist, scaleArg] = process.argv.slice(2);
+  if (!baseDist) throw new Error('usage: engine-ab.js <base build dist folder> [rounds-scale]');
+  const scale = Number(scaleArg ?? 1);
+  const baseModule = (await import(
+    pathToFileURL(path.resolve(baseDist, 'src', 'signing', 'index.js')).href
+  )) as { signMessage: Sign };
+  const builds: [string, Sign][] = [
+    ['base', baseModule.signMessage],
+    ['this', signMessage],
+  ];
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sigrelay-ab-'));
+  const rows = [
+    '| size | input | base MB/s | this MB/s | this / base | this / this ordinary |',
+    '|---|---|---|---|---|---|',
+  ];
+  try {
+    for (const [label, size, rounds] of [
+      ['1 KB', 1_000, 300],
+      ['100 KB', 100_000, 30],
+      ['1 MB', 1_000_000, 8],
+    ] as const) {
+      let ordinary = 0;
+      for (const kind of HOSTILE_KINDS) {
+        const text = hostileMessage(kind, kind === 'long From' ? Math.min(size, 255_000) : size);
+        const file = path.join(dir, 'message.eml');
+        await fs.writeFile(file, text);
+        const bytes = Buffer.byteLength(text);
+        const least = [Infinity, Infinity];
+        for (const [, sign] of builds) await once(sign, file); // warm-up
+        const n = Math.max(2, Math.round(rounds * scale));
+        for (let round = 0; round < n; round++) {
+          for (const which of round % 2 === 0 ? [0, 1] : [1, 0]) {
+            const ms = await once((builds[which] as [string, Sign])[1], file);
+            least[which] = Math.min(least[which] as number, ms);
+          }
+        }
+        const [base, mine] = least.map((ms) => bytes / 1e6 / (ms / 1e3)) as [number, number];
+        if (kind === 'ordinary') ordinary = mine;
+        rows.push(
+          `| ${label} | \`${kind}\` | ${base.toFixed(1)} | ${mine.toFixed(1)} | ${((100 * mine) / base).toFixed(0)} % | ${((100 * mine) / ordinary).toFixed(0)} % |`,
+        );
+        console.error(rows[rows.length - 1]);
+      }
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  console.log(rows.join('\n'));
+}
+
+await main();
