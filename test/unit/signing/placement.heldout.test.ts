@@ -193,3 +193,58 @@ void describe('held-out shapes the HTML quote finder does not read yet', () => {
     },
   );
 });
+
+void describe('held-out shapes: attributions wrapped past three lines', () => {
+  void it('an attribution over four lines whose address breaks before the @', () => {
+    const quote =
+      'On Mon, 3 Jun 2024 at 10:00, Bob\n Example <\nbob.example.long.local.part\n@example.org>wrote:\n\n> Noon?\n';
+    assert.equal(textQuoteLine(quote), 'On Mon, 3 Jun 2024 at 10:00, Bob');
+  });
+
+  void it('an attribution broken by a blank line whose address closes on a `> wrote:` line', () => {
+    const quote =
+      'On Mon, 3 Jun 2024 at 10:00 Bob Example\n\n<\nmailto:Bob Example <bob@example.org>\n> wrote:\nNoon?\n';
+    assert.equal(textQuoteLine(quote), 'On Mon, 3 Jun 2024 at 10:00 Bob Example');
+  });
+
+  void it('a quoted `> wrote:` line under new text that opens no attribution stays the quote', () => {
+    const quote = 'See the note below.\n<bob@example.org>\n> wrote: the minutes are attached\n';
+    assert.equal(textQuoteLine(quote), '> wrote: the minutes are attached');
+  });
+
+  void it('four lines that do not go on one from another are not one attribution', () => {
+    const quote = 'Meeting on 3 Jun 2024 at 10:00.\n\nAgenda follows.\nBob Example wrote:\n\n> Noon?\n';
+    assert.equal(textQuoteLine(quote), 'Bob Example wrote:');
+  });
+});
+
+/** Where the sender's text below the quote starts in `text`, or undefined. */
+function tailLine(text: string): string | undefined {
+  const found = findTextQuote(text);
+  return found.tail < 0 ? undefined : text.slice(found.tail).split('\n')[0];
+}
+
+void describe('held-out shapes: a reply wrapped around the quote, closed on one line', () => {
+  const above =
+    'Noon works for me.\n\nOn Mon, 3 Jun 2024 at 10:00, Bob Example wrote:\n\n> Lunch tomorrow?\n>\n> Bob\n\n';
+
+  void it('a closing and a name on one line under the quote end the message', () => {
+    assert.equal(tailLine(`${above}Cheers, Alice\n`), 'Cheers, Alice');
+  });
+
+  void it('the same under a nested quote', () => {
+    const text =
+      'Noon works for me.\nOn Mon, 3 Jun 2024 at 10:00, Bob Example wrote:\n\n>Sure\n>On Sun, 2 Jun 2024, Alice wrote:\n' +
+      '>>\n>> Lunch?\n\nKind regards, Alice\n';
+    assert.equal(tailLine(text), 'Kind regards, Alice');
+  });
+
+  void it('a sentence under the quote is not a closing', () => {
+    assert.equal(tailLine(`${above}See you at the usual place.\n`), undefined);
+  });
+
+  void it('a reply that closes above the quote keeps the signature there', () => {
+    const text = 'Noon works for me.\n\nCheers,\nAlice\n\n> Lunch tomorrow?\n\nThanks, Bob\n';
+    assert.equal(tailLine(text), undefined);
+  });
+});
