@@ -888,6 +888,8 @@ export function findTextQuote(text: string): QuoteLocation {
   if (cited < 0 || (thread >= 0 && thread < cited))
     return thread < 0 ? NO_QUOTE : { start: thread, tail: -1 };
   const start = withRuleAbove(text, cited);
+  if (attribution >= 0 && quoted >= 0 && unprefixedQuoteAbove(text, attribution, quoted))
+    return { start, tail: -1 };
   // Answers end where a later thread marker (a forwarded block, a list footer's rule) begins,
   // or where a list footer that the quote repeats begins.
   const end = thread >= 0 ? thread : repeatedFooter(text, start);
@@ -916,6 +918,28 @@ function endsWithClosing(block: string): boolean {
   if (closing === undefined || name === undefined) return false;
   const words = (line: string) => line.split(/\s+/).length;
   return SHORT_WORDS.test(closing) && SHORT_WORDS.test(name) && words(closing) <= 4 && words(name) <= 3;
+}
+
+/**
+ * Whether the attribution at `attribution` introduces a quote without `>` prefixes (mobile clients
+ * write it so) that goes on past the first `>` line at `quoted`: text stands between the line that
+ * ends the attribution (up to four lines down) and that `>` line. The `>` lines are then the
+ * quoted message's own quote, and text below them is still the quoted message, not the sender's.
+ */
+function unprefixedQuoteAbove(text: string, attribution: number, quoted: number): boolean {
+  let lines = 0;
+  let ended = false;
+  for (let at = attribution; at < quoted;) {
+    const line = lineAt(text, at);
+    if (!ended) {
+      ended = attributionText(line) !== undefined;
+      if (!ended && ++lines >= 4) return false;
+    } else if (line.trim()) return true;
+    const newline = text.indexOf('\n', at);
+    if (newline < 0) break;
+    at = newline + 1;
+  }
+  return false;
 }
 
 /** A closing and a name on one line, split at its first comma: "Kind regards, Alice". */

@@ -248,3 +248,30 @@ void describe('held-out shapes: a reply wrapped around the quote, closed on one 
     assert.equal(tailLine(text), undefined);
   });
 });
+
+void describe('held-out shapes: an unprefixed quote that holds its own `>` quote', () => {
+  const quoted =
+    'On Mon, 3 Jun 2024 at 10:00, Bob Example <bob@example.org> wrote:\n\nNoon is too early for me.\n\n' +
+    'On Sun, 2 Jun 2024 at 09:00, Carol <carol@example.org> wrote:\n\n> Lunch at noon?\n\nHow about one?\n\nCheers\nBob\n';
+
+  void it('a body that opens with the attribution is all quote: the signature goes on top', () => {
+    const found = findTextQuote(quoted);
+    assert.deepEqual([found.start, found.tail], [0, -1]);
+  });
+
+  void it('under new text, the text below the inner quote is still the quoted message', () => {
+    const text = `Thanks, one works.\n\n${quoted}`;
+    const found = findTextQuote(text);
+    assert.equal(
+      text.slice(found.start).split('\n')[0],
+      'On Mon, 3 Jun 2024 at 10:00, Bob Example <bob@example.org> wrote:',
+    );
+    assert.equal(found.tail, -1);
+  });
+
+  void it('an attribution right above its `>` quote keeps the answers below it', () => {
+    const text =
+      'On Sun, 2 Jun 2024 at 09:00, Carol <carol@example.org> wrote:\n\n> Lunch at noon?\n\nHow about one?\n';
+    assert.equal(tailLine(text), 'How about one?');
+  });
+});
