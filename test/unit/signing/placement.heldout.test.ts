@@ -275,3 +275,18 @@ void describe('held-out shapes: an unprefixed quote that holds its own `>` quote
     assert.equal(tailLine(text), 'How about one?');
   });
 });
+
+void describe('held-out shapes: a two-line forwarded header', () => {
+  void it('From with an address in brackets and Subject right under it opens the quote', () => {
+    const quote = 'From: Bob Example <bob@example.org>\nSubject: Lunch\n\nNoon?\n';
+    assert.equal(textQuoteLine(quote), 'From: Bob Example <bob@example.org>');
+  });
+
+  void it('a From line without an address above a Subject line is new text', () => {
+    assert.equal(textQuoteLine('From: the whole team\nSubject: to change\n\nSee you.\n'), undefined);
+  });
+
+  void it('a From line with an address but no Subject right under it is new text', () => {
+    assert.equal(textQuoteLine('From: Bob <bob@example.org>\n\nSubject: Lunch is moved\n'), undefined);
+  });
+});
