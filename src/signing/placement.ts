@@ -10,6 +10,7 @@
  */
 import {
   FORWARD_INTRO,
+  FROM_SUBJECT_HEADER,
   HEADER_BLOCK,
   HEADER_LINES,
   ONE_LINE_HEADER,
@@ -830,6 +831,7 @@ const TEXT_THREAD_MARKERS: readonly RegExp[] = [
   FORWARD_INTRO,
   OUTLOOK_RULE,
   HEADER_BLOCK,
+  FROM_SUBJECT_HEADER,
   HEADER_LINES,
   ONE_LINE_HEADER,
 ];
@@ -846,7 +848,7 @@ const TIME = /\d{1,2}[:.]\d{2}/;
 function continues(previous: string, line: string): boolean {
   const before = previous.trim();
   if (!before || before.startsWith('>')) return false;
-  if (/[<,(@]$/.test(before) || /^\s*(?:[<(\p{Ll}]|[^\s@<>]+@)/u.test(line)) return true;
+  if (/[<,(@]$/.test(before) || /^\s*(?:[<(@\p{Ll}]|[^\s@<>]+@)/u.test(line)) return true;
   if (/[.!?]$/.test(before)) return false;
   // A line opening with a date continues only a line that opened one already ("On Tue, 22 Jun
   // 2010" / "20:52:50 +0530, Bob…"); one opening with a lead word starts its own attribution.
@@ -877,16 +879,19 @@ function textAttribution(text: string, limit: number): number {
       if (isAttribution(line, after)) return at;
     }
     recent.push({ at, line });
-    if (recent.length > 2) recent.shift();
+    if (recent.length > 3) recent.shift();
     if (newline < 0) break;
     at = newline + 1;
   }
   return -1;
 }
 
-/** Where an attribution ending on `line` and opening one or two lines above starts, or -1. */
+/**
+ * Where an attribution ending on `line` and opening one to three lines above starts, or -1. Four
+ * lines happen when a client wraps a long address on both sides of its `@`.
+ */
 function wrappedAttribution(recent: readonly Line[], line: string, after: boolean): number {
-  for (const count of [2, 1]) {
+  for (const count of [3, 2, 1]) {
     const opening = recent.slice(-count);
     if (opening.length < count) continue;
     const lines = [...opening.map((entry) => entry.line), line];
@@ -894,7 +899,7 @@ function wrappedAttribution(recent: readonly Line[], line: string, after: boolea
     const first = opening[0];
     if (!first || !isAttribution(lines.join(' '), after)) continue;
     // A line that is an attribution on its own keeps its start unless the lines above open it;
-    // three lines count only from an opening line (a greeting ending in a comma wraps nothing).
+    // three or four lines count only from an opening line (a greeting ending in a comma wraps nothing).
     if (opensAttribution(first.line) || (count === 1 && !isAttribution(line, after))) return first.at;
   }
   return -1;
@@ -979,6 +984,8 @@ export function findTextQuote(text: string): QuoteLocation {
   if (cited < 0 || (thread >= 0 && thread < cited))
     return thread < 0 ? NO_QUOTE : { start: thread, tail: -1 };
   const start = withRuleAbove(text, cited);
+  if (attribution >= 0 && quoted >= 0 && unprefixedQuoteAbove(text, attribution, quoted))
+    return { start, tail: -1 };
   // Answers end where a later thread marker (a forwarded block, a list footer's rule) begins,
   // or where a list footer that the quote repeats begins.
   const end = thread >= 0 ? thread : repeatedFooter(text, start);
@@ -1010,6 +1017,34 @@ function endsWithClosing(block: string): boolean {
 }
 
 /**
+ * Whether the attribution at `attribution` introduces a quote without `>` prefixes (mobile clients
+ * write it so) that goes on past the first `>` line at `quoted`: text stands between the line that
+ * ends the attribution (up to four lines down) and that `>` line. The `>` lines are then the
+ * quoted message's own quote, and text below them is still the quoted message, not the sender's.
+ */
+function unprefixedQuoteAbove(text: string, attribution: number, quoted: number): boolean {
+  let lines = 0;
+  let ended = false;
+  for (let at = attribution; at < quoted;) {
+    const line = lineAt(text, at);
+    if (!ended) {
+      ended = attributionText(line) !== undefined;
+      if (!ended && ++lines >= 4) return false;
+    } else if (line.trim()) return true;
+    const newline = text.indexOf('\n', at);
+    if (newline < 0) break;
+    at = newline + 1;
+  }
+  return false;
+}
+
+/** A closing and a name on one line, split at its first comma: "Kind regards, Alice". */
+function closesOnOneLine(line: string): boolean {
+  const comma = line.indexOf(',');
+  return comma > 0 && endsWithClosing(`${line.slice(0, comma + 1)}\n${line.slice(comma + 1)}`);
+}
+
+/**
  * A reply written around one quote: text above it that does not close, and below the last `>`
  * line (after a blank line) several lines of new text that end with a closing and a name. The
  * sender's message ends there, so the signature goes under it (the text above is the opening).
@@ -1023,8 +1058,13 @@ function closedBelow(text: string, start: number): number {
   const lineEnd = text.indexOf('\n', last + 1);
   if (lineEnd < 0 || !/^[ \t]*\r?\n/.test(text.slice(lineEnd + 1))) return -1;
   const tail = text.slice(lineEnd + 1);
-  if (/^--\s/.test(tail.trimStart() + ' ') || !endsWithClosing(tail)) return -1;
-  if (tail.split('\n').filter((line) => line.trim()).length < 3) return -1;
+  if (/^--\s/.test(tail.trimStart() + ' ')) return -1;
+  const lines = tail.split('\n').filter((line) => line.trim());
+  const [only] = lines;
+  // A short reply signs off on one line ("Regards, Roman", comma-split as a closing and a name);
+  // new text over several lines must end with a closing line and a name line, three lines or more.
+  const signedOff = lines.length === 1 && only !== undefined && closesOnOneLine(only);
+  if (!signedOff && (!endsWithClosing(tail) || lines.length < 3)) return -1;
   if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
   const first = tail.search(/\S/);
   return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
@@ -1084,8 +1124,41 @@ function attributionClosedByQuote(text: string, quoted: number): number {
   const above = lineBefore(text, quoted);
   if (above < 0) return quoted;
   const previous = lineAt(text, above);
-  if (previous.lastIndexOf('<') <= previous.lastIndexOf('>')) return quoted;
+  if (previous.lastIndexOf('<') <= previous.lastIndexOf('>')) return brokenAttributionAbove(text, quoted);
   return isAttribution(previous + lineAt(text, quoted), true) ? above : quoted;
+}
+
+/**
+ * A malformed wrap (a client that breaks before the address and again inside it, with a blank
+ * line between) leaves `> wrote:` alone on a line: the `>` closes an address opened above, it is
+ * no quote prefix. Up to four lines above (one blank allowed), an opening line whose lines go on
+ * one from another and leave a `<` open makes the whole an attribution that starts there.
+ */
+function brokenAttributionAbove(text: string, quoted: number): number {
+  const closing = lineAt(text, quoted);
+  if (attributionText(closing) === undefined) return quoted;
+  const lines: Line[] = [];
+  let blanks = 0;
+  for (let at = lineBefore(text, quoted); at >= 0 && lines.length < 4; at = lineBefore(text, at)) {
+    const line = lineAt(text, at);
+    if (line.startsWith('>')) break;
+    if (!line.trim()) {
+      if (++blanks > 1) break;
+      continue;
+    }
+    lines.unshift({ at, line });
+    const words = lines.map((entry) => entry.line);
+    const open = (words.join('').match(/</g) ?? []).length > (words.join('').match(/>/g) ?? []).length;
+    const joined = `${words.join(' ')} ${closing}`;
+    if (
+      open &&
+      startsAttribution(line) &&
+      words.every((current, i) => i === 0 || continues(words[i - 1] ?? '', current)) &&
+      isAttribution(joined, false)
+    )
+      return at;
+  }
+  return quoted;
 }
 
 /** A rule: four or more dashes, underscores, equals signs or asterisks and nothing else. */

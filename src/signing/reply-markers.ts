@@ -776,6 +776,7 @@ const label = (words: string) =>
   `[ \\t]{0,8}${BIDI}{0,4}\\*{0,2}[ \\t]?(?:${words})\\*{0,2}[ \\u00a0]?\\*{0,2}[:：]`;
 const FROM = label(all((e) => e.from));
 const SENT_OR_DATE = label(all((e) => [...e.sent, ...e.date]));
+const SUBJECT = label(all((e) => e.subject));
 const ANY_LABEL = label(all((e) => [...e.from, ...e.sent, ...e.date, ...e.to, ...e.cc, ...e.subject]));
 
 const LABEL_WORDS = new Set(
@@ -807,6 +808,16 @@ export function isHeaderLabel(line: string): boolean {
  */
 export const HEADER_BLOCK = new RegExp(
   `^${FROM}(?![ \\t\\u00a0*]*\\d)[^\\n]*\\n(?:[^\\n]*\\n){0,2}?${SENT_OR_DATE}`,
+  'imu',
+);
+
+/**
+ * A forwarded message's two-line header (quotequail's shape; some webmail forwards): a From line
+ * that names an address in angle brackets, with a Subject line right under it. The address keeps
+ * a line of new text that happens to open with "From:" from counting.
+ */
+export const FROM_SUBJECT_HEADER = new RegExp(
+  `^${FROM}[^\\n<]*<[^\\n<>@]+@[^\\n<>]+>[ \\t]*\\r?\\n${SUBJECT}`,
   'imu',
 );
 

@@ -37,9 +37,9 @@ const OTHER_LABELS = words(
     'στάλθηκε|προς|θέμα|надіслано|reply-to|sent at|تم الإرسال|إلى|الموضوع',
 );
 const WROTE_VERBS = words(
-  'wrote|writes|a écrit|schrieb|schreef|escribió|escribio|ha scritto|escreveu|skrev|skriver|' +
+  'wrote|writes|sent|a écrit|schrieb|schreef|escribió|escribio|ha scritto|escreveu|skrev|skriver|' +
     'kirjoitti|napisał|napisał(a)|napisala|napisana|napsal|napsal(a)|pisze|írta|yazdı|пишет|написал|' +
-    'написал(а)|написав|έγραψε|ha escrit|het volgende geschreven|geschreven|a scris|写道|寫道|' +
+    'написал(а)|написав|пише|đã viết|έγραψε|ha escrit|het volgende geschreven|geschreven|a scris|写道|寫道|' +
     'のメッセージ|작성|كتب|كتبت',
 );
 const SEPARATOR_WORDS = words(
@@ -99,9 +99,9 @@ const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/gu;
 const TIME_OR_YEAR = /\d{1,2}[:.]\d{2}|\b(?:19|20)\d{2}\b/u;
 const blank = (line: string | undefined) => line === undefined || line.replace(INVISIBLE, '').trim() === '';
 
-/** A line (or a line joined with the next one or two) that introduces a quote: "On … wrote:". */
+/** A line (or a line joined with the next one to three) that introduces a quote: "On … wrote:". */
 function attributionSpan(lines: string[], i: number): number {
-  for (let span = 1; span <= 3; span++) {
+  for (let span = 1; span <= 4; span++) {
     const part = lines.slice(i, i + span);
     // Gmail may wrap the address's closing `>:` onto a line of its own, which looks like a quote.
     const wrappedEnd = (l: string) => /^\s*>\s*[:：]\s*$/u.test(l);
@@ -109,11 +109,14 @@ function attributionSpan(lines: string[], i: number): number {
       break;
     const joined = part.join(' ');
     if (joined.length > 300) break;
-    if (!WROTE_END.test(joined) && !/\S\s*<[^<>\s][^<>\s@]*@[^<>\s]+>\s*[:：]\s*$/u.test(joined)) continue;
+    // Gmail's date-first form ends with `Name <address>:`, wrapped after the `<` on long addresses.
+    if (!WROTE_END.test(joined) && !/\S\s*<\s?[^<>\s][^<>\s@]*@[^<>\s]+>\s*[:：]\s*$/u.test(joined)) continue;
     const lead = ATTRIBUTION_LEAD.test(part[0] ?? '');
     // A wrapped attribution starts where the attribution starts: with its lead word or its date,
     // never in the middle of a sentence of new text above it.
     if (span > 1 && !lead && !TIME_OR_YEAR.test(part[0] ?? '')) continue;
+    // Four lines only around an address broken before its `@`, never a paragraph of new text.
+    if (span === 4 && !part.some((l, k) => k > 0 && /^\s*@/u.test(l))) continue;
     const dated = DATEISH.test(joined);
     const mailed = EMAIL.test(joined);
     const next = lines.slice(i + span).find((l) => !blank(l));
@@ -146,10 +149,12 @@ export function findMarker(lines: string[], from = 0): Marker | null {
     if (FORWARD_INTRO.test(line)) return { line: i, kind: 'forward' };
     if (/^\s*-{2,}\s*(?:on|am|le)\b.*--\s*$/iu.test(line)) return { line: i, kind: 'attribution' };
     if (RULE.test(line) || /^\s*-{4,}\s*$/u.test(line)) {
-      // A rule opens a quote only when a header block follows it (blank lines allowed).
+      // A rule opens a quote only when a header block follows it (blank lines allowed), also one
+      // whose From: comes after Date: or To: (outlook.com, Outlook 2003).
       let k = i + 1;
       while (k < lines.length && blank(lines[k])) k++;
-      if (k < lines.length && headerBlock(lines, k)) return { line: i, kind: 'separator' };
+      for (let j = k; j < k + 4 && ANY_HEADER_LINE.test(lines[j] ?? ''); j++)
+        if (headerBlock(lines, j)) return { line: i, kind: 'separator' };
       continue;
     }
     if (headerBlock(lines, i)) {

@@ -253,3 +253,100 @@ void describe('held-out near misses in HTML that must stay new text', () => {
     assert.equal(findHtmlQuote(html).start, -1);
   });
 });
+
+void describe('held-out shapes: attributions wrapped past three lines', () => {
+  void it('an attribution over four lines whose address breaks before the @', () => {
+    const quote =
+      'On Mon, 3 Jun 2024 at 10:00, Bob\n Example <\nbob.example.long.local.part\n@example.org>wrote:\n\n> Noon?\n';
+    assert.equal(textQuoteLine(quote), 'On Mon, 3 Jun 2024 at 10:00, Bob');
+  });
+
+  void it('an attribution broken by a blank line whose address closes on a `> wrote:` line', () => {
+    const quote =
+      'On Mon, 3 Jun 2024 at 10:00 Bob Example\n\n<\nmailto:Bob Example <bob@example.org>\n> wrote:\nNoon?\n';
+    assert.equal(textQuoteLine(quote), 'On Mon, 3 Jun 2024 at 10:00 Bob Example');
+  });
+
+  void it('a quoted `> wrote:` line under new text that opens no attribution stays the quote', () => {
+    const quote = 'See the note below.\n<bob@example.org>\n> wrote: the minutes are attached\n';
+    assert.equal(textQuoteLine(quote), '> wrote: the minutes are attached');
+  });
+
+  void it('four lines that do not go on one from another are not one attribution', () => {
+    const quote = 'Meeting on 3 Jun 2024 at 10:00.\n\nAgenda follows.\nBob Example wrote:\n\n> Noon?\n';
+    assert.equal(textQuoteLine(quote), 'Bob Example wrote:');
+  });
+});
+
+/** Where the sender's text below the quote starts in `text`, or undefined. */
+function tailLine(text: string): string | undefined {
+  const found = findTextQuote(text);
+  return found.tail < 0 ? undefined : text.slice(found.tail).split('\n')[0];
+}
+
+void describe('held-out shapes: a reply wrapped around the quote, closed on one line', () => {
+  const above =
+    'Noon works for me.\n\nOn Mon, 3 Jun 2024 at 10:00, Bob Example wrote:\n\n> Lunch tomorrow?\n>\n> Bob\n\n';
+
+  void it('a closing and a name on one line under the quote end the message', () => {
+    assert.equal(tailLine(`${above}Cheers, Alice\n`), 'Cheers, Alice');
+  });
+
+  void it('the same under a nested quote', () => {
+    const text =
+      'Noon works for me.\nOn Mon, 3 Jun 2024 at 10:00, Bob Example wrote:\n\n>Sure\n>On Sun, 2 Jun 2024, Alice wrote:\n' +
+      '>>\n>> Lunch?\n\nKind regards, Alice\n';
+    assert.equal(tailLine(text), 'Kind regards, Alice');
+  });
+
+  void it('a sentence under the quote is not a closing', () => {
+    assert.equal(tailLine(`${above}See you at the usual place.\n`), undefined);
+  });
+
+  void it('a reply that closes above the quote keeps the signature there', () => {
+    const text = 'Noon works for me.\n\nCheers,\nAlice\n\n> Lunch tomorrow?\n\nThanks, Bob\n';
+    assert.equal(tailLine(text), undefined);
+  });
+});
+
+void describe('held-out shapes: an unprefixed quote that holds its own `>` quote', () => {
+  const quoted =
+    'On Mon, 3 Jun 2024 at 10:00, Bob Example <bob@example.org> wrote:\n\nNoon is too early for me.\n\n' +
+    'On Sun, 2 Jun 2024 at 09:00, Carol <carol@example.org> wrote:\n\n> Lunch at noon?\n\nHow about one?\n\nCheers\nBob\n';
+
+  void it('a body that opens with the attribution is all quote: the signature goes on top', () => {
+    const found = findTextQuote(quoted);
+    assert.deepEqual([found.start, found.tail], [0, -1]);
+  });
+
+  void it('under new text, the text below the inner quote is still the quoted message', () => {
+    const text = `Thanks, one works.\n\n${quoted}`;
+    const found = findTextQuote(text);
+    assert.equal(
+      text.slice(found.start).split('\n')[0],
+      'On Mon, 3 Jun 2024 at 10:00, Bob Example <bob@example.org> wrote:',
+    );
+    assert.equal(found.tail, -1);
+  });
+
+  void it('an attribution right above its `>` quote keeps the answers below it', () => {
+    const text =
+      'On Sun, 2 Jun 2024 at 09:00, Carol <carol@example.org> wrote:\n\n> Lunch at noon?\n\nHow about one?\n';
+    assert.equal(tailLine(text), 'How about one?');
+  });
+});
+
+void describe('held-out shapes: a two-line forwarded header', () => {
+  void it('From with an address in brackets and Subject right under it opens the quote', () => {
+    const quote = 'From: Bob Example <bob@example.org>\nSubject: Lunch\n\nNoon?\n';
+    assert.equal(textQuoteLine(quote), 'From: Bob Example <bob@example.org>');
+  });
+
+  void it('a From line without an address above a Subject line is new text', () => {
+    assert.equal(textQuoteLine('From: the whole team\nSubject: to change\n\nSee you.\n'), undefined);
+  });
+
+  void it('a From line with an address but no Subject right under it is new text', () => {
+    assert.equal(textQuoteLine('From: Bob <bob@example.org>\n\nSubject: Lunch is moved\n'), undefined);
+  });
+});
