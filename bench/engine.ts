@@ -16,31 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
 import * as prettier from 'prettier';
 import { signMessage } from '../src/signing/index.js';
-import { HOSTILE_KINDS, SIGNATURE, hostileMessage, replyHtml } from './engine-inputs.js';
+import { HOSTILE_KINDS, SIGNATURE, benchMessage as message, hostileMessage } from './engine-inputs.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function base64Lines(size: number): string {
-  const raw = Buffer.alloc(Math.ceil((size * 3) / 4));
-  for (let i = 0; i < raw.length; i++) raw[i] = (i * 2654435761) >>> 24;
-  return (raw.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
-}
-
-function message(htmlBytes: number, attachmentBytes: number[]): string {
-  const parts = [
-    'Content-Type: multipart/alternative; boundary="alt"\r\n\r\n--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThanks, agreed.\r\n\r\nFrom: Bob\r\nSent: Monday\r\n\r\nolder text\r\n' +
-      `--alt\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n${replyHtml(htmlBytes)}\r\n--alt--`,
-    ...attachmentBytes.map(
-      (size, i) =>
-        `Content-Type: application/octet-stream; name="file${i}.bin"\r\nContent-Disposition: attachment; filename="file${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(size)}`,
-    ),
-  ];
-  const headers =
-    'From: alice@contoso.com\r\nTo: bob@example.org\r\nSubject: RE: bench\r\nMIME-Version: 1.0\r\n';
-  if (attachmentBytes.length === 0) return headers + parts[0] + '\r\n';
-  return `${headers}Content-Type: multipart/mixed; boundary="mix"\r\n\r\n${parts.map((p) => `--mix\r\n${p}\r\n`).join('')}--mix--\r\n`;
-}
 
 interface Case {
   name: string;
