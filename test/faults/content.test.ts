@@ -42,7 +42,11 @@ describe('content faults fail open', { timeout: 180_000 }, () => {
     assert.match(delivered.headers.get('x-sigrelay-result') as string, /^unsigned; reason=template-error/);
     assert.equal(delivered.headers.get('x-sigrelay-processed'), 'true');
     assert.ok(!String(delivered.html).includes('sigrelay-signature'));
-    assert.ok((await traceEvents(loop.stack, id)).some((e) => e.event === 'failed'));
+    const events = await traceEvents(loop.stack, id, (all) => all.some((e) => e.event === 'failed'));
+    assert.ok(
+      events.some((e) => e.event === 'failed'),
+      events.map((e) => e.event).join(', '),
+    );
   });
 
   it('9b. a malformed MIME message → delivered, bytes intact after our headers', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { LocalStack } from '../../src/local/stack.js';
 import { createStorageClients } from '../../src/storage/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
-import { MessageTrace } from '../../src/trace/index.js';
+import { MessageTrace, type TraceRecord } from '../../src/trace/index.js';
 import { eventually, inboundBlobCount } from './loop.js';
 
 /** How many times the endpoint accepted message `id` (one line per accepted transaction). */
@@ -44,9 +44,25 @@ export async function assertDeliveredOnce(stack: LocalStack, id: string, timeout
   assert.equal(await acceptedCount(stack, id), 1, `message ${id} must reach the endpoint exactly once`);
 }
 
-export async function traceEvents(stack: LocalStack, id: string) {
+/**
+ * The message's trace events. A step's events are written after the step, in one transaction with
+ * those of other messages that finish within the trace linger (200 ms by default), so a test that
+ * saw the delivery or the dead letter passes `until`: the events are read again until it holds or
+ * 15 s have passed, and the last read is returned either way, for the assertion to show.
+ */
+export async function traceEvents(
+  stack: LocalStack,
+  id: string,
+  until: (events: TraceRecord[]) => boolean = () => true,
+): Promise<TraceRecord[]> {
   const storage = createStorageClients({ connectionString: stack.azurite.connectionString });
-  return new MessageTrace(storage.table).forMessage(id);
+  const trace = new MessageTrace(storage.table);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const events = await trace.forMessage(id);
+    if (until(events) || Date.now() > deadline) return events;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
