@@ -15,6 +15,7 @@ import {
   MessageStore,
   names,
   retriedAfterPermanentReply,
+  type DeliveryState,
   type StorageClients,
 } from '../storage/index.js';
 import type { RetryReason, ServiceStatus, TenantDirectoryStatus } from '../contracts/service-status.js';
@@ -60,7 +61,7 @@ const permanentScanLimit = 5000;
 /** One listing of `inbound` answers how many are stored, the oldest, and which were refused for good. */
 async function storedMessages(
   storage: StorageClients,
-  state: DeliveryStateTable,
+  records: DeliveryRecords,
   now: number,
 ): Promise<{
   stored: number;
@@ -90,7 +91,7 @@ async function storedMessages(
           ageSeconds: Math.max(0, Math.round((now - oldest.at) / 1000)),
         }
       : null,
-    afterPermanentReply: await afterPermanentReply(ids, state).catch((err: unknown) => {
+    afterPermanentReply: await afterPermanentReply(ids, records).catch((err: unknown) => {
       if (isNotFound(err)) return [];
       throw err;
     }),
@@ -99,15 +100,49 @@ async function storedMessages(
 
 async function afterPermanentReply(
   ids: readonly string[],
-  state: DeliveryStateTable,
+  records: DeliveryRecords,
 ): Promise<ServiceStatus['retrying']['afterPermanentReply']> {
   const found: ServiceStatus['retrying']['afterPermanentReply'] = [];
-  for (const id of ids) {
-    const progress = await state.get(id);
+  const read = await records.read(ids);
+  for (const [i, id] of ids.entries()) {
+    const progress = read[i];
     if (progress && retriedAfterPermanentReply(progress))
       found.push({ id, response: progress.lastResponse.slice(0, 200) });
   }
   return found;
+}
+
+/** Delivery records read at once: how many point reads one look keeps in flight. */
+const recordReadsInFlight = 16;
+
+/**
+ * The delivery records one look reads, each at most once (a retrying message is both stored and
+ * retrying), a bounded number at a time: during an outage thousands of messages are stored and
+ * retrying, and the Health page looks every 15 s, so one read after another would take the look
+ * tens of seconds, while all at once would flood the account.
+ */
+class DeliveryRecords {
+  private readonly cache = new Map<string, Promise<DeliveryState | undefined>>();
+  constructor(private readonly state: DeliveryStateTable) {}
+
+  async read(ids: readonly string[]): Promise<(DeliveryState | undefined)[]> {
+    const out: (DeliveryState | undefined)[] = new Array<DeliveryState | undefined>(ids.length);
+    let next = 0;
+    const reader = async () => {
+      while (next < ids.length) {
+        const i = next++;
+        const id = ids[i] as string;
+        let pending = this.cache.get(id);
+        if (!pending) {
+          pending = this.state.get(id);
+          this.cache.set(id, pending);
+        }
+        out[i] = await pending;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(recordReadsInFlight, ids.length) }, reader));
+    return out;
+  }
 }
 
 /** Enough to name the reasons; beyond this the rest are counted but not read one by one. */
@@ -115,7 +150,7 @@ const reasonsReadLimit = 500;
 
 async function retrying(
   instances: TableClient,
-  state: DeliveryStateTable,
+  records: DeliveryRecords,
 ): Promise<Omit<ServiceStatus['retrying'], 'afterPermanentReply'>> {
   let count = 0;
   let oldest: number | undefined;
@@ -137,15 +172,15 @@ async function retrying(
   return {
     count,
     oldestSince: oldest === undefined ? null : new Date(oldest).toISOString(),
-    byReason: await reasons(ids, state),
+    byReason: await reasons(ids, records),
   };
 }
 
 /** Groups retrying messages by what the endpoint last answered, most common first. */
-async function reasons(ids: readonly string[], state: DeliveryStateTable): Promise<RetryReason[]> {
+async function reasons(ids: readonly string[], records: DeliveryRecords): Promise<RetryReason[]> {
   const groups = new Map<string, RetryReason>();
-  for (const id of ids) {
-    const last = (await state.get(id))?.lastResponse;
+  for (const progress of await records.read(ids)) {
+    const last = progress?.lastResponse;
     const e = explainReply(last);
     const key = e?.id ?? (last ? 'other' : 'no-reply-yet');
     const group = groups.get(key) ?? {
@@ -237,15 +272,16 @@ export async function collectStatus(sources: StatusSources): Promise<ServiceStat
   const { storage } = sources;
   const poison = (name: string) => depth(storage.queues.getQueueClient(`${name}-poison`));
   const state = new DeliveryStateTable(storage.table(names.stateTable));
+  const records = new DeliveryRecords(state);
   const deadLetters = new DeadLetters(storage, new MessageStore(storage), state);
   const [inboundDepth, inboundPoison, stored, sentDepth, sentPoison, retries, dead, config] =
     await Promise.all([
       depth(storage.inboundQueue),
       poison(names.inboundQueue),
-      storedMessages(storage, state, now),
+      storedMessages(storage, records, now),
       depth(storage.sentItemsQueue),
       poison(names.sentItemsQueue),
-      retrying(sources.instances, state),
+      retrying(sources.instances, records),
       deadLetters.list().catch((err: unknown) => {
         if (isNotFound(err)) return [];
         throw err;
