@@ -4,7 +4,8 @@
  * (test/helpers/stall-signing.ts) makes the first signature lookup of one message hang — a stall
  * outside the engine, temporary — and the engine deadlock inside its worker for another — the
  * engine's failure for that message. The first is handed over and signed again; the second goes
- * the tenant's way once. Ordinary mail keeps flowing meanwhile.
+ * the tenant's way once (fail-open: delivered unsigned; fail-closed: dead-lettered). Ordinary mail
+ * keeps flowing meanwhile.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -14,9 +15,9 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { deadlockReason } from '../../src/processing/index.js';
 import { outlookReply } from '../../src/samples/outlook-reply.js';
-import { assertDeliveredOnce, idFromReply, traceEvents } from '../helpers/fault-checks.js';
+import { acceptedCount, assertDeliveredOnce, idFromReply, traceEvents } from '../helpers/fault-checks.js';
 import { faultConfig, faultEnv } from '../helpers/fault-config.js';
-import { startLoop } from '../helpers/loop.js';
+import { eventually, inboundBlobCount, startLoop } from '../helpers/loop.js';
 import { deadlockEnv, stallLookupEnv } from '../helpers/stall-signing.js';
 
 const from = 'alice@contoso.com';
@@ -110,5 +111,40 @@ describe('signing that stops making progress', { timeout: 300_000 }, () => {
     assert.equal(failed.length, 1, `one signing, one failure: ${names.join(', ')}`);
     assert.ok(String(failed[0]?.details.reason).startsWith(`${deadlockReason}: `));
     assert.ok(!names.includes('handed-over'), `handled on the direct path: ${names.join(', ')}`);
+  });
+});
+
+describe('an engine deadlocked for a fail-closed tenant', { timeout: 300_000 }, () => {
+  let loop: Awaited<ReturnType<typeof startLoop>>;
+  const nodeArgsBefore = process.env[nodeArgsEnv];
+  before(async () => {
+    process.env[nodeArgsEnv] = `--import ${hook}`;
+    loop = await startLoop({
+      configDir: await faultConfig({ signingFailure: 'fail-closed' }),
+      env: { ...faultEnv, SIGRELAY_SIGN_STALL_MS: '1500', [deadlockEnv]: deadlocks },
+    });
+  });
+  after(async () => {
+    await loop?.dispose();
+    if (nodeArgsBefore === undefined) delete process.env[nodeArgsEnv];
+    else process.env[nodeArgsEnv] = nodeArgsBefore;
+  });
+
+  it('dead-lettered once with the reason, never delivered, never signed again', async () => {
+    const id = idFromReply(await loop.send(outlookReply(), { from, to: [deadlocks] }));
+    const storage = loop.storage();
+    await eventually('the dead letter', async () => storage.deadletter.getBlobClient(id).exists(), 60_000);
+    await eventually('inbound to be empty', async () => (await inboundBlobCount(storage)) === 0, 30_000);
+    const events = await traceEvents(loop.stack, id, (all) => all.some((e) => e.event === 'dead-lettered'));
+    const names = events.map((e) => e.event);
+    assert.equal(names.filter((n) => n === 'failed').length, 1, `signed once: ${names.join(', ')}`);
+    const dead = events.find((e) => e.event === 'dead-lettered');
+    assert.ok(dead, names.join(', '));
+    assert.ok(String(dead.details.reason).includes(`${deadlockReason}: `), String(dead.details.reason));
+    // Give a late signing or delivery the chance to show itself before counting.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await acceptedCount(loop.stack, id), 0, 'never delivered unsigned');
+    const again = await traceEvents(loop.stack, id);
+    assert.equal(again.filter((e) => e.event === 'failed').length, 1, 'not signed again');
   });
 });
