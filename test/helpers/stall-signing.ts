@@ -39,8 +39,10 @@ if (stallFor && isMainThread) {
 }
 
 if (deadlockFor && !isMainThread) {
-  const { postMessage } = MessagePort.prototype;
-  MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, transfer?: never) {
+  const { prototype } = MessagePort;
+  const postMessage = Object.getOwnPropertyDescriptor(prototype, 'postMessage')
+    ?.value as MessagePort['postMessage'];
+  prototype.postMessage = function (this: MessagePort, message: unknown, transfer?: never) {
     const m = message as FromWorker | undefined;
     if (m?.type === 'resolve' && isFor(m.facts, deadlockFor)) return;
     postMessage.call(this, message, transfer);
