@@ -54,7 +54,15 @@ export interface DeliveryState {
 
 /** Why the direct path (or the sweeper) gave a message to the orchestration. */
 export type HandoverReason =
-  'temporary-failure' | 'partial' | 'refused' | 'sign-failed' | 'redelivered' | 'replay' | 'orphan';
+  | 'temporary-failure'
+  | 'partial'
+  | 'refused'
+  | 'sign-failed'
+  /** Signing waited on its blob read, its upload or the signature lookup past the stall limit. */
+  | 'sign-stalled'
+  | 'redelivered'
+  | 'replay'
+  | 'orphan';
 
 /** What the direct path learnt before it handed the message over. */
 export interface FirstAttempt {

@@ -4,6 +4,7 @@ import type { DeliveryOutcome } from '../delivery/index.js';
 import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { Runtime } from '../processing/runtime.js';
+import { SigningStalledError } from '../processing/signing-pool.js';
 import { SentItemsOutbox } from '../sentitems/index.js';
 import type { TraceEvent } from '../trace/index.js';
 import { deliverAttempt, markDelivered } from './deliver.js';
@@ -91,7 +92,16 @@ export class DirectPath {
 
     // A large message is signed into `signed/<id>` and streamed from there: memory stays bounded.
     const large = meta.size > rt.settings.processing.directMaxBytes;
-    const signed = await signMessage(rt, opened.outcome, large ? 'blob' : 'memory', log);
+    let signed: Awaited<ReturnType<typeof signMessage>>;
+    try {
+      signed = await signMessage(rt, opened.outcome, large ? 'blob' : 'memory', log);
+    } catch (err) {
+      // A blob read, upload or signature lookup that hung: temporary, and nothing went out. The
+      // orchestration signs again now, rather than the queue after a lease, and the trace says why.
+      if (!(err instanceof SigningStalledError)) throw err;
+      log.warn({ err: err.message }, 'signing stalled');
+      return this.handOver(handover, { ...base, reason: 'sign-stalled' }, log, events);
+    }
     events.push(...signed.events);
     const { signing, chunks, internetMessageId } = signed.outcome;
     if (signing.action === 'failed' && !mayDeliverUnsigned(policy)) {

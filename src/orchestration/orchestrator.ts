@@ -11,7 +11,7 @@ import {
 } from '../contracts/index.js';
 import { describeError } from '../errors/index.js';
 import { mayDeliverUnsigned } from '../message/index.js';
-import { isOverBudget } from '../processing/index.js';
+import { isDeadlock, isOverBudget } from '../processing/index.js';
 
 const defaultRetry: FailurePolicy['retry'] = {
   firstIntervalSeconds: 30,
@@ -57,10 +57,18 @@ export function deliveryRetry(policy: FailurePolicy | undefined): df.RetryOption
   return retryOptions(first, attempts, { capMs: cap });
 }
 
-/** The direct path's signing decision when it ran over budget for a tenant that may not go unsigned. */
-function overBudgetOnDirectPath(input: ProcessInput): SignActivityResult | undefined {
+/**
+ * A signing the pool stopped: over its budget (it would cost as much the next time) or deadlocked
+ * (the engine's fault for this message). Signing it again would only hold a worker once more.
+ */
+function stoppedByThePool(reason: string | undefined): boolean {
+  return isOverBudget(reason) || isDeadlock(reason);
+}
+
+/** The direct path's signing decision when the pool stopped it, for a tenant that may not go unsigned. */
+function stoppedOnDirectPath(input: ProcessInput): SignActivityResult | undefined {
   const first = input.firstAttempt?.signing;
-  if (input.reason !== 'sign-failed' || !first || !isOverBudget(first.reason)) return undefined;
+  if (input.reason !== 'sign-failed' || !first || !stoppedByThePool(first.reason)) return undefined;
   if (mayDeliverUnsigned(input.policy)) return undefined;
   return { id: input.id, found: true, useSigned: false, signing: first, sender: input.sender };
 }
@@ -100,15 +108,16 @@ export const processMessageOrchestrator: OrchestrationHandler = function* (conte
   const input = context.df.getInput<ProcessInput>();
   const { id } = input;
   let policy = input.policy;
-  // A message over the signing budget costs as much the next time: signing it again (five times,
-  // for a fail-closed tenant) would only burn a worker each time. What the direct path found stands.
-  let signed = overBudgetOnDirectPath(input);
+  // A message over the signing budget costs as much the next time, and one the engine deadlocked on
+  // is the engine's failure: signing it again (five times, for a fail-closed tenant) would only
+  // burn a worker each time. What the direct path found stands.
+  let signed = stoppedOnDirectPath(input);
   for (let attempt = 0; ; attempt++) {
     if (attempt > 0 || !signed) signed = yield* signActivity(context, input);
     policy ??= signed.policy;
     if (!signed.found) return { id, outcome: 'missing' } satisfies ProcessResult;
     if (signed.signing?.action !== 'failed' || mayDeliverUnsigned(policy)) break;
-    if (attempt + 1 >= failClosedAttempts || isOverBudget(signed.signing.reason)) {
+    if (attempt + 1 >= failClosedAttempts || stoppedByThePool(signed.signing.reason)) {
       const reason = `signing failed and the message may not go out unsigned: ${signed.signing.reason}`;
       yield context.df.callActivity(activityNames.deadLetter, {
         id,

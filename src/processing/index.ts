@@ -3,4 +3,11 @@
  * given, and the worker pool messages are signed in.
  */
 export { createRuntime, runtimeFromEnv, type Runtime, type RuntimeParts } from './runtime.js';
-export { isOverBudget, SigningPool, SigningStalledError, type SigningPoolOptions } from './signing-pool.js';
+export {
+  deadlockReason,
+  isDeadlock,
+  isOverBudget,
+  SigningPool,
+  SigningStalledError,
+  type SigningPoolOptions,
+} from './signing-pool.js';

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
@@ -12,8 +13,10 @@ export interface SigningPoolOptions {
   /** Milliseconds a job's worker may spend running (not waiting for I/O) before it is stopped. */
   budgetMs: number;
   /**
-   * Wall-clock milliseconds a job may wait on its input, its output or its signature lookup without
-   * a byte moving, before it is stopped as a temporary failure (see SigningStalledError).
+   * Wall-clock milliseconds a job's worker may go without running and without a byte moving. When
+   * the job was waiting on its input, its output or its signature lookup, it is stopped as a
+   * temporary failure (see SigningStalledError); when it was waiting on nothing outside the worker,
+   * the engine is deadlocked and the message fails with reason `engine-error: deadlock: …`.
    */
   stallMs: number;
   /** Heap limit of each worker, MB: a message that needs more fails alone. */
@@ -21,6 +24,11 @@ export interface SigningPoolOptions {
   /** Messages above this size are "large": they never take the last free worker. */
   largeBytes: number;
   logger?: Logger;
+  /**
+   * The worker module; tests only (a worker that misbehaves on purpose). Production code leaves it
+   * out, so the worker carries no fault switch.
+   */
+  workerUrl?: URL;
 }
 
 /** A job as the pool queues it. */
@@ -39,6 +47,21 @@ export const overBudgetReason = 'over-budget';
 export function isOverBudget(reason: string | undefined): boolean {
   return reason?.startsWith(`${overBudgetReason}:`) === true;
 }
+
+/**
+ * The reason a deadlocked engine's decision carries: its worker stopped running while the job waited
+ * on nothing outside it (a promise inside the engine that never settles). The engine's fault for this
+ * message, not storage's: it goes the tenant's way like any `engine-error`, instead of being retried
+ * as a stall.
+ */
+export const deadlockReason = 'engine-error: deadlock';
+
+export function isDeadlock(reason: string | undefined): boolean {
+  return reason?.startsWith(`${deadlockReason}:`) === true;
+}
+
+/** Worker event-loop time, ms, that counts as running between two stall checks (not a wake-up). */
+const runningMs = 1;
 
 /**
  * A job whose input, output or signature lookup made no progress for the stall limit. Not the
@@ -61,9 +84,11 @@ export class SigningStalledError extends Error {
  * past either the worker is terminated and replaced, and the message comes back as `failed` with
  * reason `over-budget: …`, for the tenant's failure policy. Large messages queue for all but one
  * worker, and small ones go first, so ordinary mail never waits behind a batch of big ones.
- * The budget counts running time only, so a job waiting on I/O has its own wall-clock limit: no
- * byte in or out (nor the signature lookup answered) for `stallMs` while the worker waits on it,
- * and the worker is stopped and replaced and the job rejects with SigningStalledError (temporary).
+ * The budget counts running time only, so a job whose worker does not run has its own wall-clock
+ * limit: no byte in or out, no signature lookup answered and no running for `stallMs`, and the worker
+ * is stopped and replaced. Waiting on I/O, the job rejects with SigningStalledError (temporary);
+ * waiting on nothing outside the worker (a deadlocked engine), it comes back `failed` with reason
+ * `engine-error: deadlock: …`, for the tenant's failure policy like any engine error.
  *
  * Hand-written rather than piscina: a job here is a two-way stream plus a callback into the main
  * thread (the signature is resolved where the content lives), which a task-function pool does not
@@ -139,7 +164,7 @@ export class SigningPool {
       idle.ref();
       return idle;
     }
-    const worker = new Worker(new URL('./signing-worker.js', import.meta.url), {
+    const worker = new Worker(this.options.workerUrl ?? new URL('./signing-worker.js', import.meta.url), {
       resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb },
     });
     this.all.add(worker);
@@ -193,6 +218,12 @@ export class SigningPool {
         void worker.terminate();
         finish({ error: new SigningStalledError(waitingFor, this.options.stallMs) });
       };
+      const deadlocked = () => {
+        stopWorker = true;
+        void worker.terminate();
+        const what = `the worker waited ${this.options.stallMs} ms on nothing outside it`;
+        finish({ decision: { action: 'failed', reason: `${deadlockReason}: ${what}`, bytesIn, bytesOut } });
+      };
 
       // Input: a few chunks ahead of the worker, paused until it has read them.
       let inFlight = 0;
@@ -230,6 +261,7 @@ export class SigningPool {
         switch (m.type) {
           case 'started':
             startBudget();
+            started = worker.performance.eventLoopUtilization();
             break;
           case 'in-ack':
             progressed();
@@ -325,10 +357,15 @@ export class SigningPool {
         );
       };
 
-      // The stall limit counts wall-clock time, but only while the job waits on something outside
-      // the worker: input it asked for (fewer than a window of chunks in flight, so the source is
-      // flowing), output the sink has not taken, or the signature lookup. While the worker has
-      // everything it needs, it is running (the CPU budget's business) and the clock stands still.
+      // The stall clock runs while the worker does not (its event loop's active time did not grow
+      // since the last check) and no byte moves: then the job waits on something. On something
+      // outside the worker (input it asked for — fewer than a window of chunks in flight, so the
+      // source is flowing —, output the sink has not taken, the signature lookup), past the limit it
+      // is a stall, temporary; on nothing outside it, the engine awaits something that will never
+      // settle inside the worker — an idle loop the CPU budget never sees — and that is the engine's
+      // failure for this message. While the worker runs, the clock stands still: a long but running
+      // job is the CPU budget's business. Until the worker has started (loading its modules, when
+      // it has no event-loop figures yet), only waiting outside it counts, as startup is no deadlock.
       const { stallMs } = this.options;
       let lastProgress = performance.now();
       const progressed = () => {
@@ -340,11 +377,22 @@ export class SigningPool {
         if (!inputEnded && inFlight < chunkWindow) return 'input';
         return undefined;
       };
+      let started: EventLoopUtilization | undefined;
+      const running = (): boolean => {
+        if (!started) return false;
+        const now = worker.performance.eventLoopUtilization();
+        const ran = now.active - started.active;
+        started = now;
+        return ran >= runningMs;
+      };
       const stallCheck = setInterval(
         () => {
           const what = waitingFor();
-          if (what === undefined) progressed();
-          else if (performance.now() - lastProgress > stallMs) stalled(what);
+          if (running() || (what === undefined && !started)) progressed();
+          else if (performance.now() - lastProgress > stallMs) {
+            if (what === undefined) deadlocked();
+            else stalled(what);
+          }
         },
         Math.max(1, Math.min(1000, Math.floor(stallMs / 4))),
       );
@@ -355,10 +403,15 @@ export class SigningPool {
 
     try {
       const decision = await outcome;
-      if (decision.reason.startsWith(overBudgetReason)) {
+      const stopped = isOverBudget(decision.reason)
+        ? 'signing stopped: over budget'
+        : isDeadlock(decision.reason)
+          ? 'signing stopped: deadlocked'
+          : undefined;
+      if (stopped) {
         input.destroy();
         if (!output.destroyed) output.destroy();
-        this.options.logger?.warn({ reason: decision.reason, bytesIn }, 'signing stopped: over budget');
+        this.options.logger?.warn({ reason: decision.reason, bytesIn }, stopped);
       }
       job.settle.resolve(decision);
     } catch (err) {

@@ -8,6 +8,7 @@ import type {
   SignActivityResult,
 } from '../../../src/contracts/index.js';
 import { processMessageOrchestrator } from '../../../src/orchestration/orchestrator.js';
+import { deadlockReason } from '../../../src/processing/index.js';
 
 /**
  * Drives the real orchestrator through durable-functions' own replay (DummyOrchestrationContext),
@@ -295,6 +296,42 @@ describe('processMessage orchestrator', () => {
     assert.equal(state.actions.length, 2);
     assert.equal(state.actions[1]?.functionName, undefined, 'the second action is a timer, not a delivery');
     assert.ok(!state.actions.some((a) => a.functionName === 'deliverMessage'));
+  });
+
+  it('fail-closed: a deadlock on the direct path is dead-lettered at once, never signed again', async () => {
+    const deadlocked = { action: 'failed' as const, reason: `${deadlockReason}: waited` };
+    const h = new History({
+      id: 'msg-1',
+      reason: 'sign-failed',
+      tenantId: 't',
+      policy: failClosed,
+      firstAttempt: { signing: deadlocked },
+    }).completed('deadLetterMessage', null);
+    const state = await replay(h);
+    assert.equal(state.isDone, true);
+    assert.equal((state.output as { outcome: string }).outcome, 'dead-lettered');
+    assert.deepEqual(
+      state.actions.map((a) => a.functionName),
+      ['deadLetterMessage'],
+    );
+  });
+
+  it('fail-closed: a deadlock in the sign activity is dead-lettered without a second signing', async () => {
+    const deadlocked: SignActivityResult = {
+      ...signed,
+      signing: { action: 'failed', reason: `${deadlockReason}: waited` },
+      useSigned: false,
+      policy: failClosed,
+    };
+    const h = new History(handover(failClosed))
+      .completed('signMessage', deadlocked)
+      .completed('deadLetterMessage', null);
+    const state = await replay(h);
+    assert.equal(state.isDone, true);
+    assert.deepEqual(
+      state.actions.map((a) => a.functionName),
+      ['signMessage', 'deadLetterMessage'],
+    );
   });
 
   it('a message already gone from storage ends without delivering', async () => {

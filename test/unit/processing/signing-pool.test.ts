@@ -2,13 +2,20 @@
  * The signing pool: worker threads give the same bytes as the engine in-process, stream large
  * messages through, and stop a message that runs over its CPU budget — that message fails alone,
  * the next one is signed by a fresh worker — or that waits on a stalled input or output past the
- * stall limit — that message rejects for a retry, and the next one is signed. (The heap limit has no test here: Node aborts the whole
- * process when a worker reaches it through ArrayBuffer allocation, nodejs/node#47224.)
+ * stall limit — that message rejects for a retry, and the next one is signed — or whose engine
+ * deadlocks — that message fails with an engine error, once. (The heap limit has no test here: Node
+ * aborts the whole process when a worker reaches it through ArrayBuffer allocation, nodejs/node#47224.)
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { SigningPool, SigningStalledError, isOverBudget } from '../../../src/processing/index.js';
+import {
+  SigningPool,
+  SigningStalledError,
+  deadlockReason,
+  isDeadlock,
+  isOverBudget,
+} from '../../../src/processing/index.js';
 import { signMessage, type SignatureContent } from '../../../src/signing/index.js';
 import { TEST_SIGNATURE } from '../../corpus/invariants.js';
 
@@ -53,8 +60,21 @@ class Collect extends Writable {
 }
 
 const pools: SigningPool[] = [];
-function pool(budgetMs = 30_000, memoryMb = 512, workers = 2, stallMs = 30_000): SigningPool {
-  const p = new SigningPool({ workers, budgetMs, stallMs, memoryMb, largeBytes: 4 * 1024 * 1024 });
+function pool(
+  budgetMs = 30_000,
+  memoryMb = 512,
+  workers = 2,
+  stallMs = 30_000,
+  workerUrl?: URL,
+): SigningPool {
+  const p = new SigningPool({
+    workers,
+    budgetMs,
+    stallMs,
+    memoryMb,
+    largeBytes: 4 * 1024 * 1024,
+    ...(workerUrl ? { workerUrl } : {}),
+  });
   pools.push(p);
   return p;
 }
@@ -263,5 +283,57 @@ void describe('signing pool', () => {
     assert.equal(decision.action, 'signed');
     assert.equal(decision.bytesOut, slow.bytes().length);
     assert.ok(writes > 10, `${writes} writes`);
+  });
+
+  /** A worker that does what the message says instead of signing it (test/helpers). */
+  const scripted = new URL('../../helpers/scripted-signing-worker.js', import.meta.url);
+  const script = (line: string) => Buffer.from(`${line}\r\n`);
+  const noLookup = () => Promise.reject(new Error('the scripted worker looks nothing up'));
+
+  void it('fails a message whose engine deadlocks (idle, waiting on nothing) as an engine error, once', async () => {
+    const p = pool(30_000, 512, 1, stallMs, scripted);
+    const raw = script('deadlock');
+    const sink = new Collect();
+    const decision = await p.sign(Readable.from([raw]), sink, noLookup, { ...options, size: raw.length });
+    assert.equal(decision.action, 'failed');
+    assert.ok(isDeadlock(decision.reason), decision.reason);
+    assert.ok(decision.reason.startsWith('engine-error: '), 'an engine error for the tenant policy');
+    assert.ok(!isOverBudget(decision.reason));
+    assert.equal(decision.bytesIn, raw.length, 'the whole message was read: nothing outside was waited on');
+    assert.ok(sink.destroyed, 'the partial output is discarded');
+    // The deadlocked worker was replaced: the next message runs.
+    const next = script('run 0');
+    const ran = await p.sign(Readable.from([next]), new Collect(), noLookup, {
+      ...options,
+      size: next.length,
+    });
+    assert.equal(ran.reason, 'ran');
+  });
+
+  void it('does not cut a job that runs far past the stall limit without a byte moving', async () => {
+    const p = pool(30_000, 512, 1, stallMs, scripted);
+    const raw = script(`run ${stallMs * 5}`);
+    const decision = await p.sign(Readable.from([raw]), new Collect(), noLookup, {
+      ...options,
+      size: raw.length,
+    });
+    assert.deepEqual(decision, { action: 'skipped', reason: 'ran', bytesIn: raw.length, bytesOut: 0 });
+  });
+
+  void it('still stops a running job at its CPU budget, not at the stall limit', async () => {
+    const p = pool(stallMs * 2, 512, 1, stallMs, scripted);
+    const raw = script(`run ${stallMs * 20}`);
+    const decision = await p.sign(Readable.from([raw]), new Collect(), noLookup, {
+      ...options,
+      size: raw.length,
+    });
+    assert.equal(decision.action, 'failed');
+    assert.ok(isOverBudget(decision.reason), decision.reason);
+  });
+
+  void it('names the deadlock reason the way isDeadlock reads it', () => {
+    assert.ok(isDeadlock(`${deadlockReason}: x`));
+    assert.ok(!isDeadlock('engine-error: TypeError: x'));
+    assert.ok(!isDeadlock(undefined));
   });
 });
