@@ -1022,12 +1022,12 @@ function lastAnswer(text: string, start: number, limit: number): { tail: number;
   for (let at = start; at < limit;) {
     const newline = text.indexOf('\n', at);
     const next = newline < 0 ? text.length : newline + 1;
-    const line = text.slice(at, next);
-    if (line.startsWith('>')) {
+    // A `>` line is told by its first character: the lines of a long quote are not copied out.
+    if (text.charCodeAt(at) === 0x3e) {
       if (current) [answer, current] = [current, undefined];
       quoted = true;
       blank = false;
-    } else if (!line.trim()) blank = quoted;
+    } else if (!text.slice(at, next).trim()) blank = quoted;
     else if (current) current.end = next;
     else if (quoted && blank) current = { tail: at, end: next };
     at = next;
