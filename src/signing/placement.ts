@@ -23,7 +23,15 @@ import {
   opensAttribution,
   startsAttribution,
 } from './reply-markers.js';
-import { countWork, hasWord, htmlTags, nextIndexOf, withoutTags, type HtmlTag } from './quote-html-tags.js';
+import {
+  NOWHERE,
+  countWork,
+  hasWord,
+  htmlTags,
+  nextIndexOf,
+  withoutTags,
+  type HtmlTag,
+} from './quote-html-tags.js';
 
 /** Class name carried by every inserted HTML block; clients that prefix classes (x_) still match. */
 export const HTML_MARKER_CLASS = 'sigrelay-signature';
@@ -151,6 +159,11 @@ function inlineText(html: string): string {
 
 function isSpace(char: string | undefined): boolean {
   return char === ' ' || char === '\t' || char === '\n' || char === '\r' || char === '\f';
+}
+
+/** isSpace for a character code. */
+function isSpaceCode(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0x0c;
 }
 
 /**
@@ -478,12 +491,20 @@ function textMarkerHint(html: string, from: number, end: number): number {
   let tagOpen = -1;
   let tagEnd = -1;
   for (let at = 0; ;) {
-    colon = nextIndexOf(text, ':', colon, at);
-    wide = nextIndexOf(text, '\uff1a', wide, at);
-    // "--" and "__" as the regexp read them: a pair, then the scan goes on after it.
-    dashes = nextIndexOf(text, '--', dashes, at);
-    lows = nextIndexOf(text, '__', lows, at);
-    const mark = Math.min(colon, wide, dashes, lows);
+    // A mark right here is told without a search: bodies of marks (`::::`, `----`) have one at
+    // every character or two, where a native call each would cost more than it saves.
+    const code = text.charCodeAt(at);
+    let mark = at;
+    let pair = (code === 0x2d || code === 0x5f) && text.charCodeAt(at + 1) === code;
+    if (!pair && code !== 0x3a && code !== 0xff1a) {
+      colon = nextIndexOf(text, ':', colon, at);
+      wide = nextIndexOf(text, '\uff1a', wide, at);
+      // "--" and "__" as the regexp read them: a pair, then the scan goes on after it.
+      dashes = nextIndexOf(text, '--', dashes, at);
+      lows = nextIndexOf(text, '__', lows, at);
+      mark = Math.min(colon, wide, dashes, lows);
+      pair = mark === dashes || mark === lows;
+    }
     if (mark >= limit) return -1;
     open = nextIndexOf(text, '<', open, at);
     if (open < mark) {
@@ -495,13 +516,24 @@ function textMarkerHint(html: string, from: number, end: number): number {
       tagEnd = text.lastIndexOf('>', mark - 1);
       close = -1;
     }
-    const pair = mark === dashes || mark === lows;
+    if (tagOpen > tagEnd) {
+      // Inside a tag every mark is passed over until the tag closes: go on from its `>` (none:
+      // no mark is left to read, as in a never-closed comment `<!--<!--…`).
+      close = nextIndexOf(text, '>', close, mark);
+      if (close >= limit) return -1;
+      at = close;
+      continue;
+    }
     const last = pair ? mark + 1 : mark;
     at = last + 1;
-    if (tagOpen > tagEnd) continue;
     const nodeStart = from + tagEnd + 1;
     const start = from + mark;
-    if (endsAttributionNode(html, nodeStart, from + last, stop)) return nodeStart;
+    // Only a mark that ends its text node can end an attribution: told here from the next
+    // character when it is plain text, without the call (a body of colons has a mark each).
+    const next = text.charCodeAt(last + 1);
+    const plainNext = last + 1 < limit && next !== 0x3c && next !== 0x26 && !isSpaceCode(next);
+    if (plainNext) countWork(1);
+    else if (endsAttributionNode(html, nodeStart, from + last, stop)) return nodeStart;
     // A label is a few words long; longer text before a colon is prose.
     if (start - nodeStart > MAX_LABEL_SOURCE) continue;
     if (!endsWithLetter(html, start, nodeStart)) continue;
@@ -873,7 +905,7 @@ const TEXT_THREAD_MARKERS: readonly { pattern: RegExp; mark: Mark }[] = (
 
 const firstOf = (text: string, needle: string) => {
   const at = text.indexOf(needle);
-  return at < 0 ? Infinity : at;
+  return at < 0 ? NOWHERE : at;
 };
 
 /**
@@ -890,7 +922,7 @@ function firstThreadMarker(source: string): number {
   let best = -1;
   for (const { pattern, mark } of TEXT_THREAD_MARKERS) {
     const at = marks[mark];
-    if (at === Infinity) continue;
+    if (at === NOWHERE) continue;
     pattern.lastIndex = source.lastIndexOf('\n', at - 1) + 1;
     const match = pattern.exec(source);
     if (match && (best < 0 || match.index < best)) best = match.index;

@@ -52,14 +52,21 @@ function isTagSpace(code: number): boolean {
 const MAX_ATTRIBUTES = 64;
 
 /**
+ * What nextIndexOf answers when the needle is not there: past the end of any string (V8 caps
+ * them below 2^29 characters), and a small integer, so positions compared with it stay integers
+ * in optimised code (Infinity, a double, made the scans slower).
+ */
+export const NOWHERE = 0x3fffffff;
+
+/**
  * The next `needle` in `text` at or after `at`, given the one an earlier search found (`cached`;
  * -1 before the first): searched again only once `at` has passed it, so searches moving forward
- * read each character once. Infinity when there is none.
+ * read each character once. NOWHERE when there is none.
  */
 export function nextIndexOf(text: string, needle: string, cached: number, at: number): number {
   if (cached >= at) return cached;
   const found = text.indexOf(needle, at);
-  return found < 0 ? Infinity : found;
+  return found < 0 ? NOWHERE : found;
 }
 
 /** Reads the tag whose `<` is at `start`; undefined when it never closes. */
@@ -96,7 +103,7 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
       // Read natively, a never-closed tag (`<div class=x <div class=x …`) costs no JavaScript
       // step per character (issue 19); a quote before the `>` is read attribute by attribute.
       gt = nextIndexOf(html, '>', gt, i);
-      if (gt === Infinity) break;
+      if (gt === NOWHERE) break;
       double = nextIndexOf(html, '"', double, i);
       single = nextIndexOf(html, "'", single, i);
       if (Math.min(double, single) > gt) {
