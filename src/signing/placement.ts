@@ -1367,7 +1367,13 @@ function normaliseSpace(value: string): string {
  */
 export function textHasOurSignature(text: string, quote: QuoteLocation, signatureText: string): boolean {
   const wanted = normaliseSpace(signatureText);
-  return !!wanted && normaliseSpace(newPart(text, quote)).includes(wanted);
+  if (!wanted) return false;
+  const part = newPart(text, quote);
+  // Only white space is normalised, so each word of the signature stands in the part as written:
+  // one missing is told by a native search, without normalising a whole new message (about 7 ms
+  // a megabyte of plain text).
+  if (wanted.split(' ').some((word) => !part.includes(word))) return false;
+  return normaliseSpace(part).includes(wanted);
 }
 
 /** How a text part is laid out (RFC 3676), from its Content-Type parameters. */

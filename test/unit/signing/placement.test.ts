@@ -11,6 +11,7 @@ import {
   findTextQuote,
   htmlHasOurSignature,
   insertTextSignature,
+  textHasOurSignature,
 } from '../../../src/signing/placement.js';
 
 /** The line the quote starts at (its first characters), or undefined for a new message. */
@@ -309,6 +310,49 @@ describe('already signed: our class in the new part of an HTML body', () => {
         const text = pieces.join('');
         assert.equal(htmlHasOurSignature(text, whole), pattern.test(text), text);
       }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('already signed: our text in the new part of a text body', () => {
+  const whole = { start: -1, tail: -1 };
+  const normalised = (value: string) => value.replace(/\s+/g, ' ').trim();
+
+  it('finds the signature whatever its white space, not one missing a word', () => {
+    const signature = '-- \nAlice Martin\nHead of Sales';
+    assert.equal(
+      textHasOurSignature('Hi\n\n--  \r\nAlice   Martin\r\n Head of Sales\r\n', whole, signature),
+      true,
+    );
+    assert.equal(textHasOurSignature('Hi\n\n-- \nAlice Martin\nHead of\n', whole, signature), false);
+  });
+
+  it('answers as normalising both and searching does, on any text', () => {
+    const piece = fc.constantFrom(
+      'Alice',
+      'Ali',
+      'ce',
+      'Martin',
+      '--',
+      '-',
+      ' ',
+      '\n',
+      '\r\n',
+      '\t',
+      '\u00a0',
+      'x',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 12 }),
+        fc.array(piece, { minLength: 1, maxLength: 5 }),
+        (text, signature) => {
+          const [body, wanted] = [text.join(''), signature.join('')];
+          const expected = !!normalised(wanted) && normalised(body).includes(normalised(wanted));
+          assert.equal(textHasOurSignature(body, whole, wanted), expected);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
