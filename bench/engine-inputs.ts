@@ -14,32 +14,53 @@ export const SIGNATURE: SignatureContent = {
   placement: 'underReply',
 };
 
+const REPLY_HEAD =
+  '<html><body><div class="WordSection1"><p class="MsoNormal">Thanks, agreed.</p>\r\n' +
+  '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">' +
+  '<p class="MsoNormal"><b>From:</b> Bob<br><b>Sent:</b> Monday</p></div>\r\n';
+const REPLY_TAIL = '</div></body></html>';
+const quotedLine = (i: number) =>
+  `<p class="MsoNormal">Earlier message line ${i}: quarterly figures, action items and notes.</p>\r\n`;
+
 /** An Outlook-style reply whose quoted thread fills about `targetBytes`. */
 export function replyHtml(targetBytes: number): string {
   const quoted: string[] = [];
   let size = 0;
   for (let i = 0; size < targetBytes; i++) {
-    const p = `<p class="MsoNormal">Earlier message line ${i}: quarterly figures, action items and notes.</p>\r\n`;
+    const p = quotedLine(i);
     quoted.push(p);
     size += p.length;
   }
-  return (
-    '<html><body><div class="WordSection1"><p class="MsoNormal">Thanks, agreed.</p>\r\n' +
-    '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">' +
-    '<p class="MsoNormal"><b>From:</b> Bob<br><b>Sent:</b> Monday</p></div>\r\n' +
-    quoted.join('') +
-    '</div></body></html>'
-  );
+  return REPLY_HEAD + quoted.join('') + REPLY_TAIL;
 }
 
 /**
+ * The same reply, `length` characters of HTML in all (its last line padded with spaces): the
+ * ordinary message is as long as the hostile ones it is compared with. At 1 KB a message's fixed
+ * cost outweighs its bytes, so MB/s follows size: an ordinary reply a sixth longer read as a
+ * sixth faster.
+ */
+function replyHtmlOfLength(length: number): string {
+  const room = length - REPLY_HEAD.length - REPLY_TAIL.length;
+  let quoted = '';
+  for (let i = 0; quoted.length + quotedLine(i).length <= room; i++) quoted += quotedLine(i);
+  return REPLY_HEAD + quoted.padEnd(room, ' ') + REPLY_TAIL;
+}
+
+const HOSTILE_OPEN = '<html><body><p>Thanks.</p>';
+const HOSTILE_CLOSE = '</body></html>';
+
+/**
  * A reply whose quoted thread is hostile (issue 19): the same bodies the ReDoS tests use, in the
- * HTML part, the text part or the From header. Each is signed like an ordinary reply.
+ * HTML part, the text part or the From header. Each is signed like an ordinary reply, whose HTML
+ * is as long as the hostile HTML bodies.
  */
 export function hostileMessage(kind: HostileKind, size: number): string {
   const from = kind === 'long From' ? `${'a'.repeat(size)} <alice@contoso.com>` : 'alice@contoso.com';
   const build = HOSTILE_HTML[kind];
-  const html = build ? `<html><body><p>Thanks.</p>${build(size)}</body></html>` : replyHtml(size);
+  const html = build
+    ? `${HOSTILE_OPEN}${build(size)}${HOSTILE_CLOSE}`
+    : replyHtmlOfLength(HOSTILE_OPEN.length + size + HOSTILE_CLOSE.length);
   const text =
     kind === 'deep > lines' ? `Thanks.\r\n\r\n${hostile('deep quote lines')(size)}` : 'Thanks.\r\n';
   return (

@@ -23,7 +23,15 @@ import {
   opensAttribution,
   startsAttribution,
 } from './reply-markers.js';
-import { countWork, hasWord, htmlTags, withoutTags, type HtmlTag } from './quote-html-tags.js';
+import {
+  NOWHERE,
+  countWork,
+  hasWord,
+  htmlTags,
+  nextIndexOf,
+  withoutTags,
+  type HtmlTag,
+} from './quote-html-tags.js';
 
 /** Class name carried by every inserted HTML block; clients that prefix classes (x_) still match. */
 export const HTML_MARKER_CLASS = 'sigrelay-signature';
@@ -151,6 +159,11 @@ function inlineText(html: string): string {
 
 function isSpace(char: string | undefined): boolean {
   return char === ' ' || char === '\t' || char === '\n' || char === '\r' || char === '\f';
+}
+
+/** isSpace for a character code. */
+function isSpaceCode(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0x0c;
 }
 
 /**
@@ -458,50 +471,76 @@ function endsAttributionNode(html: string, nodeStart: number, mark: number, stop
  * than building the visible text of every body.
  */
 function textMarkerHint(html: string, from: number, end: number): number {
-  // A plain character loop: a pattern matching every `<` costs a regexp call per character on a
-  // body of `<<<<`, the most expensive hostile shape (issue 19).
-  // Where the last tag opened and closed, carried forward: searching back from every colon
-  // would be quadratic on a body of colons.
-  let tagOpen = -1;
-  let tagEnd = -1;
   const stop = Math.min(end, html.length);
   countWork(stop - from);
-  for (let at = from; at < stop; at++) {
-    const code = html.charCodeAt(at);
-    if (code === 0x3c) {
-      tagOpen = at;
+  // Native searches jump from mark to mark (a colon, "--" or "__"); text without marks, such as
+  // a body of `<<<<` or one long attribute value, is never read a character at a time in
+  // JavaScript (issue 19). The slice bounds them to this stretch (one character more: a pair may
+  // end just past it) without copying it.
+  const text = html.slice(from, Math.min(stop + 1, html.length));
+  const limit = stop - from;
+  let colon = -1;
+  let wide = -1;
+  let dashes = -1;
+  let lows = -1;
+  let open = -1;
+  let close = -1;
+  // Where the last tag opened and closed before the mark, in `text`: each found by searching
+  // back only when a forward search saw one since the last mark, so a body of colons is not
+  // read back from every colon (that would be quadratic).
+  let tagOpen = -1;
+  let tagEnd = -1;
+  for (let at = 0; ;) {
+    // A mark right here is told without a search: bodies of marks (`::::`, `----`) have one at
+    // every character or two, where a native call each would cost more than it saves.
+    const code = text.charCodeAt(at);
+    let mark = at;
+    let pair = (code === 0x2d || code === 0x5f) && text.charCodeAt(at + 1) === code;
+    if (!pair && code !== 0x3a && code !== 0xff1a) {
+      colon = nextIndexOf(text, ':', colon, at);
+      wide = nextIndexOf(text, '\uff1a', wide, at);
+      // "--" and "__" as the regexp read them: a pair, then the scan goes on after it.
+      dashes = nextIndexOf(text, '--', dashes, at);
+      lows = nextIndexOf(text, '__', lows, at);
+      mark = Math.min(colon, wide, dashes, lows);
+      pair = mark === dashes || mark === lows;
+    }
+    if (mark >= limit) return -1;
+    open = nextIndexOf(text, '<', open, at);
+    if (open < mark) {
+      tagOpen = text.lastIndexOf('<', mark - 1);
+      open = -1;
+    }
+    close = nextIndexOf(text, '>', close, at);
+    if (close < mark) {
+      tagEnd = text.lastIndexOf('>', mark - 1);
+      close = -1;
+    }
+    if (tagOpen > tagEnd) {
+      // Inside a tag every mark is passed over until the tag closes: go on from its `>` (none:
+      // no mark is left to read, as in a never-closed comment `<!--<!--…`).
+      close = nextIndexOf(text, '>', close, mark);
+      if (close >= limit) return -1;
+      at = close;
       continue;
     }
-    if (code === 0x3e) {
-      tagEnd = at;
-      continue;
-    }
-    const colon = code === 0x3a || code === 0xff1a;
-    // "--" and "__" as the regexp read them: a pair, then the scan goes on after it.
-    const pair = (code === 0x2d || code === 0x5f) && html.charCodeAt(at + 1) === code;
-    if (!colon && !pair) continue;
-    if (pair) at++;
-    const start = pair ? at - 1 : at;
-    if (tagOpen > tagEnd) continue;
-    const nodeStart = Math.max(tagEnd + 1, from);
-    if (endsAttributionNode(html, nodeStart, at, stop)) return nodeStart;
+    const last = pair ? mark + 1 : mark;
+    at = last + 1;
+    const nodeStart = from + tagEnd + 1;
+    const start = from + mark;
+    // Only a mark that ends its text node can end an attribution: told here from the next
+    // character when it is plain text, without the call (a body of colons has a mark each).
+    const next = text.charCodeAt(last + 1);
+    const plainNext = last + 1 < limit && next !== 0x3c && next !== 0x26 && !isSpaceCode(next);
+    if (plainNext) countWork(1);
+    else if (endsAttributionNode(html, nodeStart, from + last, stop)) return nodeStart;
     // A label is a few words long; longer text before a colon is prose.
     if (start - nodeStart > MAX_LABEL_SOURCE) continue;
     if (!endsWithLetter(html, start, nodeStart)) continue;
     const raw = html.slice(nodeStart, start);
     const node = raw.includes('&') ? decodeEntities(raw) : raw;
-    if (colon ? isHeaderLabel(node) : !node.trim()) return nodeStart;
+    if (!pair ? isHeaderLabel(node) : !node.trim()) return nodeStart;
   }
-  return -1;
-}
-
-function earliest(source: string, patterns: readonly RegExp[]): number {
-  let best = -1;
-  for (const pattern of patterns) {
-    const match = pattern.exec(source);
-    if (match && (best < 0 || match.index < best)) best = match.index;
-  }
-  return best;
 }
 
 function bodyEnd(html: string): number {
@@ -804,7 +843,25 @@ function newPart(body: string, quote: QuoteLocation): string {
 
 /** Whether our block already stands in the new part of an HTML body (never in the quoted thread). */
 export function htmlHasOurSignature(html: string, quote: QuoteLocation): boolean {
-  return new RegExp(`\\b(?:x_)?${HTML_MARKER_CLASS}\\b`).test(newPart(html, quote));
+  return hasMarkerClass(newPart(html, quote));
+}
+
+/** A character a regexp's `\\b` counts as part of a word (ASCII letters, digits, `_`). */
+const isWordChar = (text: string, at: number) => /\w/.test(text[at] ?? '');
+
+/**
+ * Whether `text` holds the marker class as `\\b(?:x_)?sigrelay-signature\\b` would find it: a
+ * native search for the name, then its two ends, instead of a pattern tried at every character
+ * of the body (a new message's whole body, a megabyte for a hostile one).
+ */
+function hasMarkerClass(text: string): boolean {
+  const length = HTML_MARKER_CLASS.length;
+  for (let at = text.indexOf(HTML_MARKER_CLASS); at >= 0; at = text.indexOf(HTML_MARKER_CLASS, at + 1)) {
+    if (isWordChar(text, at + length)) continue;
+    if (!isWordChar(text, at - 1)) return true;
+    if (at >= 2 && text.startsWith('x_', at - 2) && !isWordChar(text, at - 3)) return true;
+  }
+  return false;
 }
 
 export function wrapHtmlSignature(signatureHtml: string): string {
@@ -825,16 +882,53 @@ export function htmlInsertionPoint(
   return quote.bodyEnd ?? bodyEnd(html);
 }
 
-/** Lines that open a quoted thread that is not `>`-quoted: what follows is all thread. */
-const TEXT_THREAD_MARKERS: readonly RegExp[] = [
-  SEPARATOR_LINE,
-  FORWARD_INTRO,
-  OUTLOOK_RULE,
-  HEADER_BLOCK,
-  FROM_SUBJECT_HEADER,
-  HEADER_LINES,
-  ONE_LINE_HEADER,
-];
+/** The marks one line of a text thread marker always holds: a colon, `--` or `__`. */
+type Mark = 'colon' | 'dashes' | 'underscores';
+
+/**
+ * Lines that open a quoted thread that is not `>`-quoted: what follows is all thread. Each with
+ * the mark its first line always holds (a label's or introduction's colon, ASCII or full-width;
+ * the separator's dashes; the rule's underscores): no match starts above the first line holding
+ * it, so the pattern is tried from there. Global copies, for `lastIndex`.
+ */
+const TEXT_THREAD_MARKERS: readonly { pattern: RegExp; mark: Mark }[] = (
+  [
+    [SEPARATOR_LINE, 'dashes'],
+    [FORWARD_INTRO, 'colon'],
+    [OUTLOOK_RULE, 'underscores'],
+    [HEADER_BLOCK, 'colon'],
+    [FROM_SUBJECT_HEADER, 'colon'],
+    [HEADER_LINES, 'colon'],
+    [ONE_LINE_HEADER, 'colon'],
+  ] as const
+).map(([pattern, mark]) => ({ pattern: new RegExp(pattern.source, `${pattern.flags}g`), mark }));
+
+const firstOf = (text: string, needle: string) => {
+  const at = text.indexOf(needle);
+  return at < 0 ? NOWHERE : at;
+};
+
+/**
+ * Where the first text thread marker starts, or -1. A body without colons, dashes or underscores
+ * (`>>>> x` lines, issue 19) is not read by seven patterns at every line start; one with them is
+ * read from the first line holding each pattern's mark, with the result a read from the start gives.
+ */
+function firstThreadMarker(source: string): number {
+  const marks: Record<Mark, number> = {
+    colon: Math.min(firstOf(source, ':'), firstOf(source, '\uff1a')),
+    dashes: firstOf(source, '--'),
+    underscores: firstOf(source, '__'),
+  };
+  let best = -1;
+  for (const { pattern, mark } of TEXT_THREAD_MARKERS) {
+    const at = marks[mark];
+    if (at === NOWHERE) continue;
+    pattern.lastIndex = source.lastIndexOf('\n', at - 1) + 1;
+    const match = pattern.exec(source);
+    if (match && (best < 0 || match.index < best)) best = match.index;
+  }
+  return best;
+}
 
 /** A time (`20:52`, `15.36`) as dates in attributions carry it. */
 const TIME = /\d{1,2}[:.]\d{2}/;
@@ -913,12 +1007,15 @@ function textBottomPost(text: string, start: number): number {
   const lineEnd = text.indexOf('\n', lastLine);
   if (lineEnd < 0) return -1;
   const tail = text.slice(lineEnd + 1);
+  // Nothing below the last quoted line: no new text, whatever `interleaved` would say (it reads
+  // every line of the quote).
+  if (!tail.trim()) return -1;
   // Interleaved answers make it the sender's text whatever stands above the first quote, and
   // the sender's own "-- " signature under the last quote closes those answers.
   const answered = interleaved(text, start, lastLine);
   const above = answered ? '' : text.slice(0, start);
   if (!newTextBelow(above, tail) && !(answered && /^--[ \t]*\r?\n/.test(tail.trimStart()))) return -1;
-  if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
+  if (firstThreadMarker(tail) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
   const first = tail.search(/\S/);
   return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
 }
@@ -957,19 +1054,19 @@ function lastAnswer(text: string, start: number, limit: number): { tail: number;
   for (let at = start; at < limit;) {
     const newline = text.indexOf('\n', at);
     const next = newline < 0 ? text.length : newline + 1;
-    const line = text.slice(at, next);
-    if (line.startsWith('>')) {
+    // A `>` line is told by its first character: the lines of a long quote are not copied out.
+    if (text.charCodeAt(at) === 0x3e) {
       if (current) [answer, current] = [current, undefined];
       quoted = true;
       blank = false;
-    } else if (!line.trim()) blank = quoted;
+    } else if (!text.slice(at, next).trim()) blank = quoted;
     else if (current) current.end = next;
     else if (quoted && blank) current = { tail: at, end: next };
     at = next;
   }
   if (current || !answer) return undefined;
   const block = text.slice(answer.tail, answer.end);
-  if (/^--\s/.test(block) || earliest(block, TEXT_THREAD_MARKERS) >= 0) return undefined;
+  if (/^--\s/.test(block) || firstThreadMarker(block) >= 0) return undefined;
   return textAttribution(block, block.length) >= 0 ? undefined : answer;
 }
 
@@ -1065,7 +1162,7 @@ function closedBelow(text: string, start: number): number {
   // new text over several lines must end with a closing line and a name line, three lines or more.
   const signedOff = lines.length === 1 && only !== undefined && closesOnOneLine(only);
   if (!signedOff && (!endsWithClosing(tail) || lines.length < 3)) return -1;
-  if (earliest(tail, TEXT_THREAD_MARKERS) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
+  if (firstThreadMarker(tail) >= 0 || textAttribution(tail, tail.length) >= 0) return -1;
   const first = tail.search(/\S/);
   return lineEnd + 1 + tail.lastIndexOf('\n', first) + 1;
 }
@@ -1086,8 +1183,13 @@ function repeatedFooter(text: string, start: number): number {
   let end = text.length;
   while (end > 0 && /\s/.test(text[end - 1] ?? '')) end--;
   let block = text.lastIndexOf('\n', end - 1) + 1;
-  for (let above = lineBefore(text, block); above > start && lineAt(text, above).trim();)
+  // A `>` line in the last block makes it quote, not footer: told as the walk meets it, so a quote
+  // running to the end (`>>>> x` lines, issue 19) is not walked to its top first.
+  if (text.startsWith('>', block)) return text.length;
+  for (let above = lineBefore(text, block); above > start && lineAt(text, above).trim();) {
     [block, above] = [above, lineBefore(text, above)];
+    if (text.startsWith('>', block)) return text.length;
+  }
   const lines = text.slice(block).split('\n');
   if (block <= start || lines.some((line) => line.startsWith('>'))) return text.length;
   const quoted = new Set(
@@ -1222,7 +1324,7 @@ function nonBlankLineBefore(text: string, at: number): number {
 
 /** Where the first thread marker (header block, separator, forward introduction) starts, or -1. */
 function threadStart(text: string): number {
-  const at = earliest(text, TEXT_THREAD_MARKERS);
+  const at = firstThreadMarker(text);
   if (at >= 0 && contactBlockBelow(text, at)) return -1;
   return at < 0 ? at : withRuleAbove(text, at);
 }
@@ -1265,7 +1367,13 @@ function normaliseSpace(value: string): string {
  */
 export function textHasOurSignature(text: string, quote: QuoteLocation, signatureText: string): boolean {
   const wanted = normaliseSpace(signatureText);
-  return !!wanted && normaliseSpace(newPart(text, quote)).includes(wanted);
+  if (!wanted) return false;
+  const part = newPart(text, quote);
+  // Only white space is normalised, so each word of the signature stands in the part as written:
+  // one missing is told by a native search, without normalising a whole new message (about 7 ms
+  // a megabyte of plain text).
+  if (wanted.split(' ').some((word) => !part.includes(word))) return false;
+  return normaliseSpace(part).includes(wanted);
 }
 
 /** How a text part is laid out (RFC 3676), from its Content-Type parameters. */

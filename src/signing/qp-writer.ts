@@ -113,13 +113,19 @@ class Output {
 const ESCAPED_HYPHEN = Buffer.from('=2D', 'latin1');
 
 /**
+ * Where wrapLine cuts each full line, shared: it is copied out before the next is cut, and one
+ * Buffer a line was a small allocation per line of every signed body (issue 19).
+ */
+const LINE_BUFFER = Buffer.allocUnsafe(LINE);
+
+/**
  * libqp wrapLine for the encoded line `src[from, to)`, appended to `out`, soft breaks as `=` and
  * `softBreak`. Each full line is cut at the last ` \t.,!?` of its last third, else before a partial
  * escape (and the escapes of a multi-byte character), and a line a soft break starts never begins
  * with a hyphen.
  */
 function wrapLine(src: Buffer, from: number, to: number, out: Output, softBreak: Buffer): void {
-  const line = Buffer.allocUnsafe(LINE);
+  const line = LINE_BUFFER;
   let pos = from;
   for (;;) {
     const escapeHyphen = pos > from && src[pos] === 0x2d;

@@ -770,7 +770,8 @@ export function withoutBidiMarks(text: string): string {
 /**
  * A label and its colon: ASCII or full-width, a space or NBSP allowed before it (French), in bold
  * as plain text writes it (`*From:*`, `**Von:**`, `** De : … **`), indented as Yahoo's plain
- * text indents its header block.
+ * text indents its header block. The colon stands on the line the label starts: placement.ts
+ * tries the thread-marker patterns from the first line holding their mark (colon, `--`, `__`).
  */
 const label = (words: string) =>
   `[ \\t]{0,8}${BIDI}{0,4}\\*{0,2}[ \\t]?(?:${words})\\*{0,2}[ \\u00a0]?\\*{0,2}[:：]`;

@@ -4,7 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findHtmlQuote, findTextQuote, insertTextSignature } from '../../../src/signing/placement.js';
+import fc from 'fast-check';
+import {
+  HTML_MARKER_CLASS,
+  findHtmlQuote,
+  findTextQuote,
+  htmlHasOurSignature,
+  insertTextSignature,
+  textHasOurSignature,
+} from '../../../src/signing/placement.js';
 
 /** The line the quote starts at (its first characters), or undefined for a new message. */
 function textQuoteLine(text: string): string | undefined {
@@ -263,5 +271,89 @@ describe('quote-boundary model: HTML containers', () => {
       '<html><body><div>Thanks!</div><div id="ydp3f0ayahoo_quoted_1234" class="ydp3f0ayahoo_quoted">' +
       '<div>On Monday, Bob wrote:</div><div>old</div></div></body></html>';
     assert.equal(htmlQuoteText(html), 'On Monday, Bob wrote:old');
+  });
+});
+
+describe('already signed: our class in the new part of an HTML body', () => {
+  const whole = { start: -1, tail: -1 };
+
+  it("finds the class as a word, with Exchange's x_ prefix, and not inside a longer name", () => {
+    assert.equal(htmlHasOurSignature(`<div class="${HTML_MARKER_CLASS}">`, whole), true);
+    assert.equal(htmlHasOurSignature(`<div class="x_${HTML_MARKER_CLASS} other">`, whole), true);
+    assert.equal(htmlHasOurSignature(`<div class="my${HTML_MARKER_CLASS}">`, whole), false);
+    assert.equal(htmlHasOurSignature(`<div class="${HTML_MARKER_CLASS}2">`, whole), false);
+    assert.equal(htmlHasOurSignature(`<div class="ax_${HTML_MARKER_CLASS}">`, whole), false);
+  });
+
+  it('a signature in the quoted thread does not count', () => {
+    const html = `<p>Thanks</p><blockquote type="cite"><div class="${HTML_MARKER_CLASS}">Bob</div></blockquote>`;
+    assert.equal(htmlHasOurSignature(html, findHtmlQuote(html)), false);
+  });
+
+  it('answers as the pattern \\b(?:x_)?<class>\\b does, on any text (searched natively, issue 19)', () => {
+    const pattern = new RegExp(`\\b(?:x_)?${HTML_MARKER_CLASS}\\b`);
+    const piece = fc.constantFrom(
+      HTML_MARKER_CLASS,
+      'x_',
+      'x',
+      '_',
+      'a',
+      '1',
+      '-',
+      ' ',
+      '"',
+      '<div class=',
+      '\u00e9',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const text = pieces.join('');
+        assert.equal(htmlHasOurSignature(text, whole), pattern.test(text), text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('already signed: our text in the new part of a text body', () => {
+  const whole = { start: -1, tail: -1 };
+  const normalised = (value: string) => value.replace(/\s+/g, ' ').trim();
+
+  it('finds the signature whatever its white space, not one missing a word', () => {
+    const signature = '-- \nAlice Martin\nHead of Sales';
+    assert.equal(
+      textHasOurSignature('Hi\n\n--  \r\nAlice   Martin\r\n Head of Sales\r\n', whole, signature),
+      true,
+    );
+    assert.equal(textHasOurSignature('Hi\n\n-- \nAlice Martin\nHead of\n', whole, signature), false);
+  });
+
+  it('answers as normalising both and searching does, on any text', () => {
+    const piece = fc.constantFrom(
+      'Alice',
+      'Ali',
+      'ce',
+      'Martin',
+      '--',
+      '-',
+      ' ',
+      '\n',
+      '\r\n',
+      '\t',
+      '\u00a0',
+      'x',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 12 }),
+        fc.array(piece, { minLength: 1, maxLength: 5 }),
+        (text, signature) => {
+          const [body, wanted] = [text.join(''), signature.join('')];
+          const expected = !!normalised(wanted) && normalised(body).includes(normalised(wanted));
+          assert.equal(textHasOurSignature(body, whole, wanted), expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
