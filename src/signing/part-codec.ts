@@ -111,7 +111,7 @@ const BLOCK_BYTES = 1024 * 1024;
  * feed (the last one where the input ends). Quoted-printable decoding, encoding and wrapping all
  * work line by line, so coding block by block gives the bytes coding the whole would give.
  */
-function* lineBlocks(pieces: Buffer[]): Generator<Buffer> {
+function* lineBlocks(pieces: Iterable<Buffer>): Generator<Buffer> {
   let carry: Buffer[] = [];
   let held = 0;
   for (const piece of slices(pieces, BLOCK_BYTES)) {
@@ -130,7 +130,7 @@ function* lineBlocks(pieces: Buffer[]): Generator<Buffer> {
 }
 
 /** The pieces as views of at most `size` bytes: a whole-part piece is never copied whole. */
-function* slices(pieces: Buffer[], size: number): Generator<Buffer> {
+function* slices(pieces: Iterable<Buffer>, size: number): Generator<Buffer> {
   for (const piece of pieces)
     for (let at = 0; at < piece.length; at += size) yield piece.subarray(at, at + size);
 }
@@ -254,6 +254,29 @@ function hasCrLf(raw: Buffer[]): boolean {
   );
 }
 
+/** Charsets whose every ASCII byte stands for that ASCII character, one byte each way. */
+const ASCII_COMPATIBLE =
+  /^(?:utf-?8|us-ascii|ascii|iso[-_]?8859-\d{1,2}|latin-?[1-9]|windows-125\d|cp125\d)$/;
+
+function decodeBytes(
+  bytes: Buffer,
+  options: { transferEncoding: string; charset: string | false; html: boolean },
+  rawCrLf: () => boolean,
+): { part: DecodedPart; ascii: boolean } {
+  const charset = chooseCharset(bytes, options.charset, options.html);
+  // ASCII in an ASCII charset is its own text: read as one byte a character (no decoder pass),
+  // and the bytes are that text written back as Latin-1, so the caller need not keep them.
+  const ascii = ASCII_COMPATIBLE.test(charset) && isAscii(bytes);
+  const text = ascii ? bytes.toString('latin1') : decodeText(bytes, charset);
+  if (!ascii && text.includes('\uFFFD') && !bytes.includes(REPLACEMENT_CHARACTER)) {
+    // Bytes the charset cannot represent would be lost on re-encoding: leave the message as it is.
+    throw new LeaveAloneError('undecodable-body');
+  }
+  const eol = text.includes('\r\n') || (!text.includes('\n') && rawCrLf()) ? '\r\n' : '\n';
+  const declaredCharset = (options.charset || '').trim().toLowerCase();
+  return { part: { text, charset, declaredCharset, transferEncoding: options.transferEncoding, eol }, ascii };
+}
+
 /**
  * Decodes a part given as the chunks it arrived in. For identity encodings `bytes` is those chunks
  * joined, so the caller can drop the chunks and keep `bytes` alone.
@@ -264,28 +287,58 @@ export function decodePart(
 ): DecodedPart & { bytes: Buffer } {
   const transferEncoding = options.transferEncoding.trim().toLowerCase();
   const bytes = transferDecode(raw, transferEncoding);
-  const charset = chooseCharset(bytes, options.charset, options.html);
-  const text = decodeText(bytes, charset);
-  if (text.includes('\uFFFD') && !bytes.includes(REPLACEMENT_CHARACTER)) {
-    // Bytes the charset cannot represent would be lost on re-encoding: leave the message as it is.
-    throw new LeaveAloneError('undecodable-body');
-  }
-  const eol = text.includes('\r\n') || (!text.includes('\n') && hasCrLf(raw)) ? '\r\n' : '\n';
-  const declaredCharset = (options.charset || '').trim().toLowerCase();
-  return { text, charset, declaredCharset, transferEncoding, eol, bytes };
+  const { part } = decodeBytes(bytes, { ...options, transferEncoding }, () => hasCrLf(raw));
+  return { ...part, bytes };
+}
+
+/**
+ * A body part held as its text alone (issue 19): the decoded bytes are not kept beside it. Where
+ * the part may keep its charset, `writesBack` says its text encodes back to exactly those bytes,
+ * so splicedBytes gives them again; otherwise a signed part goes out as UTF-8, encoded from the text.
+ */
+export interface PartText extends DecodedPart {
+  writesBack: boolean;
+}
+
+/**
+ * Decodes a part for signing, holding as few copies at once as it can: the chunks are let go (the
+ * list emptied) as soon as the bytes are decoded from them, unless the caller may still write the
+ * part back unchanged (`keepEncoded`: the list then holds the part as it came, for identity
+ * encodings the joined bytes); the decoded bytes are let go once the text is checked against them.
+ */
+export function decodeForSigning(
+  raw: Buffer[],
+  options: { transferEncoding: string; charset: string | false; html: boolean; keepEncoded: boolean },
+): PartText {
+  const transferEncoding = options.transferEncoding.trim().toLowerCase();
+  const bytes = transferDecode(raw, transferEncoding);
+  const identity = IDENTITY_ENCODINGS.has(transferEncoding);
+  // A text without a line feed takes its line ending from the part as it came: read that first.
+  const crlf = identity ? undefined : hasCrLf(raw);
+  if (!options.keepEncoded) raw.length = 0;
+  else if (identity) raw.splice(0, raw.length, bytes);
+  const { part, ascii } = decodeBytes(
+    bytes,
+    { ...options, transferEncoding },
+    () => crlf ?? hasCrLf([bytes]),
+  );
+  const { charset, text } = part;
+  const writable = !READ_ONLY_CHARSETS.test(charset) && iconv.encodingExists(charset);
+  const writesBack = writable && (ascii || encodesBackTo(text, charset, bytes));
+  return { ...part, writesBack };
 }
 
 /**
  * Picks the output charset: the part's own when it can carry the new text and writes the old
  * content back byte for byte, UTF-8 otherwise.
  */
-export function outputCharset(original: DecodedPart & { bytes: Buffer }, added: string): string {
+export function outputCharset(original: PartText, added: string): string {
   const { charset } = original;
-  if (READ_ONLY_CHARSETS.test(charset) || !iconv.encodingExists(charset)) return 'utf-8';
+  if (!original.writesBack) return 'utf-8';
   if (charset === 'us-ascii' || charset === 'ascii')
     return Buffer.byteLength(added) === added.length ? charset : 'utf-8';
   if (iconv.decode(iconv.encode(added, charset), charset) !== added) return 'utf-8';
-  return encodesBackTo(original.text, charset, original.bytes) ? charset : 'utf-8';
+  return charset;
 }
 
 /** Characters encoded at a time when comparing: the whole text encoded at once is a second copy. */
@@ -298,6 +351,15 @@ function safeEnd(text: string, end: number): number {
   return code >= 0xd800 && code <= 0xdbff ? end - 1 : end;
 }
 
+/** text[from, to) encoded in `charset` a slice at a time, never splitting a surrogate pair. */
+function* encodedSlices(text: string, from: number, to: number, charset: string): Generator<Buffer> {
+  for (let start = from; start < to;) {
+    const end = Math.max(safeEnd(text, Math.min(start + COMPARE_CHARS, to)), start + 1);
+    yield iconv.encode(text.slice(start, end), charset);
+    start = end;
+  }
+}
+
 /**
  * Whether `text` encodes to exactly `bytes`, encoded a slice at a time. The charsets written back
  * (not the read-only ones) encode each character on its own, so slices that keep surrogate pairs
@@ -305,30 +367,35 @@ function safeEnd(text: string, end: number): number {
  */
 function encodesBackTo(text: string, charset: string, bytes: Buffer): boolean {
   let at = 0;
-  for (let start = 0; start < text.length;) {
-    const end = Math.max(safeEnd(text, start + COMPARE_CHARS), start + 1);
-    const piece = iconv.encode(text.slice(start, end), charset);
+  for (const piece of encodedSlices(text, 0, text.length, charset)) {
     if (!piece.equals(bytes.subarray(at, at + piece.length))) return false;
     at += piece.length;
-    start = end;
   }
   return at === bytes.length;
 }
 
 /**
- * The byte offset in `bytes` of character index `at` of `text`, for a part whose text encodes
- * back to its bytes (see outputCharset); undefined where it would split a surrogate pair.
+ * The bytes of a part that writes back (see PartText) with text[start, end) replaced by `middle`,
+ * made a slice at a time each time they are read, so the part is never a second whole copy; the
+ * slices are those of the part's own bytes, as a character encodes on its own. Undefined where a
+ * cut would split a surrogate pair: the caller then encodes the signed text.
  */
-export function byteOffset(text: string, at: number, charset: string): number | undefined {
-  if (safeEnd(text, at) !== at) return undefined;
-  if (charset === 'utf-8' || charset === 'utf8') return Buffer.byteLength(text.slice(0, at), 'utf8');
-  let offset = 0;
-  for (let start = 0; start < at;) {
-    const end = Math.max(safeEnd(text, Math.min(start + COMPARE_CHARS, at)), start + 1);
-    offset += iconv.encode(text.slice(start, end), charset).length;
-    start = end;
-  }
-  return offset;
+export function splicedBytes(
+  part: PartText,
+  start: number,
+  end: number,
+  middle: string,
+): Iterable<Buffer> | undefined {
+  const { text, charset } = part;
+  if (!part.writesBack || safeEnd(text, start) !== start || safeEnd(text, end) !== end) return undefined;
+  const added = iconv.encode(middle, charset);
+  return {
+    *[Symbol.iterator]() {
+      yield* encodedSlices(text, 0, start, charset);
+      yield added;
+      yield* encodedSlices(text, end, text.length, charset);
+    },
+  };
 }
 
 /** Input bytes per base64 block: whole 76-character lines (57 bytes each). */
@@ -336,14 +403,14 @@ const BASE64_BLOCK = 57 * 16 * 1024;
 
 /**
  * Base64 in 76-character lines, block by block: the lines libbase64.wrap(encode(all)) gives,
- * joined with `eol`, without the encoded part ever being one string.
+ * joined with `eol`, without the encoded part ever being one string. Each block is written once
+ * the next one is known to follow (it then ends with `eol`), so the pieces are read only once.
  */
-function* base64Lines(pieces: Buffer[], eol: string): Generator<Buffer> {
+function* base64Lines(pieces: Iterable<Buffer>, eol: string): Generator<Buffer> {
   const lines = (block: Buffer) => (block.toString('base64').match(/.{1,76}/g) ?? []).join(eol);
   let carry: Buffer[] = [];
   let held = 0;
-  const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
-  let done = 0;
+  let previous: string | undefined;
   for (const piece of slices(pieces, BASE64_BLOCK)) {
     carry.push(piece);
     held += piece.length;
@@ -351,21 +418,25 @@ function* base64Lines(pieces: Buffer[], eol: string): Generator<Buffer> {
     const joined = concat(carry);
     const whole = joined.length - (joined.length % BASE64_BLOCK);
     for (let at = 0; at < whole; at += BASE64_BLOCK) {
-      done += BASE64_BLOCK;
-      yield Buffer.from(lines(joined.subarray(at, at + BASE64_BLOCK)) + (done < total ? eol : ''), 'latin1');
+      if (previous !== undefined) yield Buffer.from(previous + eol, 'latin1');
+      previous = lines(joined.subarray(at, at + BASE64_BLOCK));
     }
     carry = whole < joined.length ? [joined.subarray(whole)] : [];
     held = joined.length - whole;
   }
-  if (held > 0) yield Buffer.from(lines(concat(carry)), 'latin1');
+  if (held > 0) {
+    if (previous !== undefined) yield Buffer.from(previous + eol, 'latin1');
+    previous = lines(concat(carry));
+  }
+  if (previous !== undefined) yield Buffer.from(previous, 'latin1');
 }
 
-function* quotedPrintableLines(pieces: Buffer[], eol: '\r\n' | '\n'): Generator<Buffer> {
+function* quotedPrintableLines(pieces: Iterable<Buffer>, eol: '\r\n' | '\n'): Generator<Buffer> {
   for (const block of lineBlocks(pieces)) yield quotedPrintableBlock(block, eol);
 }
 
 /** Whether the pieces, read as one, are ASCII with lines of at most MAX_LINE octets. */
-function isShortLineAscii(pieces: Buffer[]): boolean {
+function isShortLineAscii(pieces: Iterable<Buffer>): boolean {
   let line = 0;
   for (const piece of pieces) {
     if (!isAscii(piece)) return false;
@@ -381,14 +452,15 @@ function isShortLineAscii(pieces: Buffer[]): boolean {
 }
 
 /**
- * Encodes the new content, given as bytes in `charset` in pieces (read as one): base64 and
+ * Encodes the new content, given as bytes in `charset` in pieces (read as one; an identity-encoded
+ * part reads them twice, so an iterable must give the same pieces each time): base64 and
  * quoted-printable parts keep their encoding; an identity-encoded part (7bit, 8bit, binary, none)
  * stays as it is while it is ASCII with lines of at most 998 octets, and becomes quoted-printable
  * otherwise.
  */
 export function encodeBytes(
   original: DecodedPart,
-  pieces: Buffer[],
+  pieces: Iterable<Buffer>,
   charset: string,
   bodyEol: '\r\n' | '\n',
 ): EncodedPart {
