@@ -21,7 +21,9 @@ import {
 } from './mime-bytes.js';
 import {
   LeaveAloneError,
+  PartCollector,
   decodeForSigning,
+  decodedAsItArrives,
   encodeBytes,
   encodePart,
   outputCharset,
@@ -61,7 +63,10 @@ export class ResolverError extends Error {}
 
 interface PendingBody {
   node: MimeNode;
+  /** The chunks as they came, for a part the message may carry unchanged (see mayStayUnchanged). */
   chunks: Buffer[];
+  /** Any other part is decoded as it arrives. */
+  collector: PartCollector | undefined;
 }
 
 /** A body part decoded and located, ready to be signed or written back as it was. */
@@ -210,7 +215,8 @@ export class BodyEditor extends Transform {
 
   override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (chunk.type === 'body' && this.pending && chunk.node === this.pending.node) {
-      this.pending.chunks.push(chunk.value);
+      if (this.pending.collector) this.pending.collector.write(chunk.value);
+      else this.pending.chunks.push(chunk.value);
       callback();
       return;
     }
@@ -355,7 +361,16 @@ export class BodyEditor extends Transform {
       if (reason) this.leaveAloneBecause(reason);
     }
     if (!this.leaveAlone && (this.locator.isBody(node) || this.isLaterFragment(node))) {
-      this.pending = { node, chunks: [] };
+      const content = this.content;
+      const collector =
+        content && !this.mayStayUnchanged(node, content) && decodedAsItArrives(node.charset)
+          ? new PartCollector({
+              transferEncoding: node.encoding || '',
+              charset: node.charset,
+              html: node.contentType === 'text/html',
+            })
+          : undefined;
+      this.pending = { node, chunks: [], collector };
       return;
     }
     this.pushHeaders(node, node.getHeaders());
@@ -384,7 +399,7 @@ export class BodyEditor extends Transform {
     const delimiterFollows = next?.type === 'data' && next.value[0] !== 0x0a && next.value[0] !== 0x0d;
     let body: PreparedBody;
     try {
-      body = this.prepare(node, raw, content, delimiterFollows);
+      body = this.prepare(node, raw, pending.collector, content, delimiterFollows);
     } catch (err) {
       if (!(err instanceof LeaveAloneError)) throw err;
       this.leaveAloneBecause(err.reason);
@@ -409,16 +424,18 @@ export class BodyEditor extends Transform {
   private prepare(
     node: MimeNode,
     raw: Buffer[],
+    collector: PartCollector | undefined,
     content: SignatureContent,
     delimiterFollows: boolean,
   ): PreparedBody {
     const html = node.contentType === 'text/html';
-    const decoded = decodeForSigning(raw, {
-      transferEncoding: node.encoding || '',
-      charset: node.charset,
-      html,
-      keepEncoded: this.mayStayUnchanged(node, content),
-    });
+    const decoded =
+      collector?.end() ??
+      decodeForSigning(raw, {
+        transferEncoding: node.encoding || '',
+        charset: node.charset,
+        html,
+      });
     if (inlinePgp(decoded.text)) throw new LeaveAloneError('pgp');
     const quote = html ? findHtmlQuote(decoded.text) : findTextQuote(decoded.text);
     const signed = html

@@ -190,12 +190,19 @@ function transferDecode(raw: Buffer[], transferEncoding: string): Buffer {
  * ambiguous: any choice of ours could change how the existing text displays, so it is left alone.
  */
 function chooseCharset(bytes: Buffer, declared: string | false, html: boolean): string {
+  const charset = declaredCharset(bytes, declared, html);
+  if (charset === 'us-ascii' && !isAscii(bytes)) throw new LeaveAloneError('undeclared-charset');
+  return charset;
+}
+
+/**
+ * chooseCharset's choice from the start of the part alone (`head`: 4096 bytes or more, or the
+ * whole part): 'us-ascii' stands for "none usable", and the caller checks the bytes are ASCII.
+ */
+function declaredCharset(head: Buffer, declared: string | false, html: boolean): string {
   let charset = (declared || '').trim().toLowerCase();
-  if (!charset && html) charset = metaCharset(bytes.toString('latin1', 0, 4096));
-  if (!charset || charset === 'us-ascii' || charset === 'ascii') {
-    if (!isAscii(bytes)) throw new LeaveAloneError('undeclared-charset');
-    return 'us-ascii';
-  }
+  if (!charset && html) charset = metaCharset(head.toString('latin1', 0, 4096));
+  if (!charset || charset === 'us-ascii' || charset === 'ascii') return 'us-ascii';
   if (!iconv.encodingExists(charset) && !whatwgDecoder(charset)) throw new LeaveAloneError('unknown-charset');
   return charset;
 }
@@ -225,17 +232,17 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * unpaired surrogates that re-encoding would turn into U+FFFD. Either way a byte of the sender's
  * text would be lost, so such a part (and its message) is left alone, with the reason.
  */
-function checkWideCharset(bytes: Buffer, charset: string, text: string): void {
+function checkWideCharset(byteCount: number, charset: string, text: string): void {
   const unit = WIDE_UNITS.find(([pattern]) => pattern.test(charset))?.[1];
   if (unit === undefined) return;
-  if (bytes.length % unit !== 0) throw new LeaveAloneError('truncated-wide-charset');
+  if (byteCount % unit !== 0) throw new LeaveAloneError('truncated-wide-charset');
   if (LONE_SURROGATE.test(text)) throw new LeaveAloneError('undecodable-body');
 }
 
 function decodeText(bytes: Buffer, charset: string): string {
   if (iconv.encodingExists(charset)) {
     const text = iconv.decode(bytes, charset);
-    checkWideCharset(bytes, charset, text);
+    checkWideCharset(bytes.length, charset, text);
     return text;
   }
   try {
@@ -301,31 +308,278 @@ export interface PartText extends DecodedPart {
 }
 
 /**
- * Decodes a part for signing, holding as few copies at once as it can: the chunks are let go (the
- * list emptied) as soon as the bytes are decoded from them, unless the caller may still write the
- * part back unchanged (`keepEncoded`: the list then holds the part as it came, for identity
- * encodings the joined bytes); the decoded bytes are let go once the text is checked against them.
+ * Decodes a part the caller may still write back as it came, from the chunks it came in: for
+ * identity encodings the list is left holding the joined bytes only, one copy of the part beside
+ * its text; the decoded bytes of other encodings are let go once the text is checked against them.
+ * (A part that is signed or else left alone is decoded as it arrives: see PartCollector.)
  */
 export function decodeForSigning(
   raw: Buffer[],
-  options: { transferEncoding: string; charset: string | false; html: boolean; keepEncoded: boolean },
+  options: { transferEncoding: string; charset: string | false; html: boolean },
 ): PartText {
   const transferEncoding = options.transferEncoding.trim().toLowerCase();
   const bytes = transferDecode(raw, transferEncoding);
-  const identity = IDENTITY_ENCODINGS.has(transferEncoding);
-  // A text without a line feed takes its line ending from the part as it came: read that first.
-  const crlf = identity ? undefined : hasCrLf(raw);
-  if (!options.keepEncoded) raw.length = 0;
-  else if (identity) raw.splice(0, raw.length, bytes);
-  const { part, ascii } = decodeBytes(
-    bytes,
-    { ...options, transferEncoding },
-    () => crlf ?? hasCrLf([bytes]),
-  );
+  if (IDENTITY_ENCODINGS.has(transferEncoding)) raw.splice(0, raw.length, bytes);
+  const { part, ascii } = decodeBytes(bytes, { ...options, transferEncoding }, () => hasCrLf(raw));
   const { charset, text } = part;
-  const writable = !READ_ONLY_CHARSETS.test(charset) && iconv.encodingExists(charset);
-  const writesBack = writable && (ascii || encodesBackTo(text, charset, bytes));
+  const writesBack = writable(charset) && (ascii || encodesBackTo(text, charset, bytes));
   return { ...part, writesBack };
+}
+
+/**
+ * Whether a part declared in this charset is decoded as it arrives (PartCollector) when it is to
+ * be signed. Only the ASCII charsets (UTF-8, Latin, Windows) are: what the engine writes for a
+ * message it leaves alone is not the message (signMessage's callers deliver the original), yet a
+ * wide or multi-byte part it leaves alone is still written back byte for byte
+ * (test/security/wide-charsets.test.ts), which takes the part as it came.
+ */
+export function decodedAsItArrives(charset: string | false): boolean {
+  return ASCII_COMPATIBLE.test((charset || '').trim().toLowerCase());
+}
+
+/** Whether a signed part may keep this charset (else it goes out as UTF-8). */
+function writable(charset: string): boolean {
+  return !READ_ONLY_CHARSETS.test(charset) && iconv.encodingExists(charset);
+}
+
+/** Bytes a charset decoder may hold back (an unfinished character) while its text is compared. */
+const MAX_UNMATCHED = 4096;
+
+interface StreamDecoder {
+  write(bytes: Buffer): string;
+  end(): string;
+}
+
+/**
+ * The charset's stream decoder. One started after the part's first bytes (read as ASCII) must not
+ * take a byte order mark there for its own: decoding the whole part would not.
+ */
+function streamDecoder(charset: string, midStream: boolean): StreamDecoder {
+  if (iconv.encodingExists(charset)) {
+    const decoder = iconv.getDecoder(charset, midStream ? { stripBOM: false } : undefined);
+    return { write: (bytes) => decoder.write(bytes), end: () => decoder.end() ?? '' };
+  }
+  const decoder = whatwgDecoder(charset) as TextDecoder;
+  const fatal = (read: () => string) => {
+    try {
+      return read();
+    } catch {
+      throw new LeaveAloneError('undecodable-body');
+    }
+  };
+  return {
+    write: (bytes) => fatal(() => decoder.decode(bytes, { stream: true })),
+    end: () => fatal(() => decoder.decode()),
+  };
+}
+
+/**
+ * A part that is signed or else left alone with its whole message (decodeForSigning with
+ * `keepEncoded` false), decoded as it arrives: each chunk is transfer-decoded at once and the
+ * decoded bytes read into text a block of about BLOCK_BYTES at a time, so neither the part's
+ * chunks nor its decoded bytes are ever all held, only its text, in pieces until `end` joins them
+ * (issue 19). It gives what decodeForSigning gives for the same chunks, or fails with the same
+ * reason: the transfer decoders cut the part where the whole-part ones do (lines, groups of four
+ * characters), the charset decoders are stream decoders, and what decodeForSigning checks on the
+ * whole part (ASCII, writing back, U+FFFD, wide charsets) is checked block by block.
+ */
+export class PartCollector {
+  private readonly transferEncoding: string;
+  private readonly declared: string | false;
+  private readonly html: boolean;
+  /** The first reason to leave the part alone; what arrives after it is dropped. */
+  private failure: LeaveAloneError | undefined;
+  /** The part as it came holds a CR LF (the line ending of a text without a line feed). */
+  private rawCrLf = false;
+  private lastRawByte = -1;
+
+  /** Quoted-printable lines not yet decoded, cut as lineBlocks cuts them. */
+  private qpCarry: Buffer[] = [];
+  private qpHeld = 0;
+  /** Base64 characters not yet decoded, as plainBase64Decode holds them. */
+  private readonly b64Group: Buffer;
+  private b64Held = 0;
+  private b64Padding = false;
+  /**
+   * Base64 that turned out not to be plain: its undecoded characters and the rest as it came, for
+   * libbase64 at the end. What was decoded before stands: it was whole groups of four, which
+   * libbase64 decodes to the same bytes whatever follows them.
+   */
+  private b64Rest: Buffer[] | undefined;
+
+  /** Decoded bytes not yet read into text. */
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+  private totalBytes = 0;
+  private charset: string | undefined;
+  /** Every byte so far is ASCII in an ASCII charset, read as Latin-1 without a decoder. */
+  private ascii = true;
+  private decoder: StreamDecoder | undefined;
+  private pieces: string[] = [];
+  /** The text so far encodes back to the bytes so far (see PartText). */
+  private writesBack = true;
+  /** Bytes read that the decoder has not yet given characters for. */
+  private unmatched = Buffer.alloc(0);
+  /** A high surrogate ending a piece, compared with the piece that brings its partner. */
+  private heldSurrogate = '';
+  private bytesHaveReplacement = false;
+  private lastBytes = Buffer.alloc(0);
+
+  constructor(options: { transferEncoding: string; charset: string | false; html: boolean }) {
+    this.transferEncoding = options.transferEncoding.trim().toLowerCase();
+    this.declared = options.charset;
+    this.html = options.html;
+    this.b64Group = Buffer.allocUnsafe(this.transferEncoding === 'base64' ? BLOCK_BYTES + 4 : 0);
+    const known = ['base64', 'quoted-printable', ...IDENTITY_ENCODINGS];
+    if (!known.includes(this.transferEncoding))
+      this.failure = new LeaveAloneError('unsupported-transfer-encoding');
+  }
+
+  write(chunk: Buffer): void {
+    if (this.failure || chunk.length === 0) return;
+    this.rawCrLf ||= chunk.includes('\r\n') || (this.lastRawByte === 0x0d && chunk[0] === 0x0a);
+    this.lastRawByte = chunk[chunk.length - 1] as number;
+    this.guard(() => {
+      if (this.transferEncoding === 'base64') this.base64(chunk);
+      else if (this.transferEncoding === 'quoted-printable') this.quotedPrintable(chunk);
+      else this.gather(chunk);
+    });
+  }
+
+  /** The part's text; throws LeaveAloneError where decodeForSigning would. */
+  end(): PartText {
+    this.guard(() => {
+      if (this.b64Rest) this.gather(libbase64.decode(concat(this.b64Rest).toString('latin1')));
+      else if (this.b64Held > 0)
+        this.gather(Buffer.from(this.b64Group.toString('latin1', 0, this.b64Held), 'base64'));
+      if (this.qpHeld > 0) this.gather(libqp.decode(concat(this.qpCarry)));
+      if (this.gatheredBytes > 0 || this.charset === undefined) this.read();
+      if (this.decoder) this.pieces.push(this.compared(this.decoder.end(), undefined));
+      if (this.unmatched.length > 0) this.writesBack = false;
+    });
+    if (this.failure) throw this.failure;
+    const charset = this.charset as string;
+    const text = this.pieces.length === 1 ? (this.pieces[0] as string) : this.pieces.join('');
+    this.pieces = [];
+    if (this.decoder && iconv.encodingExists(charset)) checkWideCharset(this.totalBytes, charset, text);
+    if (!this.ascii && text.includes('\uFFFD') && !this.bytesHaveReplacement)
+      throw new LeaveAloneError('undecodable-body');
+    const eol = text.includes('\r\n') || (!text.includes('\n') && this.rawCrLf) ? '\r\n' : '\n';
+    return {
+      text,
+      charset,
+      declaredCharset: (this.declared || '').trim().toLowerCase(),
+      transferEncoding: this.transferEncoding,
+      eol,
+      writesBack: writable(charset) && this.writesBack,
+    };
+  }
+
+  /** Runs a step, keeping a reason to leave the part alone for `end`; anything else is thrown. */
+  private guard(step: () => void): void {
+    if (this.failure) return;
+    try {
+      step();
+    } catch (err) {
+      if (!(err instanceof LeaveAloneError)) throw err;
+      this.failure = err;
+      this.pieces = [];
+      this.gathered = [];
+      this.qpCarry = [];
+      this.b64Rest = undefined;
+    }
+  }
+
+  private quotedPrintable(chunk: Buffer): void {
+    for (const piece of slices([chunk], BLOCK_BYTES)) {
+      const cut = piece.lastIndexOf(0x0a) + 1;
+      if (this.qpHeld + piece.length < BLOCK_BYTES || cut === 0) {
+        this.qpCarry.push(piece);
+        this.qpHeld += piece.length;
+        continue;
+      }
+      this.qpCarry.push(piece.subarray(0, cut));
+      this.gather(libqp.decode(concat(this.qpCarry)));
+      this.qpCarry = cut < piece.length ? [piece.subarray(cut)] : [];
+      this.qpHeld = piece.length - cut;
+    }
+  }
+
+  private base64(chunk: Buffer): void {
+    if (this.b64Rest) {
+      this.b64Rest.push(chunk);
+      return;
+    }
+    const group = this.b64Group;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i] as number;
+      if (isBase64Space(byte)) continue;
+      if (byte === 0x3d) this.b64Padding = true;
+      else if (this.b64Padding || !BASE64_ALPHABET[byte]) {
+        this.b64Rest = [Buffer.from(group.subarray(0, this.b64Held)), chunk.subarray(i)];
+        this.b64Held = 0;
+        return;
+      }
+      group[this.b64Held++] = byte;
+      if (this.b64Held >= BLOCK_BYTES && this.b64Held % 4 === 0) {
+        this.gather(Buffer.from(group.toString('latin1', 0, this.b64Held), 'base64'));
+        this.b64Held = 0;
+      }
+    }
+  }
+
+  private gather(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.gathered.push(bytes);
+    this.gatheredBytes += bytes.length;
+    if (this.gatheredBytes >= BLOCK_BYTES) this.read();
+  }
+
+  /** Reads the gathered bytes into text (the first block also settles the charset). */
+  private read(): void {
+    const block = concat(this.gathered);
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    this.charset ??= declaredCharset(block, this.declared, this.html);
+    const charset = this.charset;
+    if (!writable(charset)) this.writesBack = false;
+    const midStream = this.totalBytes > 0;
+    this.totalBytes += block.length;
+    if (!this.decoder) {
+      if (ASCII_COMPATIBLE.test(charset) && isAscii(block)) {
+        this.pieces.push(block.toString('latin1'));
+        return;
+      }
+      if (charset === 'us-ascii') throw new LeaveAloneError('undeclared-charset');
+      this.ascii = false;
+      this.decoder = streamDecoder(charset, midStream);
+    }
+    const edge = Buffer.concat([this.lastBytes, block.subarray(0, 2)]);
+    this.bytesHaveReplacement ||= block.includes(REPLACEMENT_CHARACTER) || edge.includes(REPLACEMENT_CHARACTER);
+    this.lastBytes = Buffer.from(block.subarray(Math.max(0, block.length - 2)));
+    this.pieces.push(this.compared(this.decoder.write(block), block));
+  }
+
+  /**
+   * `text`, the decoder's characters for the bytes read so far (with `block` the last of them, or
+   * none at the end), after checking that it encodes back to those bytes.
+   */
+  private compared(text: string, block: Buffer | undefined): string {
+    if (!this.writesBack) return text;
+    let chars = this.heldSurrogate + text;
+    this.heldSurrogate = '';
+    const last = chars.charCodeAt(chars.length - 1);
+    if (block && last >= 0xd800 && last <= 0xdbff) {
+      this.heldSurrogate = chars.slice(-1);
+      chars = chars.slice(0, -1);
+    }
+    const bytes = !block ? this.unmatched : this.unmatched.length ? Buffer.concat([this.unmatched, block]) : block;
+    const encoded = iconv.encode(chars, this.charset as string);
+    if (!encoded.equals(bytes.subarray(0, encoded.length))) this.writesBack = false;
+    else this.unmatched = Buffer.from(bytes.subarray(encoded.length));
+    if (this.unmatched.length > MAX_UNMATCHED) this.writesBack = false;
+    return text;
+  }
 }
 
 /**
