@@ -555,7 +555,8 @@ export class PartCollector {
       this.decoder = streamDecoder(charset, midStream);
     }
     const edge = Buffer.concat([this.lastBytes, block.subarray(0, 2)]);
-    this.bytesHaveReplacement ||= block.includes(REPLACEMENT_CHARACTER) || edge.includes(REPLACEMENT_CHARACTER);
+    this.bytesHaveReplacement ||=
+      block.includes(REPLACEMENT_CHARACTER) || edge.includes(REPLACEMENT_CHARACTER);
     this.lastBytes = Buffer.from(block.subarray(Math.max(0, block.length - 2)));
     this.pieces.push(this.compared(this.decoder.write(block), block));
   }
@@ -573,7 +574,11 @@ export class PartCollector {
       this.heldSurrogate = chars.slice(-1);
       chars = chars.slice(0, -1);
     }
-    const bytes = !block ? this.unmatched : this.unmatched.length ? Buffer.concat([this.unmatched, block]) : block;
+    const bytes = !block
+      ? this.unmatched
+      : this.unmatched.length
+        ? Buffer.concat([this.unmatched, block])
+        : block;
     const encoded = iconv.encode(chars, this.charset as string);
     if (!encoded.equals(bytes.subarray(0, encoded.length))) this.writesBack = false;
     else this.unmatched = Buffer.from(bytes.subarray(encoded.length));

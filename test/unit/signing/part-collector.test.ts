@@ -88,7 +88,14 @@ describe('a part decoded as it arrives reads as the whole part does', () => {
         fc.array(fc.nat(), { minLength: 1, maxLength: 6 }),
         fc.constantFrom(1, LARGE),
         fc.constantFrom('8bit', 'base64', 'quoted-printable', '7bit', ''),
-        fc.constantFrom<string | false>('utf-8', 'iso-8859-1', 'windows-1252', 'shift_jis', 'utf-16le', false),
+        fc.constantFrom<string | false>(
+          'utf-8',
+          'iso-8859-1',
+          'windows-1252',
+          'shift_jis',
+          'utf-16le',
+          false,
+        ),
         fc.boolean(),
         cuts,
         (lines, size, transferEncoding, charset, html, sizes) => {
