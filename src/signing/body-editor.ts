@@ -476,10 +476,10 @@ export class BodyEditor extends Transform {
     // The part is signed from here on: what it came as is no longer needed.
     raw.length = 0;
     const charset = outputCharset(decoded, added);
-    const pieces =
+    const spliced =
       charset === decoded.charset ? splicedBytes(decoded, edit.start, edit.end, edit.middle) : undefined;
     let encoded: EncodedPart;
-    if (pieces) encoded = encodeBytes(decoded, pieces, charset, eol);
+    if (spliced) encoded = encodeBytes(decoded, spliced.pieces, charset, eol, spliced.shortLineAscii);
     else {
       let signed = text.slice(0, edit.start) + edit.middle + text.slice(edit.end);
       if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);

@@ -342,6 +342,13 @@ function writable(charset: string): boolean {
   return !READ_ONLY_CHARSETS.test(charset) && iconv.encodingExists(charset);
 }
 
+/**
+ * Encoded bytes the collector transfer-decodes at a time: small enough that the decoders' own
+ * strings stay in V8's young generation (under 128 KiB) and die there, rather than pile up as
+ * large objects until a full collection.
+ */
+const COLLECT_BYTES = 64 * 1024;
+
 /** Bytes a charset decoder may hold back (an unfinished character) while its text is compared. */
 const MAX_UNMATCHED = 4096;
 
@@ -393,10 +400,10 @@ export class PartCollector {
   private rawCrLf = false;
   private lastRawByte = -1;
 
-  /** Quoted-printable lines not yet decoded, cut as lineBlocks cuts them. */
+  /** Quoted-printable lines not yet decoded (cut after a line feed, as lineBlocks cuts them). */
   private qpCarry: Buffer[] = [];
   private qpHeld = 0;
-  /** Base64 characters not yet decoded, as plainBase64Decode holds them. */
+  /** Base64 characters not yet decoded (whole groups of four, as plainBase64Decode takes them). */
   private readonly b64Group: Buffer;
   private b64Held = 0;
   private b64Padding = false;
@@ -429,7 +436,7 @@ export class PartCollector {
     this.transferEncoding = options.transferEncoding.trim().toLowerCase();
     this.declared = options.charset;
     this.html = options.html;
-    this.b64Group = Buffer.allocUnsafe(this.transferEncoding === 'base64' ? BLOCK_BYTES + 4 : 0);
+    this.b64Group = Buffer.allocUnsafe(this.transferEncoding === 'base64' ? COLLECT_BYTES + 4 : 0);
     const known = ['base64', 'quoted-printable', ...IDENTITY_ENCODINGS];
     if (!known.includes(this.transferEncoding))
       this.failure = new LeaveAloneError('unsupported-transfer-encoding');
@@ -491,9 +498,9 @@ export class PartCollector {
   }
 
   private quotedPrintable(chunk: Buffer): void {
-    for (const piece of slices([chunk], BLOCK_BYTES)) {
+    for (const piece of slices([chunk], COLLECT_BYTES)) {
       const cut = piece.lastIndexOf(0x0a) + 1;
-      if (this.qpHeld + piece.length < BLOCK_BYTES || cut === 0) {
+      if (this.qpHeld + piece.length < COLLECT_BYTES || cut === 0) {
         this.qpCarry.push(piece);
         this.qpHeld += piece.length;
         continue;
@@ -521,7 +528,7 @@ export class PartCollector {
         return;
       }
       group[this.b64Held++] = byte;
-      if (this.b64Held >= BLOCK_BYTES && this.b64Held % 4 === 0) {
+      if (this.b64Held >= COLLECT_BYTES && this.b64Held % 4 === 0) {
         this.gather(Buffer.from(group.toString('latin1', 0, this.b64Held), 'base64'));
         this.b64Held = 0;
       }
@@ -600,8 +607,11 @@ export function outputCharset(original: PartText, added: string): string {
   return charset;
 }
 
-/** Characters encoded at a time when comparing: the whole text encoded at once is a second copy. */
-const COMPARE_CHARS = 1024 * 1024;
+/**
+ * Characters encoded at a time (comparing, or writing a signed part): the whole text encoded at
+ * once would be a second copy, and slices this small (at most 128 KiB encoded in UTF-8) die young.
+ */
+const COMPARE_CHARS = 32 * 1024;
 
 /** The end of a slice of `text` at or before `end` that does not split a surrogate pair. */
 function safeEnd(text: string, end: number): number {
@@ -637,24 +647,29 @@ function encodesBackTo(text: string, charset: string, bytes: Buffer): boolean {
  * The bytes of a part that writes back (see PartText) with text[start, end) replaced by `middle`,
  * made a slice at a time each time they are read, so the part is never a second whole copy; the
  * slices are those of the part's own bytes, as a character encodes on its own. Undefined where a
- * cut would split a surrogate pair: the caller then encodes the signed text.
+ * cut would split a surrogate pair: the caller then encodes the signed text. `shortLineAscii` is
+ * isShortLineAscii of the pieces, read from the text where that is the same.
  */
 export function splicedBytes(
   part: PartText,
   start: number,
   end: number,
   middle: string,
-): Iterable<Buffer> | undefined {
+): { pieces: Iterable<Buffer>; shortLineAscii: () => boolean } | undefined {
   const { text, charset } = part;
   if (!part.writesBack || safeEnd(text, start) !== start || safeEnd(text, end) !== end) return undefined;
   const added = iconv.encode(middle, charset);
-  return {
+  const pieces = {
     *[Symbol.iterator]() {
       yield* encodedSlices(text, 0, start, charset);
       yield added;
       yield* encodedSlices(text, end, text.length, charset);
     },
   };
+  const shortLineAscii = ASCII_COMPATIBLE.test(charset)
+    ? () => isShortLineAsciiText([text.slice(0, start), middle, text.slice(end)])
+    : () => isShortLineAscii(pieces);
+  return { pieces, shortLineAscii };
 }
 
 /** Input bytes per base64 block: whole 76-character lines (57 bytes each). */
@@ -694,6 +709,29 @@ function* quotedPrintableLines(pieces: Iterable<Buffer>, eol: '\r\n' | '\n'): Ge
   for (const block of lineBlocks(pieces)) yield quotedPrintableBlock(block, eol);
 }
 
+const NON_ASCII = /[^\0-\x7f]/;
+
+/**
+ * isShortLineAscii for the bytes of `parts` (read as one) in an ASCII charset, read from the text:
+ * there a character is ASCII exactly when its byte is, one byte each, so the bytes need not be
+ * made (a second pass over a whole part's worth of buffers, issue 19).
+ */
+function isShortLineAsciiText(parts: string[]): boolean {
+  let line = 0;
+  for (const part of parts) {
+    if (NON_ASCII.test(part)) return false;
+    let from = 0;
+    for (let at = part.indexOf('\n'); at >= 0; at = part.indexOf('\n', at + 1)) {
+      if (line + at - from > MAX_LINE) return false;
+      line = 0;
+      from = at + 1;
+    }
+    line += part.length - from;
+    if (line > MAX_LINE) return false;
+  }
+  return true;
+}
+
 /** Whether the pieces, read as one, are ASCII with lines of at most MAX_LINE octets. */
 function isShortLineAscii(pieces: Iterable<Buffer>): boolean {
   let line = 0;
@@ -712,7 +750,8 @@ function isShortLineAscii(pieces: Iterable<Buffer>): boolean {
 
 /**
  * Encodes the new content, given as bytes in `charset` in pieces (read as one; an identity-encoded
- * part reads them twice, so an iterable must give the same pieces each time): base64 and
+ * part reads them twice unless `shortLineAscii` tells what isShortLineAscii would, so an iterable
+ * must give the same pieces each time): base64 and
  * quoted-printable parts keep their encoding; an identity-encoded part (7bit, 8bit, binary, none)
  * stays as it is while it is ASCII with lines of at most 998 octets, and becomes quoted-printable
  * otherwise.
@@ -722,13 +761,14 @@ export function encodeBytes(
   pieces: Iterable<Buffer>,
   charset: string,
   bodyEol: '\r\n' | '\n',
+  shortLineAscii: () => boolean = () => isShortLineAscii(pieces),
 ): EncodedPart {
   const implied = original.declaredCharset || 'us-ascii';
   const charsetChange = charset === implied ? undefined : charset;
   const cte = original.transferEncoding;
   if (cte === 'base64') return { body: base64Lines(pieces, bodyEol), charset: charsetChange };
   // 8-bit text always goes out as quoted-printable: it then survives any relay, 8BITMIME or not.
-  if (cte !== 'quoted-printable' && isShortLineAscii(pieces)) return { body: pieces, charset: charsetChange };
+  if (cte !== 'quoted-printable' && shortLineAscii()) return { body: pieces, charset: charsetChange };
   return {
     body: quotedPrintableLines(pieces, bodyEol),
     charset: charsetChange,
