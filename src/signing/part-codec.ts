@@ -299,12 +299,23 @@ export function decodePart(
 }
 
 /**
- * A body part held as its text alone (issue 19): the decoded bytes are not kept beside it. Where
- * the part may keep its charset, `writesBack` says its text encodes back to exactly those bytes,
- * so splicedBytes gives them again; otherwise a signed part goes out as UTF-8, encoded from the text.
+ * A body part held as its text alone (issue 19): the decoded bytes of a large part are not kept
+ * beside it. Where the part may keep its charset, `writesBack` says its text encodes back to
+ * exactly those bytes, so splicedBytes gives them again; otherwise a signed part goes out as UTF-8,
+ * encoded from the text.
  */
 export interface PartText extends DecodedPart {
   writesBack: boolean;
+  /**
+   * The decoded bytes of a small part (one block at most): cutting them costs less than encoding
+   * the text again, and keeping them costs little.
+   */
+  bytes?: Buffer;
+}
+
+/** The decoded bytes, when small enough to keep beside the text (see PartText). */
+function smallBytes(bytes: Buffer | undefined): { bytes?: Buffer } {
+  return bytes && bytes.length <= BLOCK_BYTES ? { bytes } : {};
 }
 
 /**
@@ -323,7 +334,7 @@ export function decodeForSigning(
   const { part, ascii } = decodeBytes(bytes, { ...options, transferEncoding }, () => hasCrLf(raw));
   const { charset, text } = part;
   const writesBack = writable(charset) && (ascii || encodesBackTo(text, charset, bytes));
-  return { ...part, writesBack };
+  return { ...part, writesBack, ...smallBytes(bytes) };
 }
 
 /**
@@ -430,6 +441,8 @@ export class PartCollector {
   /** A high surrogate ending a piece, compared with the piece that brings its partner. */
   private heldSurrogate = '';
   private bytesHaveReplacement = false;
+  /** The first block read, while it is the only one: a small part's bytes (see PartText). */
+  private first: Buffer | undefined;
   private lastBytes = Buffer.alloc(0);
 
   constructor(options: { transferEncoding: string; charset: string | false; html: boolean }) {
@@ -479,6 +492,7 @@ export class PartCollector {
       transferEncoding: this.transferEncoding,
       eol,
       writesBack: writable(charset) && this.writesBack,
+      ...smallBytes(this.first),
     };
   }
 
@@ -547,6 +561,7 @@ export class PartCollector {
     const block = concat(this.gathered);
     this.gathered = [];
     this.gatheredBytes = 0;
+    this.first = this.totalBytes === 0 ? block : undefined;
     this.charset ??= declaredCharset(block, this.declared, this.html);
     const charset = this.charset;
     if (!writable(charset)) this.writesBack = false;
@@ -656,9 +671,15 @@ export function splicedBytes(
   end: number,
   middle: string,
 ): { pieces: Iterable<Buffer>; shortLineAscii: () => boolean } | undefined {
-  const { text, charset } = part;
+  const { text, charset, bytes } = part;
   if (!part.writesBack || safeEnd(text, start) !== start || safeEnd(text, end) !== end) return undefined;
   const added = iconv.encode(middle, charset);
+  if (bytes) {
+    const from = byteOffset(text, start, charset);
+    const to = end === start ? from : byteOffset(text, end, charset);
+    const pieces = [bytes.subarray(0, from), added, bytes.subarray(to)];
+    return { pieces, shortLineAscii: () => isShortLineAscii(pieces) };
+  }
   const pieces = {
     *[Symbol.iterator]() {
       yield* encodedSlices(text, 0, start, charset);
@@ -670,6 +691,14 @@ export function splicedBytes(
     ? () => isShortLineAsciiText([text.slice(0, start), middle, text.slice(end)])
     : () => isShortLineAscii(pieces);
   return { pieces, shortLineAscii };
+}
+
+/** The byte offset of character `at` in the bytes of a text that writes back. */
+function byteOffset(text: string, at: number, charset: string): number {
+  if (charset === 'utf-8' || charset === 'utf8') return Buffer.byteLength(text.slice(0, at), 'utf8');
+  let offset = 0;
+  for (const piece of encodedSlices(text, 0, at, charset)) offset += piece.length;
+  return offset;
 }
 
 /** Input bytes per base64 block: whole 76-character lines (57 bytes each). */
