@@ -1,7 +1,8 @@
 /**
  * The object-mode stream between mailsplit's Splitter and Joiner. Untouched nodes and bytes pass
- * as they came; a body part is held until it ends (as the chunks it came in, never joined), then
- * re-emitted as raw bytes with the signature inserted. The first node (the root) triggers the one call to the content resolver.
+ * as they came; a body part is held until it ends — decoded into its text as it arrives when it is
+ * to be signed, else as the chunks it came in — then re-emitted as raw bytes with the signature
+ * inserted. The first node (the root) triggers the one call to the content resolver.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
@@ -215,8 +216,11 @@ export class BodyEditor extends Transform {
 
   override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (chunk.type === 'body' && this.pending && chunk.node === this.pending.node) {
-      if (this.pending.collector) this.pending.collector.write(chunk.value);
-      else this.pending.chunks.push(chunk.value);
+      const { collector } = this.pending;
+      // Once the message is left alone (too large), this output is not the message: stop decoding.
+      if (collector) {
+        if (!this.leaveAlone) collector.write(chunk.value);
+      } else this.pending.chunks.push(chunk.value);
       callback();
       return;
     }

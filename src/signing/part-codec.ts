@@ -2,8 +2,9 @@
  * Decoding and re-encoding of one body part: transfer encoding (base64, quoted-printable, 7bit,
  * 8bit, binary) and charset (anything iconv-lite knows). A body part is the one place the engine
  * holds content in memory (body text, never attachments), so each step keeps one copy of it where
- * it can (issue 19): the encoded part stays the list of chunks it arrived in, transfer decoding
- * writes straight into one Buffer, and re-encoding hands back a list of chunks to stream out.
+ * it can (issue 19): a part to be signed is decoded into its text as it arrives (PartCollector),
+ * a part that may go out unchanged stays the list of chunks it arrived in, transfer decoding writes
+ * straight into one Buffer, and re-encoding hands back pieces, made from the text as they are read.
  */
 import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
