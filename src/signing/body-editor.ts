@@ -1,11 +1,11 @@
 /**
  * The object-mode stream between mailsplit's Splitter and Joiner. Untouched nodes and bytes pass
- * as they came; a body part is held until it ends (as the chunks it came in, never joined), then
- * re-emitted as raw bytes with the signature inserted. The first node (the root) triggers the one call to the content resolver.
+ * as they came; a body part is held until it ends — decoded into its text as it arrives when it is
+ * to be signed, else as the chunks it came in — then re-emitted as raw bytes with the signature
+ * inserted. The first node (the root) triggers the one call to the content resolver.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
-import iconv from 'iconv-lite';
 import libmime from 'libmime';
 import { BodyPartLocator } from './body-parts.js';
 import { inlinePgp, nodeLeaveAloneReason, rootLeaveAloneReason } from './leave-alone.js';
@@ -22,14 +22,16 @@ import {
 } from './mime-bytes.js';
 import {
   LeaveAloneError,
-  byteOffset,
-  decodePart,
+  PartCollector,
+  decodeForSigning,
+  decodedAsItArrives,
   encodeBytes,
   encodePart,
   outputCharset,
   retargetMetaCharset,
-  type DecodedPart,
+  splicedBytes,
   type EncodedPart,
+  type PartText,
 } from './part-codec.js';
 import {
   findHtmlQuote,
@@ -62,16 +64,22 @@ export class ResolverError extends Error {}
 
 interface PendingBody {
   node: MimeNode;
+  /** The chunks as they came, for a part the message may carry unchanged (see mayStayUnchanged). */
   chunks: Buffer[];
+  /** Any other part is decoded as it arrives. */
+  collector: PartCollector | undefined;
 }
 
 /** A body part decoded and located, ready to be signed or written back as it was. */
 interface PreparedBody {
   node: MimeNode;
-  /** The part as it came; for identity encodings the decoded bytes stand in for it. */
+  /**
+   * The part as it came (for identity encodings the joined bytes), kept only while the message may
+   * still carry it unchanged (see mayStayUnchanged); empty otherwise.
+   */
   raw: Buffer[];
   html: boolean;
-  decoded: DecodedPart & { bytes: Buffer };
+  decoded: PartText;
   quote: QuoteLocation;
   /** The next delimiter is glued to this part's header block (see signPart). */
   delimiterFollows: boolean;
@@ -96,32 +104,6 @@ export const MAX_HELD_FRAGMENT_BYTES = 8 * 1024 * 1024;
 /** An encoded part's pieces in the backlog, taken one at a time. */
 class Pieces {
   constructor(readonly pieces: Iterator<Buffer>) {}
-}
-
-function isIdentity(decoded: DecodedPart): boolean {
-  return ['', '7bit', '8bit', 'binary'].includes(decoded.transferEncoding);
-}
-
-/**
- * The part's own bytes with text[start, end) replaced by `middle`: the bytes around it are slices
- * of the decoded part, so no second copy of the document is encoded. Only for a part that keeps its
- * charset (see outputCharset: its text encodes back to its bytes, a character at a time), so
- * those slices are what encoding the whole signed text would give; undefined where a cut would
- * split a character, and the caller encodes the signed text.
- */
-function spliceBytes(
-  decoded: DecodedPart & { bytes: Buffer },
-  start: number,
-  end: number,
-  middle: string,
-  eol: Eol,
-): EncodedPart | undefined {
-  const from = byteOffset(decoded.text, start, decoded.charset);
-  const to = end === start ? from : byteOffset(decoded.text, end, decoded.charset);
-  if (from === undefined || to === undefined) return undefined;
-  const { bytes } = decoded;
-  const pieces = [bytes.subarray(0, from), iconv.encode(middle, decoded.charset), bytes.subarray(to)];
-  return encodeBytes(decoded, pieces, decoded.charset, eol);
 }
 
 /** A change to a text: characters [start, end) replaced by `middle`. */
@@ -234,7 +216,11 @@ export class BodyEditor extends Transform {
 
   override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (chunk.type === 'body' && this.pending && chunk.node === this.pending.node) {
-      this.pending.chunks.push(chunk.value);
+      const { collector } = this.pending;
+      // Once the message is left alone (too large), this output is not the message: stop decoding.
+      if (collector) {
+        if (!this.leaveAlone) collector.write(chunk.value);
+      } else this.pending.chunks.push(chunk.value);
       callback();
       return;
     }
@@ -379,7 +365,16 @@ export class BodyEditor extends Transform {
       if (reason) this.leaveAloneBecause(reason);
     }
     if (!this.leaveAlone && (this.locator.isBody(node) || this.isLaterFragment(node))) {
-      this.pending = { node, chunks: [] };
+      const content = this.content;
+      const collector =
+        content && !this.mayStayUnchanged(node, content) && decodedAsItArrives(node.charset)
+          ? new PartCollector({
+              transferEncoding: node.encoding || '',
+              charset: node.charset,
+              html: node.contentType === 'text/html',
+            })
+          : undefined;
+      this.pending = { node, chunks: [], collector };
       return;
     }
     this.pushHeaders(node, node.getHeaders());
@@ -408,7 +403,7 @@ export class BodyEditor extends Transform {
     const delimiterFollows = next?.type === 'data' && next.value[0] !== 0x0a && next.value[0] !== 0x0d;
     let body: PreparedBody;
     try {
-      body = this.prepare(node, raw, content, delimiterFollows);
+      body = this.prepare(node, raw, pending.collector, content, delimiterFollows);
     } catch (err) {
       if (!(err instanceof LeaveAloneError)) throw err;
       this.leaveAloneBecause(err.reason);
@@ -433,14 +428,18 @@ export class BodyEditor extends Transform {
   private prepare(
     node: MimeNode,
     raw: Buffer[],
+    collector: PartCollector | undefined,
     content: SignatureContent,
     delimiterFollows: boolean,
   ): PreparedBody {
     const html = node.contentType === 'text/html';
-    const decoded = decodePart(raw, { transferEncoding: node.encoding || '', charset: node.charset, html });
-    // Identity-encoded: the decoded bytes are the chunks joined; the list keeps only that copy (in
-    // place, as the caller writes the same list back if the part is left alone).
-    if (isIdentity(decoded)) raw.splice(0, raw.length, decoded.bytes);
+    const decoded =
+      collector?.end() ??
+      decodeForSigning(raw, {
+        transferEncoding: node.encoding || '',
+        charset: node.charset,
+        html,
+      });
     if (inlinePgp(decoded.text)) throw new LeaveAloneError('pgp');
     const quote = html ? findHtmlQuote(decoded.text) : findTextQuote(decoded.text);
     const signed = html
@@ -448,6 +447,18 @@ export class BodyEditor extends Transform {
       : textHasOurSignature(decoded.text, quote, content.text);
     if (signed) throw new LeaveAloneError('already-signed');
     return { node, raw, html, decoded, quote, delimiterFollows };
+  }
+
+  /**
+   * Whether a signed message may still carry this part as it came, so that what it came as must be
+   * kept while it is decoded: an HTML fragment of a possibly split body (only the last one is
+   * signed), or a part the signature has nothing for. Any other part is signed, or else the whole
+   * message is left alone, and a message left alone is delivered from its original bytes, never
+   * from this output (see signMessage).
+   */
+  private mayStayUnchanged(node: MimeNode, content: SignatureContent): boolean {
+    const added = node.contentType === 'text/html' ? content.html : content.text;
+    return this.isSplitBodyFragment(node) || !added.trim();
   }
 
   private signPart(body: PreparedBody, content: SignatureContent): void {
@@ -466,14 +477,14 @@ export class BodyEditor extends Transform {
       added = content.text;
       edit = textSignatureEdit(text, content.text, quote, content.placement, decoded.eol, textFormat(node));
     }
-    // The part is signed from here on: the encoded part as it came is no longer needed, and
-    // re-encoding allocates a new one (for identity encodings `raw` is the decoded bytes, kept by
-    // `decoded`).
+    // The part is signed from here on: what it came as is no longer needed.
     raw.length = 0;
     const charset = outputCharset(decoded, added);
-    let encoded: EncodedPart | undefined;
-    if (charset === decoded.charset) encoded = spliceBytes(decoded, edit.start, edit.end, edit.middle, eol);
-    if (!encoded) {
+    const spliced =
+      charset === decoded.charset ? splicedBytes(decoded, edit.start, edit.end, edit.middle) : undefined;
+    let encoded: EncodedPart;
+    if (spliced) encoded = encodeBytes(decoded, spliced.pieces, charset, eol, spliced.shortLineAscii);
+    else {
       let signed = text.slice(0, edit.start) + edit.middle + text.slice(edit.end);
       if (html && charset !== decoded.charset) signed = retargetMetaCharset(signed, charset);
       encoded = encodePart(decoded, signed, charset, eol);
