@@ -125,6 +125,14 @@ const HTML_QUOTE_MARKERS: readonly HtmlMarker[] = [
   },
 ];
 
+/**
+ * Every marker above is a `div` or `blockquote` with an attribute: other tags are not tried, so a
+ * body of bare tags (`<a><a><a>…`, `<br><br>`, issue 19) costs no marker calls per tag.
+ */
+function mayBeMarker(tag: HtmlTag): boolean {
+  return tag.attributes.size > 0 && (tag.name === 'div' || tag.name === 'blockquote');
+}
+
 /** A plain `<blockquote>` opens the quote only when an attribution line stands right above it. */
 const PLAIN_BLOCKQUOTES_TRIED = 5;
 
@@ -730,7 +738,9 @@ function collectEvidence(html: string): HtmlEvidence {
     }
     const blockquote = tag.name === 'blockquote';
     if (!tag.closing) {
-      const marker = HTML_QUOTE_MARKERS.find((candidate) => candidate.test(tag));
+      const marker = mayBeMarker(tag)
+        ? HTML_QUOTE_MARKERS.find((candidate) => candidate.test(tag))
+        : undefined;
       if (!evidence.opening) {
         if (marker) open(tag.start, marker.container);
         else if (blockquote && plainTried++ < PLAIN_BLOCKQUOTES_TRIED) {

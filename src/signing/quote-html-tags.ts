@@ -185,39 +185,86 @@ function nextMarkup(html: string, from: number, to: number): number {
  * The start and end tags of `html` from `from` (an offset outside any tag) up to `to`, in order.
  * Comments, doctypes and the content of raw-text elements (script, style…) are skipped.
  */
-export function* htmlTags(html: string, from = 0, to = html.length): Generator<HtmlTag> {
-  let i = from;
-  while (i < to) {
+export function htmlTags(html: string, from = 0, to = html.length): IterableIterator<HtmlTag> {
+  return new HtmlTagIterator(html, from, to);
+}
+
+/**
+ * htmlTags as a plain iterator rather than a generator: a body of bare tags (`<a><a><a>…`, issue
+ * 19) is a tag per 3 bytes, and a generator's resume and result object per tag cost as much as
+ * reading the tag.
+ */
+class HtmlTagIterator implements IterableIterator<HtmlTag> {
+  private at: number;
+  /** A raw-text element's content, yielded after its start tag. */
+  private raw: HtmlTag | undefined;
+
+  constructor(
+    private readonly html: string,
+    from: number,
+    private readonly to: number,
+  ) {
+    this.at = from;
+  }
+
+  [Symbol.iterator](): IterableIterator<HtmlTag> {
+    return this;
+  }
+
+  next(): IteratorResult<HtmlTag> {
+    const tag = this.read();
+    if (tag) return { done: false, value: tag };
+    this.at = this.to;
+    return { done: true, value: undefined };
+  }
+
+  private read(): HtmlTag | undefined {
+    const { html, to } = this;
+    if (this.raw) {
+      const raw = this.raw;
+      this.raw = undefined;
+      this.at = raw.end;
+      return raw;
+    }
+    const i = this.at;
+    if (i >= to) return undefined;
     const lt = nextMarkup(html, i, to);
     visited += (lt < 0 ? to : lt) - i;
-    if (lt < 0) return;
+    if (lt < 0) return undefined;
     const next = html.charCodeAt(lt + 1);
     if (next === 0x21 || next === 0x3f) {
       // <!-- comment -->, <!DOCTYPE …>, <?…>: skipped whole.
       const comment = html.startsWith('<!--', lt);
       const close = comment ? html.indexOf('-->', lt + 4) : html.indexOf('>', lt + 2);
-      if (close < 0) return;
+      if (close < 0) return undefined;
       const end = close + (comment ? 3 : 1);
       visited += end - lt;
-      yield { start: lt, end, name: '!', closing: false, attributes: NO_ATTRIBUTES };
-      i = end;
-      continue;
+      this.at = end;
+      return { start: lt, end, name: '!', closing: false, attributes: NO_ATTRIBUTES };
     }
     const closing = next === 0x2f;
     const tag = readTag(html, lt, closing);
-    if (!tag) return;
-    if (tag.end > to) return;
-    yield tag;
-    i = tag.end;
+    if (!tag || tag.end > to) return undefined;
+    this.at = tag.end;
     if (!closing && RAW_TEXT.has(tag.name)) {
       const endTag = new RegExp(`</${tag.name}`, 'gi');
-      endTag.lastIndex = i;
+      endTag.lastIndex = tag.end;
       const found = endTag.exec(html);
-      if (!found) return;
-      visited += found.index - i;
-      yield { start: i, end: found.index, name: '#raw', closing: false, attributes: NO_ATTRIBUTES };
-      i = found.index;
+      if (!found) {
+        // The generator yielded the tag and then stopped.
+        this.at = to;
+        return tag;
+      }
+      visited += found.index - tag.end;
+      this.raw = {
+        start: tag.end,
+        end: found.index,
+        name: '#raw',
+        closing: false,
+        attributes: NO_ATTRIBUTES,
+      };
     }
+    return tag;
   }
 }
 
