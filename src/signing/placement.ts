@@ -27,6 +27,7 @@ import {
   NOWHERE,
   countWork,
   hasWord,
+  collapseSpaces,
   htmlTags,
   nextIndexOf,
   withoutTags,
@@ -322,7 +323,7 @@ class VisibleLines {
     if (to <= from) return;
     countWork(to - from);
     const value = this.html.slice(from, to);
-    let text = (value.includes('&') ? decodeEntities(value) : value).replace(/\s+/g, ' ');
+    let text = collapseSpaces(value.includes('&') ? decodeEntities(value) : value);
     if (!this.lineOpen) {
       text = text.trimStart();
       if (!text) return;
