@@ -391,6 +391,14 @@ class VisibleLines {
         break;
       }
     }
+    // A kept line longer than a chunk was read whole by the marker call just made, and no marker
+    // line is that long: the lines below it are kept, not it (a body of one 1 MB line of
+    // `From: x Sent: y …`, issue 19, was read by every pattern twice).
+    const below = this.lines[first + 1];
+    if (first > 0 && (below?.at ?? text.length) - (this.lines[first]?.at ?? 0) > CHUNK) {
+      if (below) first++;
+      else first = 0;
+    }
     const line = this.lines[first];
     if (!line || line.at === 0) {
       // One line longer than the chunk: no marker line is that long, and a marker starts a line.

@@ -69,6 +69,18 @@ export function nextIndexOf(text: string, needle: string, cached: number, at: nu
   return found < 0 ? NOWHERE : found;
 }
 
+/**
+ * The name last read: markup repeats its tags (`<p>…</p><p>`, `<td>` after `<td>`), so a name
+ * equal to it in the source is the same string, without a slice and a lower-casing per tag.
+ */
+let lastName = '';
+
+function tagName(html: string, start: number, end: number): string {
+  if (end - start === lastName.length && html.startsWith(lastName, start)) return lastName;
+  lastName = html.slice(start, end).toLowerCase();
+  return lastName;
+}
+
 /** Reads the tag whose `<` is at `start`; undefined when it never closes. */
 function readTag(html: string, start: number, closing: boolean): HtmlTag | undefined {
   let i = start + (closing ? 2 : 1);
@@ -78,7 +90,7 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
     if (isTagSpace(code) || code === 0x2f || code === 0x3e) break;
     i++;
   }
-  const name = html.slice(nameStart, i).toLowerCase();
+  const name = tagName(html, nameStart, i);
   // Most tags carry no attributes (`<p>`, `<br>`, end tags): their shared empty map saves an
   // allocation per tag, which is what a body of `<a><a><a>…` is made of.
   let attributes: Map<string, string> | undefined;
