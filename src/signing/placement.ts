@@ -939,14 +939,38 @@ function firstThreadMarker(source: string): number {
     underscores: firstOf(source, '__'),
   };
   let best = -1;
+  // Once a marker is found, later patterns only matter if they start above it: they read up to a
+  // few lines below it, not to the end of a body that holds no match of theirs (a body of
+  // `From:`/`Sent:` lines, issue 19, was read whole by the patterns that never match it).
+  let subject = source;
   for (const { pattern, mark } of TEXT_THREAD_MARKERS) {
     const at = marks[mark];
-    if (at === NOWHERE) continue;
+    if (at === NOWHERE || (best >= 0 && at > best)) continue;
     pattern.lastIndex = source.lastIndexOf('\n', at - 1) + 1;
-    const match = pattern.exec(source);
-    if (match && (best < 0 || match.index < best)) best = match.index;
+    const match = pattern.exec(subject);
+    if (match && (best < 0 || match.index < best)) {
+      best = match.index;
+      subject = source.slice(0, linesBelow(source, best, MARKER_REACH));
+    }
   }
   return best;
+}
+
+/**
+ * Lines a thread-marker match reads from the line it starts on, lookarounds included (the
+ * Outlook rule's look-ahead: its line and seven more), with room to spare.
+ */
+const MARKER_REACH = 12;
+
+/** The offset just after the `count`th line end below `at`, or the length. */
+function linesBelow(text: string, at: number, count: number): number {
+  let end = at;
+  for (let i = 0; i < count; i++) {
+    const newline = text.indexOf('\n', end);
+    if (newline < 0) return text.length;
+    end = newline + 1;
+  }
+  return end;
 }
 
 /** A time (`20:52`, `15.36`) as dates in attributions carry it. */
