@@ -61,8 +61,8 @@ export function hostileMessage(kind: HostileKind, size: number): string {
   const html = build
     ? `${HOSTILE_OPEN}${build(size)}${HOSTILE_CLOSE}`
     : replyHtmlOfLength(HOSTILE_OPEN.length + size + HOSTILE_CLOSE.length);
-  const text =
-    kind === 'deep > lines' ? `Thanks.\r\n\r\n${hostile('deep quote lines')(size)}` : 'Thanks.\r\n';
+  const buildText = HOSTILE_TEXT[kind];
+  const text = buildText ? `Thanks.\r\n\r\n${buildText(size)}` : 'Thanks.\r\n';
   return (
     `From: ${from}\r\nTo: bob@example.org\r\nSubject: RE: bench\r\nMIME-Version: 1.0\r\n` +
     'Content-Type: multipart/alternative; boundary="alt"\r\n\r\n' +
@@ -77,21 +77,38 @@ function hostile(name: string): (size: number) => string {
   return build;
 }
 
-const HOSTILE_HTML: Record<string, (size: number) => string> = {
+const HOSTILE_HTML: Partial<Record<HostileKind, (size: number) => string>> = {
   'unclosed <div class=x': hostile('unclosed div class'),
   '<<<<': hostile('less-than signs'),
   'long attribute value': hostile('long attribute value'),
+  '<a><a><a>': hostile('empty tags'),
+  '<br><br>': hostile('line breaks'),
+  '<p></p>': hostile('empty paragraphs'),
+  '<b><i> nesting': hostile('nested inline tags'),
+  '<div> deep': hostile('deep divs'),
+  'header lines (HTML)': hostile('header lines'),
 };
-export type HostileKind =
-  'ordinary' | 'unclosed <div class=x' | '<<<<' | 'long attribute value' | 'deep > lines' | 'long From';
-export const HOSTILE_KINDS: HostileKind[] = [
+/** Kinds whose hostile body is the text part (the HTML part is then an ordinary reply). */
+const HOSTILE_TEXT: Partial<Record<HostileKind, (size: number) => string>> = {
+  'deep > lines': hostile('deep quote lines'),
+  'header lines (text)': hostile('header lines crlf'),
+};
+export const HOSTILE_KINDS = [
   'ordinary',
   'unclosed <div class=x',
   '<<<<',
   'long attribute value',
   'deep > lines',
   'long From',
-];
+  '<a><a><a>',
+  '<br><br>',
+  '<p></p>',
+  '<b><i> nesting',
+  '<div> deep',
+  'header lines (HTML)',
+  'header lines (text)',
+] as const;
+export type HostileKind = (typeof HOSTILE_KINDS)[number];
 
 function base64Lines(size: number): string {
   const raw = Buffer.alloc(Math.ceil((size * 3) / 4));

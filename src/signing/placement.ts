@@ -27,6 +27,7 @@ import {
   NOWHERE,
   countWork,
   hasWord,
+  collapseSpaces,
   htmlTags,
   nextIndexOf,
   withoutTags,
@@ -124,6 +125,14 @@ const HTML_QUOTE_MARKERS: readonly HtmlMarker[] = [
     container: true,
   },
 ];
+
+/**
+ * Every marker above is a `div` or `blockquote` with an attribute: other tags are not tried, so a
+ * body of bare tags (`<a><a><a>…`, `<br><br>`, issue 19) costs no marker calls per tag.
+ */
+function mayBeMarker(tag: HtmlTag): boolean {
+  return tag.attributes.size > 0 && (tag.name === 'div' || tag.name === 'blockquote');
+}
 
 /** A plain `<blockquote>` opens the quote only when an attribution line stands right above it. */
 const PLAIN_BLOCKQUOTES_TRIED = 5;
@@ -314,7 +323,7 @@ class VisibleLines {
     if (to <= from) return;
     countWork(to - from);
     const value = this.html.slice(from, to);
-    let text = (value.includes('&') ? decodeEntities(value) : value).replace(/\s+/g, ' ');
+    let text = collapseSpaces(value.includes('&') ? decodeEntities(value) : value);
     if (!this.lineOpen) {
       text = text.trimStart();
       if (!text) return;
@@ -381,6 +390,14 @@ class VisibleLines {
         first = i;
         break;
       }
+    }
+    // A kept line longer than a chunk was read whole by the marker call just made, and no marker
+    // line is that long: the lines below it are kept, not it (a body of one 1 MB line of
+    // `From: x Sent: y …`, issue 19, was read by every pattern twice).
+    const below = this.lines[first + 1];
+    if (first > 0 && (below?.at ?? text.length) - (this.lines[first]?.at ?? 0) > CHUNK) {
+      if (below) first++;
+      else first = 0;
     }
     const line = this.lines[first];
     if (!line || line.at === 0) {
@@ -730,7 +747,9 @@ function collectEvidence(html: string): HtmlEvidence {
     }
     const blockquote = tag.name === 'blockquote';
     if (!tag.closing) {
-      const marker = HTML_QUOTE_MARKERS.find((candidate) => candidate.test(tag));
+      const marker = mayBeMarker(tag)
+        ? HTML_QUOTE_MARKERS.find((candidate) => candidate.test(tag))
+        : undefined;
       if (!evidence.opening) {
         if (marker) open(tag.start, marker.container);
         else if (blockquote && plainTried++ < PLAIN_BLOCKQUOTES_TRIED) {
@@ -920,14 +939,38 @@ function firstThreadMarker(source: string): number {
     underscores: firstOf(source, '__'),
   };
   let best = -1;
+  // Once a marker is found, later patterns only matter if they start above it: they read up to a
+  // few lines below it, not to the end of a body that holds no match of theirs (a body of
+  // `From:`/`Sent:` lines, issue 19, was read whole by the patterns that never match it).
+  let subject = source;
   for (const { pattern, mark } of TEXT_THREAD_MARKERS) {
     const at = marks[mark];
-    if (at === NOWHERE) continue;
+    if (at === NOWHERE || (best >= 0 && at > best)) continue;
     pattern.lastIndex = source.lastIndexOf('\n', at - 1) + 1;
-    const match = pattern.exec(source);
-    if (match && (best < 0 || match.index < best)) best = match.index;
+    const match = pattern.exec(subject);
+    if (match && (best < 0 || match.index < best)) {
+      best = match.index;
+      subject = source.slice(0, linesBelow(source, best, MARKER_REACH));
+    }
   }
   return best;
+}
+
+/**
+ * Lines a thread-marker match reads from the line it starts on, lookarounds included (the
+ * Outlook rule's look-ahead: its line and seven more), with room to spare.
+ */
+const MARKER_REACH = 12;
+
+/** The offset just after the `count`th line end below `at`, or the length. */
+function linesBelow(text: string, at: number, count: number): number {
+  let end = at;
+  for (let i = 0; i < count; i++) {
+    const newline = text.indexOf('\n', end);
+    if (newline < 0) return text.length;
+    end = newline + 1;
+  }
+  return end;
 }
 
 /** A time (`20:52`, `15.36`) as dates in attributions carry it. */

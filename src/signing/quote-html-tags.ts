@@ -69,6 +69,18 @@ export function nextIndexOf(text: string, needle: string, cached: number, at: nu
   return found < 0 ? NOWHERE : found;
 }
 
+/**
+ * The name last read: markup repeats its tags (`<p>…</p><p>`, `<td>` after `<td>`), so a name
+ * equal to it in the source is the same string, without a slice and a lower-casing per tag.
+ */
+let lastName = '';
+
+function tagName(html: string, start: number, end: number): string {
+  if (end - start === lastName.length && html.startsWith(lastName, start)) return lastName;
+  lastName = html.slice(start, end).toLowerCase();
+  return lastName;
+}
+
 /** Reads the tag whose `<` is at `start`; undefined when it never closes. */
 function readTag(html: string, start: number, closing: boolean): HtmlTag | undefined {
   let i = start + (closing ? 2 : 1);
@@ -78,7 +90,7 @@ function readTag(html: string, start: number, closing: boolean): HtmlTag | undef
     if (isTagSpace(code) || code === 0x2f || code === 0x3e) break;
     i++;
   }
-  const name = html.slice(nameStart, i).toLowerCase();
+  const name = tagName(html, nameStart, i);
   // Most tags carry no attributes (`<p>`, `<br>`, end tags): their shared empty map saves an
   // allocation per tag, which is what a body of `<a><a><a>…` is made of.
   let attributes: Map<string, string> | undefined;
@@ -185,39 +197,86 @@ function nextMarkup(html: string, from: number, to: number): number {
  * The start and end tags of `html` from `from` (an offset outside any tag) up to `to`, in order.
  * Comments, doctypes and the content of raw-text elements (script, style…) are skipped.
  */
-export function* htmlTags(html: string, from = 0, to = html.length): Generator<HtmlTag> {
-  let i = from;
-  while (i < to) {
+export function htmlTags(html: string, from = 0, to = html.length): IterableIterator<HtmlTag> {
+  return new HtmlTagIterator(html, from, to);
+}
+
+/**
+ * htmlTags as a plain iterator rather than a generator: a body of bare tags (`<a><a><a>…`, issue
+ * 19) is a tag per 3 bytes, and a generator's resume and result object per tag cost as much as
+ * reading the tag.
+ */
+class HtmlTagIterator implements IterableIterator<HtmlTag> {
+  private at: number;
+  /** A raw-text element's content, yielded after its start tag. */
+  private raw: HtmlTag | undefined;
+
+  constructor(
+    private readonly html: string,
+    from: number,
+    private readonly to: number,
+  ) {
+    this.at = from;
+  }
+
+  [Symbol.iterator](): IterableIterator<HtmlTag> {
+    return this;
+  }
+
+  next(): IteratorResult<HtmlTag> {
+    const tag = this.read();
+    if (tag) return { done: false, value: tag };
+    this.at = this.to;
+    return { done: true, value: undefined };
+  }
+
+  private read(): HtmlTag | undefined {
+    const { html, to } = this;
+    if (this.raw) {
+      const raw = this.raw;
+      this.raw = undefined;
+      this.at = raw.end;
+      return raw;
+    }
+    const i = this.at;
+    if (i >= to) return undefined;
     const lt = nextMarkup(html, i, to);
     visited += (lt < 0 ? to : lt) - i;
-    if (lt < 0) return;
+    if (lt < 0) return undefined;
     const next = html.charCodeAt(lt + 1);
     if (next === 0x21 || next === 0x3f) {
       // <!-- comment -->, <!DOCTYPE …>, <?…>: skipped whole.
       const comment = html.startsWith('<!--', lt);
       const close = comment ? html.indexOf('-->', lt + 4) : html.indexOf('>', lt + 2);
-      if (close < 0) return;
+      if (close < 0) return undefined;
       const end = close + (comment ? 3 : 1);
       visited += end - lt;
-      yield { start: lt, end, name: '!', closing: false, attributes: NO_ATTRIBUTES };
-      i = end;
-      continue;
+      this.at = end;
+      return { start: lt, end, name: '!', closing: false, attributes: NO_ATTRIBUTES };
     }
     const closing = next === 0x2f;
     const tag = readTag(html, lt, closing);
-    if (!tag) return;
-    if (tag.end > to) return;
-    yield tag;
-    i = tag.end;
+    if (!tag || tag.end > to) return undefined;
+    this.at = tag.end;
     if (!closing && RAW_TEXT.has(tag.name)) {
       const endTag = new RegExp(`</${tag.name}`, 'gi');
-      endTag.lastIndex = i;
+      endTag.lastIndex = tag.end;
       const found = endTag.exec(html);
-      if (!found) return;
-      visited += found.index - i;
-      yield { start: i, end: found.index, name: '#raw', closing: false, attributes: NO_ATTRIBUTES };
-      i = found.index;
+      if (!found) {
+        // The generator yielded the tag and then stopped.
+        this.at = to;
+        return tag;
+      }
+      visited += found.index - tag.end;
+      this.raw = {
+        start: tag.end,
+        end: found.index,
+        name: '#raw',
+        closing: false,
+        attributes: NO_ATTRIBUTES,
+      };
     }
+    return tag;
   }
 }
 
@@ -239,6 +298,58 @@ function isWordCode(code: number): boolean {
     (code >= 0x41 && code <= 0x5a) ||
     code === 0x5f
   );
+}
+
+/** A run of white space (`\s`) other than one plain space: what collapseSpaces rewrites. */
+const SPACE_RUN = /[^\S ]\s*| \s+/g;
+
+/** Text nodes from this long are collapsed in a buffer instead of by SPACE_RUN. */
+const LONG_TEXT = 4096;
+
+/** Any code unit above Latin-1 (no `u` flag: surrogates are code units here too). */
+const NOT_LATIN1 = /[\u0100-\uffff]/;
+
+/** Whether `code` is white space as `\s` reads it. */
+function isWhiteSpace(code: number): boolean {
+  return (
+    code === 0x20 ||
+    (code >= 0x09 && code <= 0x0d) ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
+}
+
+/**
+ * `text` with each run of white space as one space (`replace(/\s+/g, ' ')`). A pattern's global
+ * replace costs about 0.1 µs per match: a long node of short lines (`From: x\nSent: y\n…`, issue
+ * 19) took 30 ms per MB, a replace per line. Long nodes are rewritten in place in a copy of their
+ * code units (one byte each when they are all Latin-1), 2–5 ms per MB whatever their lines.
+ */
+export function collapseSpaces(text: string): string {
+  if (text.length < LONG_TEXT) return text.replace(SPACE_RUN, ' ');
+  const latin1 = !NOT_LATIN1.test(text);
+  const bytes = Buffer.from(text, latin1 ? 'latin1' : 'utf16le');
+  const units = latin1 ? bytes : new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1);
+  let kept = 0;
+  let afterSpace = false;
+  for (let i = 0; i < units.length; i++) {
+    const code = units[i] as number;
+    if (!isWhiteSpace(code)) {
+      units[kept++] = code;
+      afterSpace = false;
+    } else if (!afterSpace) {
+      units[kept++] = 0x20;
+      afterSpace = true;
+    }
+  }
+  return latin1 ? bytes.toString('latin1', 0, kept) : bytes.toString('utf16le', 0, 2 * kept);
 }
 
 /** The text of `html` between `from` and `to` without its tags (entities left as written). */

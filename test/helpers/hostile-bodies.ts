@@ -19,6 +19,12 @@ export const HOSTILE: Record<string, (size: number) => string> = {
   'unclosed style': (size) => '<style>'.repeat(Math.ceil(size / 7)),
   entities: (size) => '&#99999999999'.repeat(Math.ceil(size / 13)),
   'header lines': (size) => 'From: x\nSent: y\n'.repeat(Math.ceil(size / 16)),
+  // A tag per few bytes and nothing else: the scanner's cost per tag, not per character.
+  'line breaks': (size) => '<br>'.repeat(Math.ceil(size / 4)),
+  'empty paragraphs': (size) => '<p></p>'.repeat(Math.ceil(size / 7)),
+  'nested inline tags': (size) => '<b><i>'.repeat(Math.ceil(size / 6)),
+  'deep divs': (size) => '<div>'.repeat(Math.ceil(size / 5)),
+  'header lines crlf': (size) => 'From: x\r\nSent: y\r\n'.repeat(Math.ceil(size / 18)),
 };
 
 /**

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { findHtmlQuote, findTextQuote } from '../../../src/signing/placement.js';
 import { envelopeFromHeaders } from '../../../src/signing/message-facts.js';
 import { retargetMetaCharset } from '../../../src/signing/part-codec.js';
-import { htmlTags, scannerWork } from '../../../src/signing/quote-html-tags.js';
+import { collapseSpaces, htmlTags, scannerWork } from '../../../src/signing/quote-html-tags.js';
 import { HOSTILE, ordinaryReply } from '../../helpers/hostile-bodies.js';
 
 function detect(body: string): void {
@@ -211,4 +211,41 @@ describe('quote detection does linear work', () => {
       ['div', true, '</div>'],
     ]);
   });
+});
+
+describe('collapseSpaces', () => {
+  // Short nodes go through a pattern, long ones through a buffer (Latin-1 or UTF-16): both must
+  // read white space as `\s` does, keep lone surrogates and answer as the replace they stand for.
+  const unit = fc.constantFrom(
+    ' ',
+    '  ',
+    '\n',
+    '\r\n',
+    '\t',
+    '\u00a0',
+    '\u3000',
+    '\ufeff',
+    'x',
+    'é',
+    '€',
+    '\ud800',
+    '\udfff',
+    '😀',
+    '\u0085',
+  );
+  for (const [name, least] of [
+    ['short', 0],
+    ['long', 5_000],
+  ] as const) {
+    it(`${name} text: each run of white space becomes one space`, () => {
+      fc.assert(
+        fc.property(fc.array(unit, { minLength: 1, maxLength: 60 }), (units) => {
+          const base = units.join('');
+          const text = base.repeat(Math.max(1, Math.ceil(least / base.length)));
+          assert.equal(collapseSpaces(text), text.replace(/\s+/g, ' '));
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
 });
