@@ -1,8 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { projectRoot } from '../src/config/index.js';
 
-/** Rewrites the `<!-- bench:NAME -->` section of docs/benchmarks.md, leaving the others alone. */
+/**
+ * Rewrites the `<!-- bench:NAME -->` section of docs/benchmarks.md, leaving the others alone. The
+ * docs are prettier-checked in CI, so the file is written formatted the way prettier wants it.
+ */
 export async function writeBenchmarkSection(name: string, markdown: string): Promise<void> {
   const file = path.join(projectRoot, 'docs', 'benchmarks.md');
   const text = await fs.readFile(file, 'utf8').catch(() => '# Benchmarks\n');
@@ -15,7 +19,8 @@ export async function writeBenchmarkSection(name: string, markdown: string): Pro
     i >= 0 && j > i
       ? text.slice(0, i) + block + text.slice(j + end.length)
       : `${text.trimEnd()}\n\n${block}\n`;
-  await fs.writeFile(file, next);
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  await fs.writeFile(file, await prettier.format(next, { ...options, filepath: file }));
 }
 
 export function percentile(sorted: number[], p: number): number {
