@@ -14,11 +14,10 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
-import * as prettier from 'prettier';
 import { signMessage } from '../src/signing/index.js';
 import { HOSTILE_KINDS, SIGNATURE, benchMessage as message, hostileMessage } from './engine-inputs.js';
+import { writeBenchmarkSection } from './report.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const gc = (globalThis as { gc?: () => void }).gc;
 
 interface Case {
@@ -215,16 +214,8 @@ async function main(): Promise<void> {
       '',
       ...hostileRows,
     ].join('\n');
-    const docs = path.join(repoRoot, 'docs', 'benchmarks.md');
-    const current = await fs.readFile(docs, 'utf8');
-    const updated = current.replace(
-      /<!-- bench:engine -->[\s\S]*?<!-- \/bench:engine -->/,
-      `<!-- bench:engine -->\n${section}\n<!-- /bench:engine -->`,
-    );
-    // The docs are prettier-checked in CI; the table goes in formatted the way prettier wants it.
-    const options = (await prettier.resolveConfig(docs)) ?? {};
-    await fs.writeFile(docs, await prettier.format(updated, { ...options, filepath: docs }));
-    console.log(`\nwrote the bench:engine section of ${docs}`);
+    await writeBenchmarkSection('engine', section);
+    console.log('\nwrote the bench:engine section of docs/benchmarks.md');
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
