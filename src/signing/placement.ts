@@ -29,9 +29,11 @@ import {
 } from './reply-markers.js';
 import {
   NOWHERE,
+  TagNames,
   countWork,
   hasWord,
   collapseSpaces,
+  htmlTagPass,
   htmlTags,
   nextIndexOf,
   withoutTags,
@@ -653,6 +655,14 @@ function windowStart(html: string, hint: number, from: number): number {
 }
 
 /**
+ * The tags collectEvidence acts on when they carry no attributes and follow another tag: the
+ * body's and head's bounds, blockquotes; and block tags while visible lines are being built
+ * (they end a line). Any other such tag changes nothing.
+ */
+const ACTED = new TagNames(['body', 'head', 'blockquote']);
+const ACTED_WITH_LINES = new TagNames(['body', 'head', 'blockquote', ...BLOCK_NAMES]);
+
+/**
  * Reads an HTML body once: every tag through one `htmlTags` pass, every text node between them
  * once, collecting the evidence the decision needs (quote containers and markers of every client,
  * attributions above plain blockquotes, text thread markers from visible-text lines, the
@@ -729,8 +739,10 @@ function collectEvidence(html: string): HtmlEvidence {
   };
 
   let at = 0;
-  for (const tag of htmlTags(html)) {
-    text(at, tag.start);
+  // Bare tags named in neither set change nothing here: stepped over without a token.
+  const tags = htmlTagPass(html, () => (lines ? ACTED_WITH_LINES : ACTED));
+  for (const tag of tags) {
+    text(Math.max(at, tags.skippedTo), tag.start);
     at = tag.end;
     if (tag.name === 'body') {
       if (tag.closing) [evidence.bodyEnd, afterBody] = [tag.start, true];
@@ -782,7 +794,7 @@ function collectEvidence(html: string): HtmlEvidence {
     }
   }
   if (settled) return { ...evidence, bodyEnd: undefined };
-  text(at, html.length);
+  text(Math.max(at, tags.skippedTo), html.length);
   endText(html.length);
   evidence.bodyEnd ??= html.length;
   evidence.trailing = gap;

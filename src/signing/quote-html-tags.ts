@@ -202,6 +202,51 @@ export function htmlTags(html: string, from = 0, to = html.length): IterableIter
 }
 
 /**
+ * Tag names a reader acts on, and the raw-text elements (their content is never markup, so the
+ * pass never steps over their start tags). A name is tested in the source: one whose first
+ * letter no name here has (`a`, `i`, `p` for most readers) is ruled out without a slice.
+ */
+export class TagNames {
+  private readonly names: ReadonlySet<string>;
+  /** A bit per first letter a–z of the names. */
+  private readonly initials: number;
+
+  constructor(names: Iterable<string>) {
+    this.names = new Set([...names, ...RAW_TEXT]);
+    let initials = 0;
+    for (const name of this.names) initials |= 1 << ((name.charCodeAt(0) | 0x20) - 0x61);
+    this.initials = initials;
+  }
+
+  /** Whether the name from `start` to `end` (ASCII letters and digits, a letter first) is one. */
+  holds(html: string, start: number, end: number): boolean {
+    const bit = 1 << ((html.charCodeAt(start) | 0x20) - 0x61);
+    return (this.initials & bit) !== 0 && this.names.has(tagName(html, start, end));
+  }
+}
+
+function isNameCode(code: number): boolean {
+  return isAsciiLetter(code) || (code >= 0x30 && code <= 0x39);
+}
+
+/** A pass over the tags that steps over bare tags its reader does not act on (htmlTagPass). */
+export interface HtmlTagPass extends IterableIterator<HtmlTag> {
+  /** The end of the last tag stepped over, or -1: the text before the next tag starts there. */
+  readonly skippedTo: number;
+}
+
+/**
+ * htmlTags for a reader that acts on some tags only: a bare tag (`<a>`, `</p>`: a name of letters
+ * and digits, no attributes) that right follows the tag last returned and whose name `acted()`
+ * does not hold is stepped over, with no token built for it. Nothing stands between such tags,
+ * so the reader misses no text; the text before the next tag it gets starts at `skippedTo`. A
+ * body of bare tags (`<a><a><a>…`, issue 19) is then a few comparisons per tag.
+ */
+export function htmlTagPass(html: string, acted: () => TagNames): HtmlTagPass {
+  return new HtmlTagIterator(html, 0, html.length, acted);
+}
+
+/**
  * htmlTags as a plain iterator rather than a generator: a body of bare tags (`<a><a><a>…`, issue
  * 19) is a tag per 3 bytes, and a generator's resume and result object per tag cost as much as
  * reading the tag.
@@ -210,11 +255,13 @@ class HtmlTagIterator implements IterableIterator<HtmlTag> {
   private at: number;
   /** A raw-text element's content, yielded after its start tag. */
   private raw: HtmlTag | undefined;
+  skippedTo = -1;
 
   constructor(
     private readonly html: string,
     from: number,
     private readonly to: number,
+    private readonly acted?: () => TagNames,
   ) {
     this.at = from;
   }
@@ -224,10 +271,30 @@ class HtmlTagIterator implements IterableIterator<HtmlTag> {
   }
 
   next(): IteratorResult<HtmlTag> {
+    if (this.acted && !this.raw) this.skipBare(this.acted());
     const tag = this.read();
     if (tag) return { done: false, value: tag };
     this.at = this.to;
     return { done: true, value: undefined };
+  }
+
+  /** Steps over the bare tags from `at` whose names `acted` does not hold (see htmlTagPass). */
+  private skipBare(acted: TagNames): void {
+    const { html, to } = this;
+    let at = this.at;
+    while (html.charCodeAt(at) === 0x3c) {
+      let i = at + (html.charCodeAt(at + 1) === 0x2f ? 2 : 1);
+      const nameStart = i;
+      if (!isAsciiLetter(html.charCodeAt(i))) break;
+      while (isNameCode(html.charCodeAt(i))) i++;
+      // Attributes, spaces or a `/` (or no `>`): the full reader reads it.
+      if (html.charCodeAt(i) !== 0x3e || i + 1 > to || acted.holds(html, nameStart, i)) break;
+      at = i + 1;
+    }
+    if (at === this.at) return;
+    visited += at - this.at;
+    this.at = at;
+    this.skippedTo = at;
   }
 
   private read(): HtmlTag | undefined {
