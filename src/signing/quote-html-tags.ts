@@ -203,30 +203,24 @@ export function htmlTags(html: string, from = 0, to = html.length): IterableIter
 
 /**
  * Tag names a reader acts on, and the raw-text elements (their content is never markup, so the
- * pass never steps over their start tags). A name is tested in the source: one whose first
- * letter no name here has (`a`, `i`, `p` for most readers) is ruled out without a slice.
+ * pass never steps over their start tags), as one native match over a run of bare tags named
+ * otherwise: a body of `<br><br>…` is stepped over with no JavaScript step per tag.
  */
 export class TagNames {
-  private readonly names: ReadonlySet<string>;
-  /** A bit per first letter a–z of the names. */
-  private readonly initials: number;
+  /** Bare start and end tags (`<a>`, `</P>`) whose name is none of these, as many as stand in a row. */
+  private readonly run: RegExp;
 
   constructor(names: Iterable<string>) {
-    this.names = new Set([...names, ...RAW_TEXT]);
-    let initials = 0;
-    for (const name of this.names) initials |= 1 << ((name.charCodeAt(0) | 0x20) - 0x61);
-    this.initials = initials;
+    const all = [...new Set([...names, ...RAW_TEXT])].join('|');
+    this.run = new RegExp(`(?:</?(?!(?:${all})>)[A-Za-z][A-Za-z0-9]*>)*`, 'iy');
   }
 
-  /** Whether the name from `start` to `end` (ASCII letters and digits, a letter first) is one. */
-  holds(html: string, start: number, end: number): boolean {
-    const bit = 1 << ((html.charCodeAt(start) | 0x20) - 0x61);
-    return (this.initials & bit) !== 0 && this.names.has(tagName(html, start, end));
+  /** The end of the run of bare tags not named here from `at` (`at` when there is none). */
+  runEnd(html: string, at: number): number {
+    this.run.lastIndex = at;
+    this.run.test(html);
+    return this.run.lastIndex;
   }
-}
-
-function isNameCode(code: number): boolean {
-  return isAsciiLetter(code) || (code >= 0x30 && code <= 0x39);
 }
 
 /** A pass over the tags that steps over bare tags its reader does not act on (htmlTagPass). */
@@ -280,18 +274,9 @@ class HtmlTagIterator implements IterableIterator<HtmlTag> {
 
   /** Steps over the bare tags from `at` whose names `acted` does not hold (see htmlTagPass). */
   private skipBare(acted: TagNames): void {
-    const { html, to } = this;
-    let at = this.at;
-    while (html.charCodeAt(at) === 0x3c) {
-      let i = at + (html.charCodeAt(at + 1) === 0x2f ? 2 : 1);
-      const nameStart = i;
-      if (!isAsciiLetter(html.charCodeAt(i))) break;
-      while (isNameCode(html.charCodeAt(i))) i++;
-      // Attributes, spaces or a `/` (or no `>`): the full reader reads it.
-      if (html.charCodeAt(i) !== 0x3e || i + 1 > to || acted.holds(html, nameStart, i)) break;
-      at = i + 1;
-    }
-    if (at === this.at) return;
+    const at = acted.runEnd(this.html, this.at);
+    // htmlTagPass reads to the end; a run past a nearer end is left to the full reader.
+    if (at === this.at || at > this.to) return;
     visited += at - this.at;
     this.at = at;
     this.skippedTo = at;
