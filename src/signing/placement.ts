@@ -13,7 +13,11 @@ import {
   FROM_SUBJECT_HEADER,
   HEADER_BLOCK,
   HEADER_LINES,
+  LABEL_BELOW,
   ONE_LINE_HEADER,
+  RECIPIENT_COLON,
+  SENT_OR_DATE_BELOW,
+  SUBJECT_BELOW,
   OUTLOOK_RULE,
   SEPARATOR_LINE,
   attributionText,
@@ -25,9 +29,11 @@ import {
 } from './reply-markers.js';
 import {
   NOWHERE,
+  TagNames,
   countWork,
   hasWord,
   collapseSpaces,
+  htmlTagPass,
   htmlTags,
   nextIndexOf,
   withoutTags,
@@ -649,6 +655,14 @@ function windowStart(html: string, hint: number, from: number): number {
 }
 
 /**
+ * The tags collectEvidence acts on when they carry no attributes and follow another tag: the
+ * body's and head's bounds, blockquotes; and block tags while visible lines are being built
+ * (they end a line). Any other such tag changes nothing.
+ */
+const ACTED = new TagNames(['body', 'head', 'blockquote']);
+const ACTED_WITH_LINES = new TagNames(['body', 'head', 'blockquote', ...BLOCK_NAMES]);
+
+/**
  * Reads an HTML body once: every tag through one `htmlTags` pass, every text node between them
  * once, collecting the evidence the decision needs (quote containers and markers of every client,
  * attributions above plain blockquotes, text thread markers from visible-text lines, the
@@ -725,8 +739,10 @@ function collectEvidence(html: string): HtmlEvidence {
   };
 
   let at = 0;
-  for (const tag of htmlTags(html)) {
-    text(at, tag.start);
+  // Bare tags named in neither set change nothing here: stepped over without a token.
+  const tags = htmlTagPass(html, () => (lines ? ACTED_WITH_LINES : ACTED));
+  for (const tag of tags) {
+    text(Math.max(at, tags.skippedTo), tag.start);
     at = tag.end;
     if (tag.name === 'body') {
       if (tag.closing) [evidence.bodyEnd, afterBody] = [tag.start, true];
@@ -778,7 +794,7 @@ function collectEvidence(html: string): HtmlEvidence {
     }
   }
   if (settled) return { ...evidence, bodyEnd: undefined };
-  text(at, html.length);
+  text(Math.max(at, tags.skippedTo), html.length);
   endText(html.length);
   evidence.bodyEnd ??= html.length;
   evidence.trailing = gap;
@@ -908,24 +924,41 @@ type Mark = 'colon' | 'dashes' | 'underscores';
  * Lines that open a quoted thread that is not `>`-quoted: what follows is all thread. Each with
  * the mark its first line always holds (a label's or introduction's colon, ASCII or full-width;
  * the separator's dashes; the rule's underscores): no match starts above the first line holding
- * it, so the pattern is tried from there. Global copies, for `lastIndex`.
+ * it, so the pattern is tried from there. Each may name what any match of it also holds further
+ * on (`needs`, how many times): without it the pattern is not run. Global copies, for `lastIndex`.
  */
-const TEXT_THREAD_MARKERS: readonly { pattern: RegExp; mark: Mark }[] = (
+const TEXT_THREAD_MARKERS: readonly { pattern: RegExp; mark: Mark; needs?: RegExp; times: number }[] = (
   [
     [SEPARATOR_LINE, 'dashes'],
     [FORWARD_INTRO, 'colon'],
     [OUTLOOK_RULE, 'underscores'],
-    [HEADER_BLOCK, 'colon'],
-    [FROM_SUBJECT_HEADER, 'colon'],
-    [HEADER_LINES, 'colon'],
-    [ONE_LINE_HEADER, 'colon'],
+    [HEADER_BLOCK, 'colon', SENT_OR_DATE_BELOW],
+    [FROM_SUBJECT_HEADER, 'colon', SUBJECT_BELOW],
+    [HEADER_LINES, 'colon', LABEL_BELOW, 2],
+    [ONE_LINE_HEADER, 'colon', RECIPIENT_COLON],
   ] as const
-).map(([pattern, mark]) => ({ pattern: new RegExp(pattern.source, `${pattern.flags}g`), mark }));
+).map(([pattern, mark, needs, times]: readonly [RegExp, Mark, RegExp?, number?]) => ({
+  pattern: new RegExp(pattern.source, `${pattern.flags}g`),
+  mark,
+  needs: needs && new RegExp(needs.source, `${needs.flags}g`),
+  times: times ?? 1,
+}));
 
 const firstOf = (text: string, needle: string) => {
   const at = text.indexOf(needle);
   return at < 0 ? NOWHERE : at;
 };
+
+/** Whether `needs` occurs `times` times in `text` from `from`. */
+function occurs(needs: RegExp, times: number, text: string, from: number): boolean {
+  needs.lastIndex = from;
+  for (let i = 0; i < times; i++) {
+    const found = needs.exec(text);
+    if (!found) return false;
+    needs.lastIndex = found.index + 1;
+  }
+  return true;
+}
 
 /**
  * Where the first text thread marker starts, or -1. A body without colons, dashes or underscores
@@ -943,10 +976,13 @@ function firstThreadMarker(source: string): number {
   // few lines below it, not to the end of a body that holds no match of theirs (a body of
   // `From:`/`Sent:` lines, issue 19, was read whole by the patterns that never match it).
   let subject = source;
-  for (const { pattern, mark } of TEXT_THREAD_MARKERS) {
+  for (const { pattern, mark, needs, times } of TEXT_THREAD_MARKERS) {
     const at = marks[mark];
     if (at === NOWHERE || (best >= 0 && at > best)) continue;
-    pattern.lastIndex = source.lastIndexOf('\n', at - 1) + 1;
+    const from = source.lastIndexOf('\n', at - 1) + 1;
+    // What a match holds below its first line, searched in the text the pattern reads.
+    if (needs && !occurs(needs, times, subject, from)) continue;
+    pattern.lastIndex = from;
     const match = pattern.exec(subject);
     if (match && (best < 0 || match.index < best)) {
       best = match.index;

@@ -201,6 +201,75 @@ export function htmlTags(html: string, from = 0, to = html.length): IterableIter
   return new HtmlTagIterator(html, from, to);
 }
 
+/** Copies of a pair of bare tags in a row for which TagNames compiles a pattern. */
+const COPIES_COMPILED = 32;
+
+/**
+ * Tag names a reader acts on, and the raw-text elements (their content is never markup, so the
+ * pass never steps over their start tags), as one native match over a run of bare tags named
+ * otherwise: a body of `<br><br>…` is stepped over with no JavaScript step per tag.
+ */
+export class TagNames {
+  /** Bare start and end tags (`<a>`, `</P>`) whose name is none of these, as many as stand in a row. */
+  private readonly run: RegExp;
+  /** The first two such tags, when two stand in a row. */
+  private readonly pair: RegExp;
+  /** The last pair's source, and copies of it in a row (a literal: V8 matches it per block). */
+  private unit = '';
+  private copies = /$^/y;
+
+  constructor(names: Iterable<string>) {
+    const all = [...new Set([...names, ...RAW_TEXT])].join('|');
+    const bare = `</?(?!(?:${all})>)[A-Za-z][A-Za-z0-9]*>`;
+    this.run = new RegExp(`(?:${bare})*`, 'iy');
+    this.pair = new RegExp(`(?:${bare}){2}`, 'iy');
+  }
+
+  /** The end of the run of bare tags not named here from `at` (`at` when there is none). */
+  runEnd(html: string, at: number): number {
+    // A long run mostly repeats its first two tags (`<a><a>`, `<p></p>`, `<b><i>`): exact copies
+    // of a pair of bare tags not named here are such tags too, and a literal's copies are
+    // matched several times faster than tag by tag.
+    this.pair.lastIndex = at;
+    if (this.pair.test(html)) {
+      const unit = html.slice(at, this.pair.lastIndex);
+      // A pattern is compiled only for a pair with many copies below it: a body of pairs that
+      // each repeat a few times (`<a1><a1><a2><a2>…`) is read tag by tag, not compiled per pair.
+      if (unit !== this.unit && html.startsWith(unit, this.pair.lastIndex)) {
+        if (html.startsWith(unit.repeat(COPIES_COMPILED), at)) {
+          this.unit = unit;
+          this.copies = new RegExp(`(?:${unit.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')})*`, 'y');
+        }
+      }
+      if (unit === this.unit) {
+        this.copies.lastIndex = at;
+        this.copies.test(html);
+        at = this.copies.lastIndex;
+      }
+    }
+    this.run.lastIndex = at;
+    this.run.test(html);
+    return this.run.lastIndex;
+  }
+}
+
+/** A pass over the tags that steps over bare tags its reader does not act on (htmlTagPass). */
+export interface HtmlTagPass extends IterableIterator<HtmlTag> {
+  /** The end of the last tag stepped over, or -1: the text before the next tag starts there. */
+  readonly skippedTo: number;
+}
+
+/**
+ * htmlTags for a reader that acts on some tags only: a bare tag (`<a>`, `</p>`: a name of letters
+ * and digits, no attributes) that right follows the tag last returned and whose name `acted()`
+ * does not hold is stepped over, with no token built for it. Nothing stands between such tags,
+ * so the reader misses no text; the text before the next tag it gets starts at `skippedTo`. A
+ * body of bare tags (`<a><a><a>…`, issue 19) is then a few comparisons per tag.
+ */
+export function htmlTagPass(html: string, acted: () => TagNames): HtmlTagPass {
+  return new HtmlTagIterator(html, 0, html.length, acted);
+}
+
 /**
  * htmlTags as a plain iterator rather than a generator: a body of bare tags (`<a><a><a>…`, issue
  * 19) is a tag per 3 bytes, and a generator's resume and result object per tag cost as much as
@@ -210,11 +279,13 @@ class HtmlTagIterator implements IterableIterator<HtmlTag> {
   private at: number;
   /** A raw-text element's content, yielded after its start tag. */
   private raw: HtmlTag | undefined;
+  skippedTo = -1;
 
   constructor(
     private readonly html: string,
     from: number,
     private readonly to: number,
+    private readonly acted?: () => TagNames,
   ) {
     this.at = from;
   }
@@ -224,10 +295,21 @@ class HtmlTagIterator implements IterableIterator<HtmlTag> {
   }
 
   next(): IteratorResult<HtmlTag> {
+    if (this.acted && !this.raw) this.skipBare(this.acted());
     const tag = this.read();
     if (tag) return { done: false, value: tag };
     this.at = this.to;
     return { done: true, value: undefined };
+  }
+
+  /** Steps over the bare tags from `at` whose names `acted` does not hold (see htmlTagPass). */
+  private skipBare(acted: TagNames): void {
+    const at = acted.runEnd(this.html, this.at);
+    // htmlTagPass reads to the end; a run past a nearer end is left to the full reader.
+    if (at === this.at || at > this.to) return;
+    visited += at - this.at;
+    this.at = at;
+    this.skippedTo = at;
   }
 
   private read(): HtmlTag | undefined {

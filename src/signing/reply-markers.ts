@@ -826,6 +826,19 @@ export const FROM_SUBJECT_HEADER = new RegExp(
 export const HEADER_LINES = new RegExp(`^(?:${ANY_LABEL}[^\\n]*\\r?\\n){2}${ANY_LABEL}`, 'imu');
 
 /**
+ * What each header pattern needs further on, as cheap searches placement.ts runs before the
+ * pattern itself (issue 19): a label right after a line end (the second line of HEADER_BLOCK,
+ * FROM_SUBJECT_HEADER, HEADER_LINES), or a recipient label's colon (ONE_LINE_HEADER). A search
+ * that skips to line ends or colons finds none in a 1 MB line of `From: x Sent: y …`, which
+ * each pattern otherwise read whole and backtracked over.
+ */
+export const SENT_OR_DATE_BELOW = new RegExp(`\\n${SENT_OR_DATE}`, 'iu');
+export const SUBJECT_BELOW = new RegExp(`\\n${SUBJECT}`, 'iu');
+export const LABEL_BELOW = new RegExp(`\\n${ANY_LABEL}`, 'iu');
+// The colon first: the search skips to colons, then reads the label backwards.
+export const RECIPIENT_COLON = new RegExp(`[:：](?<=(?<!\\p{L})(?:${all((e) => e.to)})[:：])`, 'iu');
+
+/**
  * Outlook's rule of underscores, which opens its reply header (or a quote whose header a client
  * stripped). Two such rules a few lines apart frame a block of the sender's own ("Dr. Thomas F /
  * Sent via mobile device"): neither opens the thread.

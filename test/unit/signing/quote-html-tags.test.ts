@@ -10,7 +10,13 @@ import fc from 'fast-check';
 import { findHtmlQuote, findTextQuote } from '../../../src/signing/placement.js';
 import { envelopeFromHeaders } from '../../../src/signing/message-facts.js';
 import { retargetMetaCharset } from '../../../src/signing/part-codec.js';
-import { collapseSpaces, htmlTags, scannerWork } from '../../../src/signing/quote-html-tags.js';
+import {
+  TagNames,
+  collapseSpaces,
+  htmlTagPass,
+  htmlTags,
+  scannerWork,
+} from '../../../src/signing/quote-html-tags.js';
 import { HOSTILE, ordinaryReply } from '../../helpers/hostile-bodies.js';
 
 function detect(body: string): void {
@@ -248,4 +254,90 @@ describe('collapseSpaces', () => {
       );
     });
   }
+});
+
+describe('htmlTagPass', () => {
+  // The pass a reader of some tags uses (collectEvidence): it must hand over every tag htmlTags
+  // reads except bare tags right after another tag whose names the reader does not act on, and
+  // the same text between the tags it hands over.
+  const piece = fc.constantFrom(
+    '<a>',
+    '</a>',
+    '<P>',
+    '</p>',
+    '<br>',
+    '<b>',
+    '<i>',
+    '<h1>',
+    '<div>',
+    '</DIV>',
+    '<blockquote>',
+    '</blockquote>',
+    '<body>',
+    '<style>',
+    '</style>',
+    '<SCRIPT>',
+    '<a href=x>',
+    '<a/>',
+    '<a >',
+    '<!-- c -->',
+    'text',
+    ' ',
+    '<',
+    '<<',
+    '>',
+  );
+  // Long runs of one or two pieces too: the pass matches copies of a repeated pair at once.
+  const run = fc.oneof(
+    piece,
+    fc.tuple(piece, piece, fc.integer({ min: 1, max: 80 })).map(([a, b, copies]) => (a + b).repeat(copies)),
+  );
+  const acted = new TagNames(['body', 'blockquote', 'p']);
+  const bare = /^<\/?[a-z][a-z0-9]*>$/i;
+
+  it('hands over the tags htmlTags reads but the bare ones it steps over, and the same text', () => {
+    let stepped = 0;
+    fc.assert(
+      fc.property(fc.array(run, { maxLength: 20 }), (runs) => {
+        const html = runs.join('');
+        const all = [...htmlTags(html)];
+        const pass = htmlTagPass(html, () => acted);
+        const got: string[] = [];
+        const texts: string[] = [];
+        let at = 0;
+        for (const tag of pass) {
+          got.push(`${tag.start}:${tag.end}:${tag.name}`);
+          texts.push(html.slice(Math.max(at, pass.skippedTo), tag.start));
+          at = tag.end;
+        }
+        texts.push(html.slice(Math.max(at, pass.skippedTo)));
+        const want: string[] = [];
+        const wantTexts: string[] = [];
+        let end = 0;
+        let textFrom = 0;
+        for (const tag of all) {
+          const source = html.slice(tag.start, tag.end);
+          const skip =
+            tag.start === end &&
+            bare.test(source) &&
+            !['body', 'blockquote', 'p', 'style', 'script', '#raw'].includes(tag.name);
+          end = tag.end;
+          if (skip) {
+            stepped++;
+            textFrom = tag.end;
+            continue;
+          }
+          want.push(`${tag.start}:${tag.end}:${tag.name}`);
+          wantTexts.push(html.slice(textFrom, tag.start));
+          textFrom = tag.end;
+        }
+        wantTexts.push(html.slice(textFrom));
+        assert.deepEqual(got, want);
+        assert.deepEqual(texts, wantTexts);
+      }),
+      { numRuns: 500 },
+    );
+    // The pass did step over tags: the property is not only about passes that step over none.
+    assert.ok(stepped > 0);
+  });
 });
