@@ -189,7 +189,7 @@ export function quotedPrintableBlock(block: Buffer, eolText: '\r\n' | '\n'): Buf
     }
     // Room for the usual case (a soft break every 50 or more characters); Output grows past it.
     out ??= new Output(encoded.length + (encoded.length >> 3) + 16);
-    out.copy(encoded, runStart, from);
+    if (from > runStart) out.copy(encoded, runStart, from);
     wrapLine(encoded, from, to, out, softBreak);
     if (feed < 0) {
       runStart = encoded.length;
