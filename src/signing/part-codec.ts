@@ -107,6 +107,9 @@ function concat(pieces: Buffer[]): Buffer {
 /** Bytes read at a time by the block-wise coders: small beside a part, large beside a line. */
 const BLOCK_BYTES = 1024 * 1024;
 
+/** A piece at least this large is coded where it lies rather than copied into a block (lineBlocks). */
+const LARGE_PIECE = 64 * 1024;
+
 /**
  * The pieces regrouped into contiguous blocks of about BLOCK_BYTES, each ending just after a line
  * feed (the last one where the input ends). Quoted-printable decoding, encoding and wrapping all
@@ -115,7 +118,30 @@ const BLOCK_BYTES = 1024 * 1024;
 function* lineBlocks(pieces: Iterable<Buffer>): Generator<Buffer> {
   let carry: Buffer[] = [];
   let held = 0;
-  for (const piece of slices(pieces, BLOCK_BYTES)) {
+  for (let piece of slices(pieces, BLOCK_BYTES)) {
+    // A signed part comes as its bytes before the signature, the signature and its bytes after:
+    // one of the two is usually most of the part, and joining it with the others into one block
+    // copied it whole (issue 19). Any cut just after a line feed codes the same, so a large piece
+    // is cut away from the small ones at its first or last line feed and coded where it lies.
+    if (carry.length === 1 && held >= LARGE_PIECE) {
+      const large = carry[0] as Buffer;
+      const last = large.lastIndexOf(0x0a) + 1;
+      if (last > 0) {
+        yield large.subarray(0, last);
+        carry = last < large.length ? [large.subarray(last)] : [];
+        held = large.length - last;
+      }
+    }
+    if (held > 0 && piece.length >= LARGE_PIECE) {
+      const first = piece.indexOf(0x0a) + 1;
+      if (first > 0) {
+        carry.push(piece.subarray(0, first));
+        yield concat(carry);
+        carry = [];
+        held = 0;
+        piece = piece.subarray(first);
+      }
+    }
     const cut = piece.lastIndexOf(0x0a) + 1;
     if (held + piece.length < BLOCK_BYTES || cut === 0) {
       carry.push(piece);

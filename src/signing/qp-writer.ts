@@ -170,17 +170,36 @@ export function quotedPrintableBlock(block: Buffer, eolText: '\r\n' | '\n'): Buf
   const encoded = encodeLines(block);
   const eol = Buffer.from(eolText, 'latin1');
   const softBreak = Buffer.from(`=${eolText}`, 'latin1');
-  // Room for the usual case (a soft break every 50 or more characters); Output grows past it.
-  const out = new Output(encoded.length + (encoded.length >> 3) + 16);
+  const crLf = eolText === '\r\n';
+  // Lines that need no soft break and already end in `eol` come out as they are encoded: they are
+  // copied a run at a time, not a line at a time (125,000 short lines a MB cost a copy call each,
+  // issue 19), and a block made only of them is the encoded block itself.
+  let out: Output | undefined;
+  let runStart = 0;
   let from = 0;
   for (;;) {
     const feed = encoded.indexOf(0x0a, from);
     const lineEnd = feed < 0 ? encoded.length : feed;
-    const to = feed > from && encoded[feed - 1] === 0x0d ? feed - 1 : lineEnd;
+    const crBefore = feed > from && encoded[feed - 1] === 0x0d;
+    const to = crBefore ? feed - 1 : lineEnd;
+    if (to - from <= LINE && (feed < 0 || crBefore === crLf)) {
+      if (feed < 0) break;
+      from = feed + 1;
+      continue;
+    }
+    // Room for the usual case (a soft break every 50 or more characters); Output grows past it.
+    out ??= new Output(encoded.length + (encoded.length >> 3) + 16);
+    if (from > runStart) out.copy(encoded, runStart, from);
     wrapLine(encoded, from, to, out, softBreak);
-    if (feed < 0) break;
+    if (feed < 0) {
+      runStart = encoded.length;
+      break;
+    }
     out.copy(eol, 0, eol.length);
     from = feed + 1;
+    runStart = from;
   }
+  if (!out) return encoded;
+  out.copy(encoded, runStart, encoded.length);
   return out.buffer.subarray(0, out.at);
 }

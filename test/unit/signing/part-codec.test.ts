@@ -126,6 +126,18 @@ describe('block-wise coders give the whole-part bytes', () => {
     );
   });
 
+  it('quoted-printable encoding of a signed part: a large piece before or after small ones', () => {
+    const bytes = mailBytes(700_000, 11);
+    const sign = Buffer.from('-- \r\nAlice · Contoso\r\n', 'utf8');
+    for (const eol of ['\r\n', '\n'] as const)
+      for (const at of [0, 37, 120_000, 580_000, 699_990, 700_000]) {
+        const pieces = [bytes.subarray(0, at), sign, bytes.subarray(at)];
+        const whole = Buffer.concat(pieces);
+        const qp = Buffer.concat([...encodeBytes(part('quoted-printable'), pieces, 'utf-8', eol).body]);
+        assert.equal(qp.toString('latin1'), withEol(libqp.wrap(libqp.encode(whole), 76), eol), `at ${at}`);
+      }
+  });
+
   it('one line longer than a block (no line feed at all) encodes and decodes as a whole', () => {
     const bytes = Buffer.from(mailBytes(2_600_000, 7).map((b) => (b === 0x0a ? 0x62 : b)));
     const pieces = chunked(bytes, [300_000, 1_700_000]);

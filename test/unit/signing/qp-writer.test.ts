@@ -41,6 +41,35 @@ describe('qp-writer', () => {
     });
   }
 
+  /** Lines around the 76-character limit with mixed endings: the writer copies runs of short lines that already end in `eol` as they are. */
+  const lines = fc
+    .array(
+      fc.tuple(
+        fc.array(
+          ruleByte.filter((b) => b !== 0x0a && b !== 0x0d),
+          { maxLength: 90 },
+        ),
+        fc.constantFrom('\n', '\r\n', '\r\r\n', ''),
+      ),
+      { maxLength: 40 },
+    )
+    .map((parts) =>
+      Buffer.concat(
+        parts.map(([line, end]) => Buffer.concat([Buffer.from(line), Buffer.from(end, 'latin1')])),
+      ),
+    );
+
+  for (const eol of ['\r\n', '\n'] as const) {
+    it(`gives libqp's bytes on short and long lines with mixed endings (${JSON.stringify(eol)})`, () => {
+      fc.assert(
+        fc.property(lines, (bytes) => {
+          assert.equal(quotedPrintableBlock(bytes, eol).toString('latin1'), libqpLines(bytes, eol));
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  }
+
   it("gives libqp's bytes on UTF-8 text and 8-bit bytes of every value", () => {
     const all = Buffer.alloc(256 * 3);
     for (let i = 0; i < all.length; i++) all[i] = i % 256;
