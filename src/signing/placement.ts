@@ -1040,23 +1040,58 @@ interface Line {
  * An attribution wrapped over two or three lines starts at its first line.
  */
 function textAttribution(text: string, limit: number): number {
-  const recent: Line[] = [];
+  // Only a line holding a colon, an `@` or a `--` can be an attribution (attributionText): the
+  // rest are stepped over without slicing them, so a long text of short lines costs one native
+  // search per mark, not the attribution patterns per line.
+  const marks = new NextMarks(text, [':', '\uff1a', '@', '--']);
+  const recent: { at: number; end: number }[] = [];
+  const lineOf = (at: number, end: number) => text.slice(at, end).replace(/\r$/, '');
   for (let at = 0; at < limit;) {
     const newline = text.indexOf('\n', at);
     const end = newline < 0 ? text.length : newline;
-    const line = text.slice(at, end).replace(/\r$/, '');
-    if (attributionText(line) !== undefined) {
-      const after = /^(?:[ \t]*\r?\n)?>/.test(text.slice(end + 1, end + 80));
-      const found = wrappedAttribution(recent, line, after);
-      if (found >= 0) return found;
-      if (isAttribution(line, after)) return at;
+    if (marks.within(at, end)) {
+      const line = lineOf(at, end);
+      if (attributionText(line) !== undefined) {
+        const after = /^(?:[ \t]*\r?\n)?>/.test(text.slice(end + 1, end + 80));
+        const opening = recent.map((entry) => ({ at: entry.at, line: lineOf(entry.at, entry.end) }));
+        const found = wrappedAttribution(opening, line, after);
+        if (found >= 0) return found;
+        if (isAttribution(line, after)) return at;
+      }
     }
-    recent.push({ at, line });
+    recent.push({ at, end });
     if (recent.length > 3) recent.shift();
     if (newline < 0) break;
     at = newline + 1;
   }
   return -1;
+}
+
+/**
+ * Whether any of a few marks occurs between two offsets of a text, asked with offsets that only
+ * grow: each mark's next position is searched natively and kept until the offsets pass it, so a
+ * whole walk over the text costs one pass per mark.
+ */
+class NextMarks {
+  private readonly next: number[];
+  constructor(
+    private readonly text: string,
+    private readonly marks: readonly string[],
+  ) {
+    this.next = marks.map(() => -2);
+  }
+
+  within(from: number, to: number): boolean {
+    for (let i = 0; i < this.marks.length; i++) {
+      let at = this.next[i] as number;
+      if (at !== -1 && at < from) {
+        at = this.text.indexOf(this.marks[i] as string, from);
+        this.next[i] = at;
+      }
+      if (at >= 0 && at < to) return true;
+    }
+    return false;
+  }
 }
 
 /**
