@@ -93,6 +93,22 @@ export class Azurite {
 
   /** Starts Azurite (re-using the same ports on a restart) and waits until all three services listen. */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const keys = this.inMemoryTables ? (['table'] as const) : (['blob', 'queue', 'table'] as const);
+      const picked = !this.ports.table && keys.some((k) => this.requested[k] === undefined);
+      try {
+        return await this.startOnce();
+      } catch (err) {
+        // A port found free can be taken by another process before Azurite binds it (tests run
+        // side by side, each picking ports): ports we picked ourselves are picked again. Ports
+        // asked for, or kept from an earlier start, are the caller's to keep.
+        if (!picked || attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+        this.ports = { blob: 0, queue: 0, table: 0 };
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     if (this.running) return;
     await fs.mkdir(this.location, { recursive: true });
     if (!this.ports.table) {
