@@ -35,6 +35,7 @@ import {
   collapseSpaces,
   htmlTagPass,
   htmlTags,
+  isTagSpace,
   nextIndexOf,
   withoutTags,
   type HtmlTag,
@@ -173,12 +174,7 @@ function inlineText(html: string): string {
 }
 
 function isSpace(char: string | undefined): boolean {
-  return char === ' ' || char === '\t' || char === '\n' || char === '\r' || char === '\f';
-}
-
-/** isSpace for a character code. */
-function isSpaceCode(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0x0c;
+  return char !== undefined && isTagSpace(char.charCodeAt(0));
 }
 
 /**
@@ -554,7 +550,7 @@ function textMarkerHint(html: string, from: number, end: number): number {
     // Only a mark that ends its text node can end an attribution: told here from the next
     // character when it is plain text, without the call (a body of colons has a mark each).
     const next = text.charCodeAt(last + 1);
-    const plainNext = last + 1 < limit && next !== 0x3c && next !== 0x26 && !isSpaceCode(next);
+    const plainNext = last + 1 < limit && next !== 0x3c && next !== 0x26 && !isTagSpace(next);
     if (plainNext) countWork(1);
     else if (endsAttributionNode(html, nodeStart, from + last, stop)) return nodeStart;
     // A label is a few words long; longer text before a colon is prose.
@@ -1043,13 +1039,22 @@ function textAttribution(text: string, limit: number): number {
   // Only a line holding a colon, an `@` or a `--` can be an attribution (attributionText): the
   // rest are stepped over without slicing them, so a long text of short lines costs one native
   // search per mark, not the attribution patterns per line.
-  const marks = new NextMarks(text, [':', '\uff1a', '@', '--']);
+  const marks = [':', '\uff1a', '@', '--'];
+  const next = marks.map(() => -1);
+  const holdsMark = (from: number, to: number) => {
+    for (let i = 0; i < marks.length; i++) {
+      const at = nextIndexOf(text, marks[i] as string, next[i] as number, from);
+      next[i] = at;
+      if (at < to) return true;
+    }
+    return false;
+  };
   const recent: { at: number; end: number }[] = [];
   const lineOf = (at: number, end: number) => text.slice(at, end).replace(/\r$/, '');
   for (let at = 0; at < limit;) {
     const newline = text.indexOf('\n', at);
     const end = newline < 0 ? text.length : newline;
-    if (marks.within(at, end)) {
+    if (holdsMark(at, end)) {
       const line = lineOf(at, end);
       if (attributionText(line) !== undefined) {
         const after = /^(?:[ \t]*\r?\n)?>/.test(text.slice(end + 1, end + 80));
@@ -1065,33 +1070,6 @@ function textAttribution(text: string, limit: number): number {
     at = newline + 1;
   }
   return -1;
-}
-
-/**
- * Whether any of a few marks occurs between two offsets of a text, asked with offsets that only
- * grow: each mark's next position is searched natively and kept until the offsets pass it, so a
- * whole walk over the text costs one pass per mark.
- */
-class NextMarks {
-  private readonly next: number[];
-  constructor(
-    private readonly text: string,
-    private readonly marks: readonly string[],
-  ) {
-    this.next = marks.map(() => -2);
-  }
-
-  within(from: number, to: number): boolean {
-    for (let i = 0; i < this.marks.length; i++) {
-      let at = this.next[i] as number;
-      if (at !== -1 && at < from) {
-        at = this.text.indexOf(this.marks[i] as string, from);
-        this.next[i] = at;
-      }
-      if (at >= 0 && at < to) return true;
-    }
-    return false;
-  }
 }
 
 /**

@@ -40,7 +40,8 @@ function isAsciiLetter(code: number): boolean {
   return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }
 
-function isTagSpace(code: number): boolean {
+/** HTML's ASCII white space (space, tab, LF, FF, CR), as a character code. */
+export function isTagSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d;
 }
 
