@@ -207,23 +207,18 @@ export class SigningPool {
           reject(result.error instanceof Error ? result.error : new Error(describeError(result.error)));
         else resolve(result.decision);
       };
-      const overBudget = (what: string) => {
+      // The worker is stopped and replaced (never reused) and the job ends with `result`.
+      const stop = (result: { decision: SignDecision } | { error: unknown }) => {
         stopWorker = true;
         void worker.terminate();
-        finish({ decision: { action: 'failed', reason: `${overBudgetReason}: ${what}`, bytesIn, bytesOut } });
+        finish(result);
       };
-
-      const stalled = (waitingFor: string) => {
-        stopWorker = true;
-        void worker.terminate();
-        finish({ error: new SigningStalledError(waitingFor, this.options.stallMs) });
-      };
-      const deadlocked = () => {
-        stopWorker = true;
-        void worker.terminate();
-        const what = `the worker waited ${this.options.stallMs} ms on nothing outside it`;
-        finish({ decision: { action: 'failed', reason: `${deadlockReason}: ${what}`, bytesIn, bytesOut } });
-      };
+      const failed = (reason: string) => stop({ decision: { action: 'failed', reason, bytesIn, bytesOut } });
+      const overBudget = (what: string) => failed(`${overBudgetReason}: ${what}`);
+      const stalled = (waitingFor: string) =>
+        stop({ error: new SigningStalledError(waitingFor, this.options.stallMs) });
+      const deadlocked = () =>
+        failed(`${deadlockReason}: the worker waited ${this.options.stallMs} ms on nothing outside it`);
 
       // Input: a few chunks ahead of the worker, paused until it has read them.
       let inFlight = 0;
@@ -251,9 +246,7 @@ export class SigningPool {
       let resolving = false;
       const onOutputError = (err: unknown) => {
         ioError ??= err;
-        stopWorker = true;
-        void worker.terminate();
-        finish({ error: err });
+        stop({ error: err });
       };
       output.once('error', onOutputError);
 
