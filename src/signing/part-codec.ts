@@ -302,13 +302,37 @@ function decodeBytes(
   // and the bytes are that text written back as Latin-1, so the caller need not keep them.
   const ascii = ASCII_COMPATIBLE.test(charset) && isAscii(bytes);
   const text = ascii ? bytes.toString('latin1') : decodeText(bytes, charset);
-  if (!ascii && text.includes('\uFFFD') && !bytes.includes(REPLACEMENT_CHARACTER)) {
-    // Bytes the charset cannot represent would be lost on re-encoding: leave the message as it is.
+  const part = decodedPart(text, charset, {
+    declared: options.charset,
+    transferEncoding: options.transferEncoding,
+    ascii,
+    bytesHoldReplacement: () => bytes.includes(REPLACEMENT_CHARACTER),
+    rawCrLf,
+  });
+  return { part, ascii };
+}
+
+/**
+ * The decoded part once its text is known, from the whole part (decodeBytes) or from its blocks
+ * (PartCollector): a U+FFFD its bytes did not hold stands for bytes the charset cannot represent,
+ * which re-encoding would lose, so the message is left as it is.
+ */
+function decodedPart(
+  text: string,
+  charset: string,
+  o: {
+    declared: string | false;
+    transferEncoding: string;
+    ascii: boolean;
+    bytesHoldReplacement: () => boolean;
+    rawCrLf: () => boolean;
+  },
+): DecodedPart {
+  if (!o.ascii && text.includes('\uFFFD') && !o.bytesHoldReplacement())
     throw new LeaveAloneError('undecodable-body');
-  }
-  const eol = text.includes('\r\n') || (!text.includes('\n') && rawCrLf()) ? '\r\n' : '\n';
-  const declaredCharset = (options.charset || '').trim().toLowerCase();
-  return { part: { text, charset, declaredCharset, transferEncoding: options.transferEncoding, eol }, ascii };
+  const eol = text.includes('\r\n') || (!text.includes('\n') && o.rawCrLf()) ? '\r\n' : '\n';
+  const declaredCharset = (o.declared || '').trim().toLowerCase();
+  return { text, charset, declaredCharset, transferEncoding: o.transferEncoding, eol };
 }
 
 /**
@@ -509,15 +533,15 @@ export class PartCollector {
     const text = this.pieces.length === 1 ? (this.pieces[0] as string) : this.pieces.join('');
     this.pieces = [];
     if (this.decoder && iconv.encodingExists(charset)) checkWideCharset(this.totalBytes, charset, text);
-    if (!this.ascii && text.includes('\uFFFD') && !this.bytesHaveReplacement)
-      throw new LeaveAloneError('undecodable-body');
-    const eol = text.includes('\r\n') || (!text.includes('\n') && this.rawCrLf) ? '\r\n' : '\n';
-    return {
-      text,
-      charset,
-      declaredCharset: (this.declared || '').trim().toLowerCase(),
+    const part = decodedPart(text, charset, {
+      declared: this.declared,
       transferEncoding: this.transferEncoding,
-      eol,
+      ascii: this.ascii,
+      bytesHoldReplacement: () => this.bytesHaveReplacement,
+      rawCrLf: () => this.rawCrLf,
+    });
+    return {
+      ...part,
       writesBack: writable(charset) && this.writesBack,
       ...smallBytes(this.first),
     };
